@@ -1,0 +1,148 @@
+"""Pydantic's validation errors turned into messages a person can act on, with positions."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from playground.spec import model as m
+from playground.spec.source import Path, Position, SourceMap
+
+# Which model a mapping under a field of this name is, for naming its valid fields.
+_NESTED: dict[str, type[BaseModel]] = {
+    "throttle": m.Throttle, "cache": m.Cache, "breaker": m.Breaker, "dlq": m.DeadLetter,
+    "backoff": m.Backoff, "idempotent": m.IdempotencyKey,
+}
+
+
+def locate(loc: tuple[Any, ...], data: Any) -> tuple[Path, bool, bool]:
+    """The data path a pydantic ``loc`` names, skipping the segments pydantic invents.
+
+    Returns the path, whether the error is about a mapping key itself (``[key]``) and whether
+    the path stopped short of the loc (a missing key: point at its parent).
+    """
+    path: list[Any] = []
+    current = data
+    is_key = False
+    for segment in loc:
+        if segment == "[key]":
+            is_key = True
+            continue
+        in_dict = isinstance(current, dict) and segment in current
+        in_list = (isinstance(current, list) and isinstance(segment, int)
+                   and 0 <= segment < len(current))
+        if in_dict or in_list:
+            path.append(segment)
+            current = current[segment]
+        # anything else is a union tag or a branch name that the data does not hold
+    complete = len(path) == len([s for s in loc if s != "[key]"]) or is_key
+    return tuple(path), is_key, not complete
+
+
+def _valid_fields(path: Path, data: Any) -> list[str]:
+    parent = data
+    for segment in path[:-1]:
+        parent = parent[segment]
+    if not isinstance(parent, dict):
+        return []
+    spec: type[BaseModel] | None = None
+    if len(path) == 1:
+        spec = m.Topology
+    elif len(path) == 3 and path[0] == "nodes":
+        spec = m.SPEC_BY_KIND.get(parent.get("kind"))  # type: ignore[arg-type]
+    elif len(path) == 3 and path[0] == "scenario":
+        return []
+    elif "dist" in parent:
+        return {"exponential": ["dist", "mean"], "uniform": ["dist", "min", "max"],
+                "normal": ["dist", "mean", "sd"], "lognormal": ["dist", "p50", "p99"]}.get(
+            parent["dist"], [])
+    elif len(path) >= 2 and path[-2] in _NESTED:
+        spec = _NESTED[path[-2]]
+    elif ("node" in parent and "filter" in parent) or (len(path) >= 3 and "to" in path):
+        spec = m.Subscription
+    if spec is None:
+        return []
+    return [f.alias or name for name, f in spec.model_fields.items()]
+
+
+def _plain(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe(error: dict[str, Any], path: Path, data: Any) -> str:
+    """One pydantic error as a sentence that says what would be valid."""
+    kind = error["type"]
+    loc = [s for s in error["loc"] if s != "[key]"]
+    name = str(loc[-1]) if loc else "value"
+    given = error.get("input")
+    context = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        valid = [f for f in _valid_fields(path, data) if f not in ("kind", "action")]
+        guess = difflib.get_close_matches(name, valid, n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        listed = f" Valid fields: {', '.join(valid)}." if valid else ""
+        return f"unknown field {name!r}{hint}{listed}"
+    if kind == "missing":
+        return f"missing required field {name!r}"
+    if kind == "union_tag_invalid":
+        tag = context.get("discriminator", "").strip("'")
+        expected = context.get("expected_tags", "")
+        what = "kind" if tag == "kind" else "action" if tag == "action" else tag
+        return f"unknown {what} {context.get('tag')!r}: use one of {expected}"
+    if kind == "union_tag_not_found":
+        tag = context.get("discriminator", "").strip("'")
+        if tag == "kind":
+            return f"missing 'kind': use one of {', '.join(m.KINDS)}"
+        if tag == "action":
+            return f"missing 'action': use one of {', '.join(m.ACTIONS)}"
+        return f"missing {tag!r}"
+    if kind == "string_pattern_mismatch" and context.get("pattern") == m.NODE_ID_PATTERN:
+        return (f"{_plain(given)} is not a valid node id: ids start with a lowercase letter "
+                "and hold only a-z, 0-9, '_' and '-'")
+    if kind == "literal_error":
+        return f"{name} must be {context.get('expected')} (got {_plain(given)})"
+    if kind in ("value_error", "assertion_error"):
+        message = str(error["msg"])
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(prefix)
+        return f"{name}: {message}" if name not in message else message
+    if kind == "distribution":
+        return f"{name}: {error['msg']}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return f"{name} must be a whole number (got {_plain(given)})"
+    if kind in ("float_type", "float_parsing"):
+        return f"{name} must be a number (got {_plain(given)})"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"{name} must be true or false (got {_plain(given)})"
+    if kind == "string_type":
+        return f"{name} must be a string (got {_plain(given)})"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{name} must be a mapping (got {_plain(given)})"
+    if kind in ("list_type", "tuple_type"):
+        return f"{name} must be a list (got {_plain(given)})"
+    if kind in ("too_short", "too_long"):
+        return f"{name}: {error['msg']}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return f"{name}: {error['msg'].lower()} (got {_plain(given)})"
+    return f"{name}: {error['msg']}"
+
+
+def from_validation_error(
+    error: ValidationError, data: Any, source: SourceMap
+) -> list[tuple[Path, Position, str]]:
+    """Every error as (path, position, message), one per position and path."""
+    found: dict[tuple[Path, Position], str] = {}
+    for item in error.errors(include_url=False):
+        path, is_key, short = locate(tuple(item["loc"]), data)
+        if item["type"] in ("extra_forbidden", "missing") or is_key or short:
+            where = source.key(path)
+        else:
+            where = source.value(path)
+        message = describe(item, path, data)
+        if item["type"] == "missing" and path and path[0] == "nodes" and len(path) == 2:
+            message += f" for {path[1]!r}"
+        found.setdefault((path, where), message)
+    return [(path, where, message) for (path, where), message in found.items()]

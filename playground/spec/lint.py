@@ -1,0 +1,178 @@
+"""Warnings about what the real services punish, on a topology that is otherwise valid.
+
+A lesson may want exactly these mistakes (that is why they are warnings, not errors), so lint
+explains the consequence rather than refusing the file.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from playground.spec import model as m
+from playground.spec.checks import find_cycles
+from playground.spec.distribution import Exponential, Fixed, Lognormal, Normal, Uniform
+from playground.spec.units import format_duration, format_rate
+
+Finding = tuple[tuple[Any, ...], str, bool]
+INF = math.inf
+RETENTION_RANGE = (60.0, 14 * 86400.0)
+
+
+def upper(dist: Any) -> float:
+    """A duration the distribution exceeds with probability about one in a million."""
+    if isinstance(dist, Fixed):
+        return dist.value
+    if isinstance(dist, Uniform):
+        return dist.max
+    if isinstance(dist, Exponential):
+        return dist.mean * 13.8
+    if isinstance(dist, Normal):
+        return dist.mean + 4.75 * dist.sd
+    if isinstance(dist, Lognormal):
+        return math.exp(dist.mu + 4.75 * dist.sigma)
+    return INF
+
+
+class Linter:
+    def __init__(self, topology: m.Topology) -> None:
+        self.t = topology
+        self.findings: list[Finding] = []
+        self._capacity: dict[str, float] = {}
+
+    def warn(self, path: tuple[Any, ...], message: str, at_key: bool = True) -> None:
+        self.findings.append((path, message, at_key))
+
+    def run(self) -> list[Finding]:
+        for node_id, node in self.t.nodes.items():
+            if isinstance(node, m.QueueSpec):
+                self._queue(node_id, node)
+            elif isinstance(node, m.FunctionSpec) and node.retries > 2:
+                self.warn(("nodes", node_id, "retries"),
+                          f"Lambda allows at most 2 asynchronous retries; {node.retries} is "
+                          "kept here for the lesson")
+            elif isinstance(node, m.ProducerSpec):
+                self._producer(node_id, node)
+        self._async_cycles()
+        return self.findings
+
+    # --- queues --------------------------------------------------------------------------
+
+    def _queue(self, node_id: str, queue: m.QueueSpec) -> None:
+        here = ("nodes", node_id)
+        consumers = [(c, self.t.nodes[c]) for c in self.t.consumers_of(node_id)]
+        for consumer_id, fn in consumers:
+            assert isinstance(fn, m.FunctionSpec)
+            if fn.timeout > queue.visibility_timeout:
+                self.warn(("nodes", consumer_id, "timeout"),
+                          f"{consumer_id!r} may run {format_duration(fn.timeout)} but queue "
+                          f"{node_id!r} hides a message for only "
+                          f"{format_duration(queue.visibility_timeout)}: a slow invocation is "
+                          "delivered again while it still runs (AWS refuses this; use a "
+                          "visibility_timeout of at least the timeout, ideally 6x)")
+        if queue.dlq is not None:
+            if consumers and queue.dlq.max_receives < 5:
+                self.warn((*here, "dlq", "max_receives"),
+                          f"max_receives {queue.dlq.max_receives} behind a function: throttled "
+                          "or briefly failing invocations send good messages to the DLQ "
+                          "(AWS advises at least 5)")
+            dlq = self.t.nodes.get(queue.dlq.queue)
+            if queue.type == "fifo" and isinstance(dlq, m.QueueSpec) and dlq.type != "fifo":
+                self.warn((*here, "dlq", "queue"),
+                          f"the fifo queue {node_id!r} has the standard queue "
+                          f"{queue.dlq.queue!r} as its dlq (AWS requires a fifo dlq)")
+        elif consumers and any(self._can_fail(c) for c, _ in consumers):
+            failing = next(c for c, _ in consumers if self._can_fail(c))
+            self.warn(here, f"queue {node_id!r} has no dlq but its consumer {failing!r} can "
+                            "fail: a message that always fails is received again forever")
+        if not RETENTION_RANGE[0] <= queue.retention <= RETENTION_RANGE[1]:
+            self.warn((*here, "retention"),
+                      f"retention {format_duration(queue.retention)} is outside what AWS allows "
+                      "(60s to 14d)")
+
+    def _can_fail(self, function_id: str, seen: frozenset[str] = frozenset()) -> bool:
+        fn = self.t.nodes.get(function_id)
+        if not isinstance(fn, m.FunctionSpec) or function_id in seen:
+            return False
+        if fn.errors > 0 or upper(fn.duration) + upper(fn.cold_start) > fn.timeout:
+            return True
+        if self._disturbed(function_id):
+            return True
+        for target in fn.targets:
+            node = self.t.nodes.get(target)
+            if isinstance(node, m.StoreSpec) and (node.capacity is not None
+                                                   or self._disturbed(target)):
+                return True
+            if isinstance(node, m.QueueSpec) and node.capacity is not None \
+                    and node.on_full == "reject":
+                return True
+            if isinstance(node, m.FunctionSpec) and self._can_fail(target, seen | {function_id}):
+                return True
+        return False
+
+    def _disturbed(self, node_id: str) -> bool:
+        return any(isinstance(s, m.OutageStep | m.DegradeStep) and s.node == node_id
+                   for s in self.t.scenario)
+
+    # --- producers and what can drain them -----------------------------------------------
+
+    def _producer(self, node_id: str, producer: m.ProducerSpec) -> None:
+        if not producer.targets:
+            return
+        drain = self.capacity(producer.targets[0], frozenset())
+        if producer.rate > drain * 1.0001:
+            self.warn(("nodes", node_id, "rate"),
+                      f"{node_id!r} sends {format_rate(producer.rate)} but everything "
+                      f"downstream can drain at most {format_rate(round(drain, 3))}: queues "
+                      "grow without end or requests fail", at_key=False)
+
+    def capacity(self, node_id: str, seen: frozenset[str]) -> float:
+        """Messages per second ``node_id`` and everything after it can absorb for ever."""
+        if node_id in seen:
+            return INF
+        node = self.t.nodes.get(node_id)
+        seen = seen | {node_id}
+        after = [self.capacity(t, seen) for t in node.targets] if node else []
+        if isinstance(node, m.StoreSpec):
+            return node.capacity if node.capacity is not None else INF
+        if isinstance(node, m.GatewaySpec):
+            own = node.throttle.rate if node.throttle else INF
+            return min(own, *after) if after else own
+        if isinstance(node, m.TopicSpec):
+            return min(after) if after else INF
+        if isinstance(node, m.QueueSpec):
+            return sum(self._consumer_rate(t, seen) for t in node.targets) if after else 0.0
+        if isinstance(node, m.FunctionSpec):
+            own = node.concurrency / max(self._invocation_time(node, 1), 1e-9)
+            return min(own, *after) if after else own
+        return INF
+
+    def _consumer_rate(self, function_id: str, seen: frozenset[str]) -> float:
+        fn = self.t.nodes.get(function_id)
+        if not isinstance(fn, m.FunctionSpec):
+            return INF
+        batch = fn.batch_size
+        own = fn.concurrency * batch / max(self._invocation_time(fn, batch), 1e-9)
+        after = [self.capacity(t, seen) for t in fn.targets]
+        return min(own, *after) if after else own
+
+    def _invocation_time(self, fn: m.FunctionSpec, batch: int) -> float:
+        per_message = 0.0
+        for target in fn.targets:
+            node = self.t.nodes.get(target)
+            if isinstance(node, m.StoreSpec):
+                per_message += node.latency.expected
+            elif isinstance(node, m.FunctionSpec):
+                per_message += self._invocation_time(node, 1)
+        return fn.duration.expected + batch * per_message
+
+    # --- cycles --------------------------------------------------------------------------
+
+    def _async_cycles(self) -> None:
+        graph = {i: list(n.targets) for i, n in self.t.nodes.items()}
+        for cycle in find_cycles(graph):
+            kinds = {self.t.nodes[i].kind for i in cycle}
+            if kinds & {"queue", "topic"}:
+                shown = " -> ".join([*cycle, cycle[0]])
+                self.warn(("nodes", cycle[-1], "to"),
+                          f"messages can loop: {shown}; make sure something ends the loop")

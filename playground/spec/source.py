@@ -1,0 +1,230 @@
+"""Reading YAML safely into plain data while remembering where every key and value was.
+
+We compose the YAML into nodes (ruamel's composer never constructs objects) and build plain
+Python data ourselves, so a tag such as ``!!python/object`` can only ever be refused. Every
+mapping key and every value gets a position, so later checks can point at what they mean.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+Path = tuple[Any, ...]
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_VALUES = 200_000  # after aliases are expanded: refuses "billion laughs" files
+
+_CORE = "tag:yaml.org,2002:"
+_INT = re.compile(r"^[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    line: int  # from 1
+    column: int  # from 1
+
+
+@dataclass
+class SourceMap:
+    """Where each path of the data was written: its key (for mapping entries) and its value."""
+
+    keys: dict[Path, Position] = field(default_factory=dict)
+    values: dict[Path, Position] = field(default_factory=dict)
+
+    def key(self, path: Path) -> Position:
+        """The position of the key at ``path``, or of its value, or of the closest parent."""
+        while True:
+            if path in self.keys:
+                return self.keys[path]
+            if path in self.values:
+                return self.values[path]
+            if not path:
+                return Position(1, 1)
+            path = path[:-1]
+
+    def value(self, path: Path) -> Position:
+        """The position of the value at ``path``, or of the closest parent that has one."""
+        while True:
+            if path in self.values:
+                return self.values[path]
+            if not path:
+                return Position(1, 1)
+            path = path[:-1]
+
+
+class SourceProblem(Exception):
+    """The text is not YAML we accept; ``problems`` lists (position, message) pairs."""
+
+    def __init__(self, problems: list[tuple[Position, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(m for _, m in problems))
+
+
+def _position(node: Node) -> Position:
+    mark = node.start_mark
+    return Position(mark.line + 1, mark.column + 1)
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 text from bytes, refusing what a topology cannot be."""
+    if len(raw) > MAX_BYTES:
+        raise SourceProblem([(Position(1, 1), f"the file is {len(raw) / 1e6:.1f} MB; a topology "
+                                             f"may be at most {MAX_BYTES // (1024 * 1024)} MB")])
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise SourceProblem([(Position(line, column),
+                              "the file is not UTF-8 text (a YAML topology must be)")]) from None
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise SourceProblem([(Position(line, column),
+                              "the file holds a NUL byte: it is binary, not YAML text")])
+    return text
+
+
+def read(text: str) -> tuple[Any, SourceMap]:
+    """Plain data (dicts, lists, scalars) and its source map, or :class:`SourceProblem`."""
+    if len(text) > MAX_BYTES:
+        raise SourceProblem([(Position(1, 1), "the file is too large for a topology")])
+    yaml = YAML(typ="safe", pure=True)
+    try:
+        root = yaml.compose(io.StringIO(text))
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+        what = error.problem or error.context or "invalid YAML"
+        raise SourceProblem([(where, f"YAML syntax: {what}")]) from None
+    except YAMLError as error:
+        raise SourceProblem([(Position(1, 1), f"YAML syntax: {error}")]) from None
+    except RecursionError:
+        raise SourceProblem([(Position(1, 1), f"the YAML is nested too deeply (more than "
+                                              f"{MAX_DEPTH} levels)")]) from None
+    builder = _Builder()
+    if root is None:
+        return None, builder.source
+    data = builder.build(root, (), 0)
+    if builder.problems:
+        raise SourceProblem(builder.problems)
+    return data, builder.source
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.source = SourceMap()
+        self.problems: list[tuple[Position, str]] = []
+        self.count = 0
+
+    def build(self, node: Node, path: Path, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            if self.count == MAX_VALUES + 1:
+                self.problems.append((_position(node), f"the file expands to more than "
+                                                       f"{MAX_VALUES} values (aliases?)"))
+            return None
+        if depth > MAX_DEPTH:
+            self.problems.append((_position(node), f"nested too deeply (more than "
+                                                   f"{MAX_DEPTH} levels)"))
+            return None
+        self.source.values.setdefault(path, _position(node))
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, SequenceNode):
+            if node.tag not in (_CORE + "seq",):
+                return self._bad_tag(node)
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        return self._bad_tag(node)  # pragma: no cover - composer yields only the three kinds
+
+    def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[Any, Any]:
+        if node.tag != _CORE + "map":
+            return self._bad_tag(node)
+        result: dict[Any, Any] = {}
+        explicit: dict[Any, Position] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag == _CORE + "merge":
+                self._merge(value_node, result, path, depth)
+                continue
+            if not isinstance(key_node, ScalarNode):
+                self.problems.append((_position(key_node),
+                                      "a mapping key must be a plain value, not a list or mapping"))
+                continue
+            key = self._scalar(key_node)
+            if isinstance(key, float) and math.isnan(key):
+                key = str(key_node.value)
+            here = (*path, key)
+            if key in explicit:
+                first = explicit[key]
+                self.problems.append((_position(key_node),
+                                      f"duplicate key {key!r} (first at line {first.line}, "
+                                      f"column {first.column})"))
+                continue
+            explicit[key] = self.source.keys[here] = _position(key_node)
+            self.source.values[here] = _position(value_node)
+            result[key] = self.build(value_node, here, depth + 1)
+        return result
+
+    def _merge(self, value: Node, into: dict[Any, Any], path: Path, depth: int) -> None:
+        sources = value.value if isinstance(value, SequenceNode) else [value]
+        for source in sources:
+            if not isinstance(source, MappingNode):
+                self.problems.append((_position(source), "<< merges only mappings"))
+                continue
+            merged = self.build(source, path, depth)
+            if isinstance(merged, dict):
+                for key, item in merged.items():
+                    into.setdefault(key, item)
+        # explicit keys written after the merge win, as YAML's merge key says
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag, text = node.tag, node.value
+        if tag in (_CORE + "str", _CORE + "timestamp", _CORE + "binary"):
+            return text
+        if tag == _CORE + "null":
+            return None
+        if tag == _CORE + "bool":
+            return text.lower() == "true"
+        if tag == _CORE + "int" and _INT.match(text):
+            sign = -1 if text.startswith("-") else 1
+            digits = text.lstrip("+-")
+            if digits.startswith(("0o", "0x")):
+                return sign * int(digits, 0)
+            return sign * int(digits)
+        if tag == _CORE + "float":
+            lowered = text.lower()
+            if lowered in (".inf", "+.inf"):
+                return math.inf
+            if lowered == "-.inf":
+                return -math.inf
+            if lowered == ".nan":
+                return math.nan
+            if _FLOAT.match(text):
+                return float(text)
+            return text
+        if tag in (_CORE + "int",):
+            return text
+        return self._bad_tag(node)
+
+    def _bad_tag(self, node: Node) -> None:
+        tag = node.tag or ""
+        shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+        self.problems.append((_position(node), f"the tag {shown} is not allowed: a topology holds "
+                                               "only mappings, lists, strings, numbers, booleans "
+                                               "and null"))
+        return None
