@@ -145,8 +145,12 @@ class Checker:
                                      f"{node_id!r}", at_key=True)
         elif isinstance(node, m.TopicSpec) and node.dlq is not None:
             self._must_be_queue((*here, "dlq"), node.dlq, "a topic's dlq")
-        elif isinstance(node, m.FunctionSpec) and node.on_failure is not None:
-            self._must_be_queue((*here, "on_failure"), node.on_failure, "on_failure")
+        elif isinstance(node, m.FunctionSpec):
+            if node.on_failure is not None:
+                self._must_be_queue((*here, "on_failure"), node.on_failure, "on_failure")
+            if node.fails_on is not None:
+                for inner, message in pattern_problems(node.fails_on):
+                    self.problem((*here, "fails_on", *inner), message)
 
     # --- cycles --------------------------------------------------------------------------
 

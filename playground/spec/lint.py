@@ -94,7 +94,9 @@ class Linter:
         fn = self.t.nodes.get(function_id)
         if not isinstance(fn, m.FunctionSpec) or function_id in seen:
             return False
-        if fn.errors > 0 or upper(fn.duration) + upper(fn.cold_start) > fn.timeout:
+        if fn.errors > 0 or fn.fails_on is not None:
+            return True
+        if upper(fn.duration) + upper(fn.cold_start) > fn.timeout:
             return True
         if self._disturbed(function_id):
             return True

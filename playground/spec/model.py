@@ -190,6 +190,9 @@ class FunctionSpec(NodeSpec):
     idle_timeout: Duration = 300.0
     duration: Distribution = Fixed(value=0.010)
     errors: Probability = 0.0
+    # An extension of version 1: messages whose payload matches this pattern always fail
+    # (a poison message), so lessons about DLQs need no randomness.
+    fails_on: dict[str, Any] | None = None
     timeout: Duration = 3.0
     batch_size: Annotated[int, Field(ge=1, le=10000)] = 10
     batch_window: Duration = 0.0
