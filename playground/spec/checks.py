@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from playground.spec import model as m
+from playground.spec.errors import describe, locate, mentions
 from playground.spec.pattern import pattern_problems
 
 Finding = tuple[tuple[Any, ...], str, bool]
@@ -113,9 +114,9 @@ class Checker:
             if target == node_id and kind != "function":
                 self.problem(path, f"{node_id!r} cannot send to itself")
 
-    def _unknown(self, path: tuple[Any, ...], name: str) -> None:
+    def _unknown(self, path: tuple[Any, ...], name: str, at_key: bool = False) -> None:
         known = ", ".join(self.raw_nodes) or "none"
-        self.problem(path, f"unknown node {name!r} (nodes: {known})")
+        self.problem(path, f"unknown node {name!r} (nodes: {known})", at_key)
 
     def _must_be_queue(self, path: tuple[Any, ...], name: str, what: str) -> None:
         if name not in self.raw_nodes:
@@ -240,8 +241,15 @@ class Checker:
             for item in error.errors(include_url=False):
                 field = item["loc"][0] if item["loc"] else None
                 if field in fields:
+                    # worded and placed as the same mistake in the node itself would be
+                    inner, _ = locate(tuple(item["loc"]), fields)
+                    message = describe(item, inner, fields)
+                    self.problem((*here, *inner), message if mentions(message, field)
+                                 else f"{field}: {message}")
+                elif not item["loc"] and node_id in self.nodes and not self.broken.get(node_id):
+                    # valid alone, invalid together (provisioned above concurrency)
                     message = str(item["msg"]).removeprefix("Value error, ")
-                    self.problem((*here, field), f"{field}: {message}")
+                    self.problem(here, f"after this set, {node_id!r} is invalid: {message}")
 
     def _layout(self) -> None:
         layout = self.data.get("layout")
@@ -249,7 +257,7 @@ class Checker:
             return
         for node_id in layout:
             if isinstance(node_id, str) and node_id not in self.raw_nodes:
-                self._unknown(("layout", node_id), node_id)
+                self._unknown(("layout", node_id), node_id, at_key=True)  # the id is the key
 
 
 def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
@@ -257,26 +265,28 @@ def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
     cycles: list[list[str]] = []
     seen: set[tuple[str, ...]] = set()
     state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    stack: list[str] = []
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
+    # An explicit stack, not recursion: a long chain of nodes must not exhaust Python's.
+    for root in graph:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [root]
+        pending = [iter(graph.get(root, ()))]
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                state[stack.pop()] = 2
+                pending.pop()
+            elif state.get(nxt) == 1:
                 cycle = stack[stack.index(nxt):]
                 key = tuple(sorted(cycle))
                 if key not in seen:
                     seen.add(key)
                     cycles.append(cycle)
             elif nxt not in state:
-                visit(nxt)
-        stack.pop()
-        state[node] = 2
-
-    for node in graph:
-        if node not in state:
-            visit(node)
+                state[nxt] = 1
+                stack.append(nxt)
+                pending.append(iter(graph.get(nxt, ())))
     return cycles
 
 

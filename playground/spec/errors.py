@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -17,11 +18,11 @@ _NESTED: dict[str, type[BaseModel]] = {
 }
 
 
-def locate(loc: tuple[Any, ...], data: Any) -> tuple[Path, bool, bool]:
+def locate(loc: tuple[Any, ...], data: Any) -> tuple[Path, bool]:
     """The data path a pydantic ``loc`` names, skipping the segments pydantic invents.
 
-    Returns the path, whether the error is about a mapping key itself (``[key]``) and whether
-    the path stopped short of the loc (a missing key: point at its parent).
+    Returns the path and whether the error is about a mapping key itself (``[key]``). For a
+    missing key the path stops at its parent.
     """
     path: list[Any] = []
     current = data
@@ -37,8 +38,7 @@ def locate(loc: tuple[Any, ...], data: Any) -> tuple[Path, bool, bool]:
             path.append(segment)
             current = current[segment]
         # anything else is a union tag or a branch name that the data does not hold
-    complete = len(path) == len([s for s in loc if s != "[key]"]) or is_key
-    return tuple(path), is_key, not complete
+    return tuple(path), is_key
 
 
 def _valid_fields(path: Path, data: Any) -> list[str]:
@@ -72,17 +72,24 @@ def _plain(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def mentions(message: str, name: str) -> bool:
+    """Whether ``message`` already names the field (as a word: "at" is not in "duration")."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message) is not None
+
+
 def describe(error: dict[str, Any], path: Path, data: Any) -> str:
     """One pydantic error as a sentence that says what would be valid."""
     kind = error["type"]
     loc = [s for s in error["loc"] if s != "[key]"]
     name = str(loc[-1]) if loc else "value"
+    if kind not in ("missing", "extra_forbidden") and loc and path and loc[-1] != path[-1]:
+        name = str(path[-1])  # the last loc segment is a tag pydantic invented ("fixed")
     given = error.get("input")
     context = error.get("ctx") or {}
     if kind == "extra_forbidden":
         valid = [f for f in _valid_fields(path, data) if f not in ("kind", "action")]
         guess = difflib.get_close_matches(name, valid, n=1)
-        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        hint = f"; did you mean {guess[0]!r}?" if guess else "."
         listed = f" Valid fields: {', '.join(valid)}." if valid else ""
         return f"unknown field {name!r}{hint}{listed}"
     if kind == "missing":
@@ -108,7 +115,7 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
         message = str(error["msg"])
         for prefix in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(prefix)
-        return f"{name}: {message}" if name not in message else message
+        return message if mentions(message, name) else f"{name}: {message}"
     if kind == "distribution":
         return f"{name}: {error['msg']}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
@@ -130,18 +137,31 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
     return f"{name}: {error['msg']}"
 
 
+def _at(data: Any, path: Path) -> Any:
+    for segment in path:
+        data = data[segment]
+    return data
+
+
 def from_validation_error(
     error: ValidationError, data: Any, source: SourceMap
 ) -> list[tuple[Path, Position, str]]:
     """Every error as (path, position, message), one per position and path."""
     found: dict[tuple[Path, Position], str] = {}
     for item in error.errors(include_url=False):
-        path, is_key, short = locate(tuple(item["loc"]), data)
-        if item["type"] in ("extra_forbidden", "missing") or is_key or short:
+        path, is_key = locate(tuple(item["loc"]), data)
+        message = describe(item, path, data)
+        value = _at(data, path)
+        tag = str((item.get("ctx") or {}).get("discriminator", "")).strip("'")
+        if item["type"] == "union_tag_invalid" and isinstance(value, dict) and tag in value:
+            path, value = (*path, tag), value[tag]  # point at the unknown kind or action
+        # A whole mapping is named by its key (its value's position is its first key); a
+        # scalar or list that is wrong is pointed at itself, as an editor underlines it.
+        if item["type"] in ("extra_forbidden", "missing", "union_tag_not_found") \
+                or is_key or isinstance(value, dict):
             where = source.key(path)
         else:
             where = source.value(path)
-        message = describe(item, path, data)
         if item["type"] == "missing" and path and path[0] == "nodes" and len(path) == 2:
             message += f" for {path[1]!r}"
         found.setdefault((path, where), message)

@@ -16,6 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 Path = tuple[Any, ...]
 
@@ -101,7 +102,8 @@ def decode(raw: bytes) -> str:
 def read(text: str) -> tuple[Any, SourceMap]:
     """Plain data (dicts, lists, scalars) and its source map, or :class:`SourceProblem`."""
     if len(text) > MAX_BYTES:
-        raise SourceProblem([(Position(1, 1), "the file is too large for a topology")])
+        raise SourceProblem([(Position(1, 1), f"the file is too large: a topology may be at "
+                                              f"most {MAX_BYTES // (1024 * 1024)} MB")])
     yaml = YAML(typ="safe", pure=True)
     try:
         root = yaml.compose(io.StringIO(text))
@@ -110,6 +112,14 @@ def read(text: str) -> tuple[Any, SourceMap]:
         where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         what = error.problem or error.context or "invalid YAML"
         raise SourceProblem([(where, f"YAML syntax: {what}")]) from None
+    except ReaderError as error:
+        # the reader knows only an offset; say where it is, as the other YAML errors do
+        offset = min(max(int(error.position), 0), len(text))
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise SourceProblem([(Position(line, column),
+                              f"YAML syntax: the character U+{error.character:04X} is not "
+                              "allowed in YAML text")]) from None
     except YAMLError as error:
         raise SourceProblem([(Position(1, 1), f"YAML syntax: {error}")]) from None
     except RecursionError:
