@@ -38,12 +38,26 @@ class Linter:
     def __init__(self, topology: m.Topology) -> None:
         self.t = topology
         self.findings: list[Finding] = []
+        # Memos: a topology's functions form a DAG (a synchronous cycle is an error), and
+        # without them a DAG that fans out at every level costs 2^depth walks.
         self._capacity: dict[str, float] = {}
+        self._fails: dict[str, bool] = {}
+        self._per_message: dict[int, float] = {}
 
     def warn(self, path: tuple[Any, ...], message: str, at_key: bool = True) -> None:
         self.findings.append((path, message, at_key))
 
     def run(self) -> list[Finding]:
+        try:
+            self._run()
+        except RecursionError:
+            # the estimates walk the graph recursively; a chain of hundreds of nodes is
+            # beyond them, and a warning is better than no answer at all
+            self.warn((), "lint stopped: the chains of nodes are too long for its estimates",
+                      at_key=False)
+        return self.findings
+
+    def _run(self) -> None:
         for node_id, node in self.t.nodes.items():
             if isinstance(node, m.QueueSpec):
                 self._queue(node_id, node)
@@ -54,7 +68,6 @@ class Linter:
             elif isinstance(node, m.ProducerSpec):
                 self._producer(node_id, node)
         self._async_cycles()
-        return self.findings
 
     # --- queues --------------------------------------------------------------------------
 
@@ -91,6 +104,11 @@ class Linter:
                       "(60s to 14d)")
 
     def _can_fail(self, function_id: str, seen: frozenset[str] = frozenset()) -> bool:
+        if function_id not in self._fails:
+            self._fails[function_id] = self._may_fail(function_id, seen)
+        return self._fails[function_id]
+
+    def _may_fail(self, function_id: str, seen: frozenset[str]) -> bool:
         fn = self.t.nodes.get(function_id)
         if not isinstance(fn, m.FunctionSpec) or function_id in seen:
             return False
@@ -132,8 +150,13 @@ class Linter:
         """Messages per second ``node_id`` and everything after it can absorb for ever."""
         if node_id in seen:
             return INF
+        if node_id in self._capacity:
+            return self._capacity[node_id]
+        self._capacity[node_id] = self._absorbs(node_id, seen | {node_id})
+        return self._capacity[node_id]
+
+    def _absorbs(self, node_id: str, seen: frozenset[str]) -> float:
         node = self.t.nodes.get(node_id)
-        seen = seen | {node_id}
         after = [self.capacity(t, seen) for t in node.targets] if node else []
         if isinstance(node, m.StoreSpec):
             return node.capacity if node.capacity is not None else INF
@@ -159,14 +182,16 @@ class Linter:
         return min(own, *after) if after else own
 
     def _invocation_time(self, fn: m.FunctionSpec, batch: int) -> float:
-        per_message = 0.0
-        for target in fn.targets:
-            node = self.t.nodes.get(target)
-            if isinstance(node, m.StoreSpec):
-                per_message += node.latency.expected
-            elif isinstance(node, m.FunctionSpec):
-                per_message += self._invocation_time(node, 1)
-        return fn.duration.expected + batch * per_message
+        if id(fn) not in self._per_message:
+            per_message = 0.0
+            for target in fn.targets:
+                node = self.t.nodes.get(target)
+                if isinstance(node, m.StoreSpec):
+                    per_message += node.latency.expected
+                elif isinstance(node, m.FunctionSpec):
+                    per_message += self._invocation_time(node, 1)
+            self._per_message[id(fn)] = per_message
+        return fn.duration.expected + batch * self._per_message[id(fn)]
 
     # --- cycles --------------------------------------------------------------------------
 

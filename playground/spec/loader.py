@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from playground.spec.checks import Checker, valid_parts
 from playground.spec.errors import from_validation_error
 from playground.spec.lint import Linter
 from playground.spec.problem import Problem, TopologyError, sort_key
-from playground.spec.source import SourceMap, SourceProblem, decode, read
+from playground.spec.source import MAX_BYTES, SourceMap, SourceProblem, decode, read, too_large
 
 
 @dataclass
@@ -95,10 +96,16 @@ def load_file(path: str | Path, *, lint: bool = True) -> Loaded:
     """Reads a topology file; a file that cannot be read is a problem, not an exception."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as handle:
+            # no more than it takes to refuse it: a huge file must not be read whole
+            raw = handle.read(MAX_BYTES + 1)
+            size = max(len(raw), os.fstat(handle.fileno()).st_size)
     except OSError as error:
         reason = error.strerror or str(error)
         return Loaded(name, None, [Problem(name, 1, 1, f"cannot read the file: {reason}")])
+    if size > MAX_BYTES:
+        ((where, message),) = too_large(size).problems
+        return Loaded(name, None, [Problem(name, where.line, where.column, message)])
     return load_text(raw, name, lint=lint)
 
 

@@ -76,18 +76,24 @@ def _position(node: Node) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
+def too_large(size: int) -> SourceProblem:
+    return SourceProblem([(Position(1, 1), f"the file is {size / 1e6:.1f} MB; a topology may be "
+                                           f"at most {MAX_BYTES // (1024 * 1024)} MB")])
+
+
 def decode(raw: bytes) -> str:
     """UTF-8 text from bytes, refusing what a topology cannot be."""
     if len(raw) > MAX_BYTES:
-        raise SourceProblem([(Position(1, 1), f"the file is {len(raw) / 1e6:.1f} MB; a topology "
-                                             f"may be at most {MAX_BYTES // (1024 * 1024)} MB")])
+        raise too_large(len(raw))
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        # in characters, as editors count columns: what precedes the bad byte is valid UTF-8
+        before = raw[raw.rfind(b"\n", 0, error.start) + 1: error.start]
+        column = len(before.decode("utf-8")) + 1
         raise SourceProblem([(Position(line, column),
                               "the file is not UTF-8 text (a YAML topology must be)")]) from None
     if "\x00" in text:
@@ -102,8 +108,7 @@ def decode(raw: bytes) -> str:
 def read(text: str) -> tuple[Any, SourceMap]:
     """Plain data (dicts, lists, scalars) and its source map, or :class:`SourceProblem`."""
     if len(text) > MAX_BYTES:
-        raise SourceProblem([(Position(1, 1), f"the file is too large: a topology may be at "
-                                              f"most {MAX_BYTES // (1024 * 1024)} MB")])
+        raise too_large(len(text))
     yaml = YAML(typ="safe", pure=True)
     try:
         root = yaml.compose(io.StringIO(text))
