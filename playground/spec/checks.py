@@ -115,7 +115,7 @@ class Checker:
                 self.problem(path, f"{node_id!r} cannot send to itself")
 
     def _unknown(self, path: tuple[Any, ...], name: str, at_key: bool = False) -> None:
-        known = ", ".join(self.raw_nodes) or "none"
+        known = ", ".join(map(str, self.raw_nodes)) or "none"  # YAML keys may be numbers
         self.problem(path, f"unknown node {name!r} (nodes: {known})", at_key)
 
     def _must_be_queue(self, path: tuple[Any, ...], name: str, what: str) -> None:

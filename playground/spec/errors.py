@@ -106,7 +106,10 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
         if tag == "action":
             return f"missing 'action': use one of {', '.join(m.ACTIONS)}"
         return f"missing {tag!r}"
-    if kind == "string_pattern_mismatch" and context.get("pattern") == m.NODE_ID_PATTERN:
+    node_id = context.get("pattern") == m.NODE_ID_PATTERN
+    if len(error["loc"]) == 3 and error["loc"][0] in ("nodes", "layout"):
+        node_id = error["loc"][2] == "[key]"  # `1:` is no id; "must be a string" hides why
+    if node_id and kind in ("string_pattern_mismatch", "string_type"):
         return (f"{_plain(given)} is not a valid node id: ids start with a lowercase letter "
                 "and hold only a-z, 0-9, '_' and '-'")
     if kind == "literal_error":
@@ -124,6 +127,8 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
         return f"{name} must be a number (got {_plain(given)})"
     if kind in ("bool_type", "bool_parsing"):
         return f"{name} must be true or false (got {_plain(given)})"
+    if kind == "string_type" and "[key]" in error["loc"]:
+        return f"the key {_plain(given)} is not a string: write it in quotes"
     if kind == "string_type":
         return f"{name} must be a string (got {_plain(given)})"
     if kind in ("dict_type", "model_type", "model_attributes_type"):

@@ -171,7 +171,7 @@ class _Builder:
         if node.tag != _CORE + "map":
             return self._bad_tag(node)
         result: dict[Any, Any] = {}
-        explicit: dict[Any, Position] = {}
+        explicit: dict[tuple[type, Any], Position] = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.tag == _CORE + "merge":
                 self._merge(value_node, result, path, depth)
@@ -184,13 +184,14 @@ class _Builder:
             if isinstance(key, float) and math.isnan(key):
                 key = str(key_node.value)
             here = (*path, key)
-            if key in explicit:
-                first = explicit[key]
+            # by type too: YAML's 1 and true are different keys, though Python's 1 == True
+            if (type(key), key) in explicit:
+                first = explicit[type(key), key]
                 self.problems.append((_position(key_node),
                                       f"duplicate key {key!r} (first at line {first.line}, "
                                       f"column {first.column})"))
                 continue
-            explicit[key] = self.source.keys[here] = _position(key_node)
+            explicit[type(key), key] = self.source.keys[here] = _position(key_node)
             self.source.values[here] = _position(value_node)
             result[key] = self.build(value_node, here, depth + 1)
         return result

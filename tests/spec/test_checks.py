@@ -233,6 +233,20 @@ def test_missing_required_field_points_at_the_node() -> None:
     assert at(problem) == (4, 3)
 
 
+def test_provisioned_above_concurrency_points_at_the_node() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          f:
+            kind: function
+            concurrency: 2
+            provisioned: 3
+        """)
+    assert problem.message == "f: provisioned (3) cannot exceed concurrency (2)"
+    assert at(problem) == (4, 3)
+
+
 def test_invalid_node_id_points_at_the_id() -> None:
     problem = only_error("""\
         version: 1
@@ -840,6 +854,49 @@ def test_redrive_from_a_dlq_loads() -> None:
     assert loaded.errors == []
 
 
+def test_redrive_from_something_that_is_not_a_queue() -> None:
+    problem = step_error("{at: 10s, action: redrive, from: f, rate: 5/s}")
+    assert problem.message == "redrive moves messages out of a DLQ queue; 'f' is a function"
+    assert at(problem) == (17, 38)
+
+
+def test_redrive_needs_a_to_when_the_dlq_has_no_single_source_queue() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          a:
+            kind: queue
+            dlq: {queue: d, max_receives: 5}
+          b:
+            kind: queue
+            dlq: {queue: d, max_receives: 5}
+          d:
+            kind: queue
+          t:
+            kind: topic
+            to: []
+            dlq: lost
+          lost:
+            kind: queue
+        scenario:
+          - at: 1s
+            action: redrive
+            from: d
+            rate: 1/s
+          - at: 2s
+            action: redrive
+            from: lost
+            rate: 1/s
+          - {at: 3s, action: redrive, from: lost, to: a, rate: 1/s}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((19, 5), "say where to redrive 'd' with to: several queues use it (a, b)"),
+        ((23, 5), "say where to redrive 'lost' with to: it serves a topic or on_failure, "
+                  "not a queue"),
+    ]
+
+
 def test_redrive_to_must_name_a_queue() -> None:
     problem = step_error("{at: 10s, action: redrive, from: d, to: f, rate: 5/s}")
     assert problem.message == "redrive's to must name a queue; 'f' is a function"
@@ -1162,3 +1219,42 @@ def test_lint_can_be_left_out() -> None:
             retries: 5
         """)
     assert load_text(text, lint=False).problems == []
+
+
+def test_a_number_as_node_id_is_refused_and_other_problems_still_reported() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          1: {kind: queue}
+          p: {kind: producer, rate: 1/s, to: nope}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((4, 3), "1 is not a valid node id: ids start with a lowercase letter and hold only "
+                 "a-z, 0-9, '_' and '-'"),
+        ((5, 38), "unknown node 'nope' (nodes: 1, p)"),
+    ]
+
+
+def test_a_number_as_payload_key_is_refused_asking_for_quotes() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          p: {kind: producer, rate: 1/s, to: q, payload: {1: one}}
+          q: {kind: queue}
+        """)
+    assert problem.message == "the key 1 is not a string: write it in quotes"
+    assert at(problem) == (4, 51)
+
+
+def test_yaml_keys_1_and_true_are_not_duplicates() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          p: {kind: producer, rate: 1/s, to: q, payload: {1: one, true: yes}}
+          q: {kind: queue}
+        """)
+    assert loaded.errors
+    assert not any("duplicate" in p.message for p in loaded.problems)

@@ -196,9 +196,11 @@ _STEP = st.fixed_dictionaries(
 )
 _TOPOLOGIES = st.fixed_dictionaries(
     {"version": st.sampled_from([1, 1, 1, 2, "1"]), "name": st.just("fuzz"),
-     "nodes": st.dictionaries(_IDS, _NODE, max_size=6)},
+     "nodes": st.dictionaries(st.one_of(_IDS, st.integers(0, 2), st.none()), _NODE,
+                              max_size=6)},
     optional={"scenario": st.lists(_STEP, max_size=3),
-              "layout": st.dictionaries(_IDS, st.lists(st.integers(0, 3), max_size=3))},
+              "layout": st.dictionaries(st.one_of(_IDS, st.integers(0, 2)),
+                                        st.lists(st.integers(0, 3), max_size=3))},
 )
 
 
