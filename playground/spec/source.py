@@ -29,6 +29,18 @@ _INT = re.compile(r"^[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 
 
+# The parser's words for the commonest slips, followed by what to do about them.
+_SYNTAX_HINTS = (
+    ("expected <block end>", " (check this line's indentation against the lines above)"),
+    ("mapping values are not allowed here", " (a second ':' on one line: quote the value, or "
+                                            "check the indentation)"),
+    ("found character '\\t'", " (indent with spaces: YAML does not allow tabs)"),
+    ("found unexpected end of stream", " (a quote or bracket is never closed)"),
+    ("expected ',' or ']'", " (a '[' list is not closed, or its items lack commas)"),
+    ("expected ',' or '}'", " (a '{' mapping is not closed, or its entries lack commas)"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     line: int  # from 1
@@ -116,7 +128,8 @@ def read(text: str) -> tuple[Any, SourceMap]:
         mark = error.problem_mark or error.context_mark
         where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         what = error.problem or error.context or "invalid YAML"
-        raise SourceProblem([(where, f"YAML syntax: {what}")]) from None
+        hint = next((h for start, h in _SYNTAX_HINTS if what.startswith(start)), "")
+        raise SourceProblem([(where, f"YAML syntax: {what}{hint}")]) from None
     except ReaderError as error:
         # the reader knows only an offset; say where it is, as the other YAML errors do
         offset = min(max(int(error.position), 0), len(text))

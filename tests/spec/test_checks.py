@@ -45,7 +45,8 @@ def test_yaml_syntax_error_points_where_the_parser_stopped() -> None:
             kind: queue
            to: f
         """)
-    assert problem.message.startswith("YAML syntax: ")
+    assert problem.message == ("YAML syntax: expected <block end>, but found '<block mapping "
+                               "start>' (check this line's indentation against the lines above)")
     assert at(problem) == (6, 4)
     assert str(problem).startswith("t.yaml:6:4: YAML syntax: ")
 
@@ -56,8 +57,15 @@ def test_unclosed_flow_list_is_a_syntax_error_where_it_goes_wrong() -> None:
         name: [orders
         nodes: {}
         """)
-    assert problem.message == "YAML syntax: expected ',' or ']', but got ':'"
+    assert problem.message == ("YAML syntax: expected ',' or ']', but got ':' (a '[' list is "
+                               "not closed, or its items lack commas)")
     assert at(problem) == (3, 6)
+
+
+def test_a_tab_in_the_indentation_is_a_syntax_error_saying_so() -> None:
+    problem = only_error("version: 1\nname: orders\nnodes:\n\tq: {kind: queue}\n")
+    assert problem.message.endswith("(indent with spaces: YAML does not allow tabs)")
+    assert at(problem) == (4, 1)
 
 
 def test_control_character_is_refused_where_it_is() -> None:
