@@ -1,0 +1,199 @@
+"""Lint: what AWS refuses but a lesson may want is a warning, and the file still loads."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from playground.spec import Loaded, Problem, load_text
+
+
+def load(text: str) -> Loaded:
+    return load_text(dedent(text), "t.yaml")
+
+
+def at(problem: Problem) -> tuple[int, int]:
+    return problem.line, problem.column
+
+
+def warnings_of(text: str) -> list[Problem]:
+    loaded = load(text)
+    assert loaded.ok, "\n".join(map(str, loaded.problems))
+    assert all(p.severity == "warning" for p in loaded.problems)
+    assert all(str(p).startswith(f"t.yaml:{p.line}:{p.column}: warning: ")
+               for p in loaded.problems)
+    return loaded.problems
+
+
+def test_lint_consumer_timeout_longer_than_the_visibility_timeout() -> None:
+    (warning,) = warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            visibility_timeout: 10s
+            dlq: {queue: d, max_receives: 5}
+            to: f
+          d:
+            kind: queue
+          f:
+            kind: function
+            timeout: 30s
+        """)
+    assert warning.message.startswith("'f' may run 30s but queue 'q' hides a message for only "
+                                      "10s: a slow invocation is delivered again")
+    assert at(warning) == (13, 5)
+
+
+def test_lint_max_receives_below_5_behind_a_function() -> None:
+    (warning,) = warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            dlq: {queue: d, max_receives: 2}
+            to: f
+          d:
+            kind: queue
+          f:
+            kind: function
+        """)
+    assert warning.message.startswith("max_receives 2 behind a function: throttled or briefly "
+                                      "failing invocations send good messages to the DLQ")
+    assert at(warning) == (6, 21)
+
+
+def test_lint_max_receives_below_5_without_a_consumer_is_fine() -> None:
+    assert warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            dlq: {queue: d, max_receives: 2}
+          d:
+            kind: queue
+        """) == []
+
+
+def test_lint_fifo_queue_with_a_standard_dlq() -> None:
+    (warning,) = warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            type: fifo
+            dlq:
+              queue: d
+              max_receives: 5
+          d:
+            kind: queue
+        """)
+    assert warning.message == ("the fifo queue 'q' has the standard queue 'd' as its dlq "
+                               "(AWS requires a fifo dlq)")
+    assert at(warning) == (8, 7)
+
+
+def test_lint_no_dlq_behind_a_function_that_can_fail() -> None:
+    (warning,) = warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            to: f
+          f:
+            kind: function
+            errors: 0.01
+        """)
+    assert warning.message == ("queue 'q' has no dlq but its consumer 'f' can fail: a message "
+                               "that always fails is received again forever")
+    assert at(warning) == (4, 3)
+
+
+def test_lint_no_dlq_behind_a_function_that_cannot_fail_is_fine() -> None:
+    assert warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            to: f
+          f:
+            kind: function
+        """) == []
+
+
+def test_lint_a_producer_faster_than_everything_downstream() -> None:
+    (warning,) = warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          p:
+            kind: producer
+            rate: 100/s
+            to: f
+          f:
+            kind: function
+            concurrency: 2
+            duration: 1s
+        """)
+    assert warning.message == ("'p' sends 100/s but everything downstream can drain at most "
+                               "2/s: queues grow without end or requests fail")
+    assert at(warning) == (6, 11)
+
+
+@pytest.mark.parametrize(("retention", "shown"), [("30s", "30s"), ("15d", "15d")])
+def test_lint_retention_outside_what_aws_allows(retention: str, shown: str) -> None:
+    (warning,) = warnings_of(f"""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            retention: {retention}
+        """)
+    assert warning.message == f"retention {shown} is outside what AWS allows (60s to 14d)"
+    assert at(warning) == (6, 5)
+
+
+@pytest.mark.parametrize("retention", ["60s", "14d", "4d"])
+def test_lint_retention_inside_what_aws_allows_is_fine(retention: str) -> None:
+    assert warnings_of(f"""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            retention: {retention}
+        """) == []
+
+
+def test_lint_function_retries_above_2() -> None:
+    (warning,) = warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          f:
+            kind: function
+            retries: 5
+        """)
+    assert warning.message == ("Lambda allows at most 2 asynchronous retries; 5 is kept here "
+                               "for the lesson")
+    assert at(warning) == (6, 5)
+
+
+def test_lint_can_be_left_out() -> None:
+    text = dedent("""\
+        version: 1
+        name: orders
+        nodes:
+          f:
+            kind: function
+            retries: 5
+        """)
+    assert load_text(text, lint=False).problems == []

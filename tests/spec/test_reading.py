@@ -1,0 +1,183 @@
+"""Reading a file, before any field means anything: YAML syntax, encodings, duplicate keys,
+tags, and files that hold no mapping. Lines and columns count from 1, as editors show them."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from playground.spec import Loaded, Problem, load_text
+
+
+def load(text: str) -> Loaded:
+    return load_text(dedent(text), "t.yaml")
+
+
+def only_error(text: str) -> Problem:
+    """The one problem of ``text``, which must be an error."""
+    problems = load(text).problems
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    assert problems[0].severity == "error"
+    return problems[0]
+
+
+def at(problem: Problem) -> tuple[int, int]:
+    return problem.line, problem.column
+
+
+def test_yaml_syntax_error_points_where_the_parser_stopped() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+           to: f
+        """)
+    assert problem.message == ("YAML syntax: expected <block end>, but found '<block mapping "
+                               "start>' (check this line's indentation against the lines above)")
+    assert at(problem) == (6, 4)
+    assert str(problem).startswith("t.yaml:6:4: YAML syntax: ")
+
+
+def test_unclosed_flow_list_is_a_syntax_error_where_it_goes_wrong() -> None:
+    problem = only_error("""\
+        version: 1
+        name: [orders
+        nodes: {}
+        """)
+    assert problem.message == ("YAML syntax: expected ',' or ']', but got ':' (a '[' list is "
+                               "not closed, or its items lack commas)")
+    assert at(problem) == (3, 6)
+
+
+def test_a_tab_in_the_indentation_is_a_syntax_error_saying_so() -> None:
+    problem = only_error("version: 1\nname: orders\nnodes:\n\tq: {kind: queue}\n")
+    assert problem.message.endswith("(indent with spaces: YAML does not allow tabs)")
+    assert at(problem) == (4, 1)
+
+
+def test_control_character_is_refused_where_it_is() -> None:
+    problem = only_error("version: 1\nname: ord\x07ers\nnodes: {}\n")
+    assert problem.message == "YAML syntax: the character U+0007 is not allowed in YAML text"
+    assert at(problem) == (2, 10)
+
+
+def test_bytes_that_are_not_utf8_are_refused_at_the_bad_byte_counting_characters() -> None:
+    loaded = load_text("version: 1\nname: café ".encode() + b"\xff\n", "t.yaml")
+    (problem,) = loaded.problems
+    assert problem.message == "the file is not UTF-8 text (a YAML topology must be)"
+    assert at(problem) == (2, 12)
+
+
+def test_a_nul_byte_is_refused_where_it_is() -> None:
+    (problem,) = load_text(b"version: 1\nname: x\x00y\n", "t.yaml").problems
+    assert problem.message == "the file holds a NUL byte: it is binary, not YAML text"
+    assert at(problem) == (2, 8)
+
+
+def test_duplicate_key_is_refused_at_the_second_one() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            delay: 1s
+            delay: 2s
+        """)
+    assert problem.message == "duplicate key 'delay' (first at line 6, column 5)"
+    assert at(problem) == (7, 5)
+
+
+def test_duplicate_node_id_is_refused_at_the_second_one() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+          q:
+            kind: queue
+        """)
+    assert problem.message == "duplicate key 'q' (first at line 4, column 3)"
+    assert at(problem) == (6, 3)
+
+
+@pytest.mark.parametrize("tag", ["!!python/object:os.system", "!!python/object/new:os.system",
+                                 "!!python/name:os.system", "!custom"])
+def test_a_python_or_custom_tag_is_refused(tag: str) -> None:
+    problem = only_error(f"""\
+        version: 1
+        name: {tag} orders
+        nodes:
+          q:
+            kind: queue
+        """)
+    assert problem.message.startswith(f"the tag {tag} is not allowed: a topology holds only "
+                                      "mappings, lists, strings, numbers, booleans and null")
+    assert at(problem) == (2, 7)
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n...\n"])
+def test_an_empty_file_is_refused(text: str) -> None:
+    problem = only_error(text)
+    assert problem.message == ("the file is empty: a topology needs at least version: 1, "
+                               "name and nodes")
+    assert at(problem) == (1, 1)
+
+
+def test_a_file_holding_a_list_is_refused() -> None:
+    problem = only_error("""\
+        - version: 1
+        - name: orders
+        """)
+    assert problem.message == ("a topology is a mapping with version, name and nodes; this "
+                               "file holds a list")
+    assert at(problem) == (1, 1)
+
+
+def test_a_file_holding_a_scalar_is_refused() -> None:
+    problem = only_error("orders\n")
+    assert problem.message.endswith("this file holds the value 'orders'")
+
+
+
+def test_a_number_as_node_id_is_refused_and_other_problems_still_reported() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          1: {kind: queue}
+          p: {kind: producer, rate: 1/s, to: nope}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((4, 3), "1 is not a valid node id: ids start with a lowercase letter and hold only "
+                 "a-z, 0-9, '_' and '-'"),
+        ((5, 38), "unknown node 'nope' (nodes: 1, p)"),
+    ]
+
+
+def test_a_number_as_payload_key_is_refused_asking_for_quotes() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          p: {kind: producer, rate: 1/s, to: q, payload: {1: one}}
+          q: {kind: queue}
+        """)
+    assert problem.message == "the key 1 is not a string: write it in quotes"
+    assert at(problem) == (4, 51)
+
+
+def test_yaml_keys_1_and_true_are_not_duplicates() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          p: {kind: producer, rate: 1/s, to: q, payload: {1: one, true: yes}}
+          q: {kind: queue}
+        """)
+    assert loaded.errors
+    assert not any("duplicate" in p.message for p in loaded.problems)

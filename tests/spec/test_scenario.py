@@ -1,0 +1,198 @@
+"""Scenario steps: what they name must exist and be of the right kind; `set` must make a
+valid node."""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from playground.spec import Loaded, Problem, load_text
+
+
+def load(text: str) -> Loaded:
+    return load_text(dedent(text), "t.yaml")
+
+
+def only_error(text: str) -> Problem:
+    """The one problem of ``text``, which must be an error."""
+    problems = load(text).problems
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    assert problems[0].severity == "error"
+    return problems[0]
+
+
+def at(problem: Problem) -> tuple[int, int]:
+    return problem.line, problem.column
+
+
+_WITH_STEPS = """\
+    version: 1
+    name: orders
+    nodes:
+      p:
+        kind: producer
+        rate: 5/s
+        to: q
+      q:
+        kind: queue
+        to: f
+        dlq: {{queue: d, max_receives: 5}}
+      d:
+        kind: queue
+      f:
+        kind: function
+    scenario:
+      - {step}
+    """
+
+
+def step_error(step: str) -> Problem:
+    return only_error(_WITH_STEPS.format(step=step))
+
+
+def test_redrive_from_a_queue_that_is_no_dlq() -> None:
+    problem = step_error("{at: 10s, action: redrive, from: q, rate: 5/s}")
+    assert problem.message == ("'q' is no DLQ: no queue names it as its dlq, and no topic dlq "
+                               "or on_failure uses it")
+    assert at(problem) == (17, 38)
+
+
+def test_redrive_from_a_dlq_loads() -> None:
+    loaded = load(_WITH_STEPS.format(step="{at: 10s, action: redrive, from: d, rate: 5/s}"))
+    assert loaded.errors == []
+
+
+def test_redrive_from_something_that_is_not_a_queue() -> None:
+    problem = step_error("{at: 10s, action: redrive, from: f, rate: 5/s}")
+    assert problem.message == "redrive moves messages out of a DLQ queue; 'f' is a function"
+    assert at(problem) == (17, 38)
+
+
+def test_redrive_needs_a_to_when_the_dlq_has_no_single_source_queue() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          a:
+            kind: queue
+            dlq: {queue: d, max_receives: 5}
+          b:
+            kind: queue
+            dlq: {queue: d, max_receives: 5}
+          d:
+            kind: queue
+          t:
+            kind: topic
+            to: []
+            dlq: lost
+          lost:
+            kind: queue
+        scenario:
+          - at: 1s
+            action: redrive
+            from: d
+            rate: 1/s
+          - at: 2s
+            action: redrive
+            from: lost
+            rate: 1/s
+          - {at: 3s, action: redrive, from: lost, to: a, rate: 1/s}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((19, 5), "say where to redrive 'd' with to: several queues use it (a, b)"),
+        ((23, 5), "say where to redrive 'lost' with to: it serves a topic or on_failure, "
+                  "not a queue"),
+    ]
+
+
+def test_redrive_to_must_name_a_queue() -> None:
+    problem = step_error("{at: 10s, action: redrive, from: d, to: f, rate: 5/s}")
+    assert problem.message == "redrive's to must name a queue; 'f' is a function"
+    assert at(problem) == (17, 45)
+
+
+def test_redrive_rate_must_be_positive() -> None:
+    problem = step_error("{at: 10s, action: redrive, from: d, rate: 0}")
+    assert problem.message == "a rate must be positive (got 0)"
+    assert at(problem) == (17, 47)
+
+
+@pytest.mark.parametrize(("step", "column"), [
+    ("{at: 1s, action: outage, node: db, for: 5s}", 36),
+    ("{at: 1s, action: burst, node: client, factor: 2, for: 5s}", 35),
+    ("{at: 1s, action: pause, node: worker}", 35),
+    ("{at: 1s, action: redrive, from: dead, rate: 1/s}", 37),
+])
+def test_a_step_naming_an_unknown_node(step: str, column: int) -> None:
+    problem = step_error(step)
+    assert problem.message.startswith("unknown node '")
+    assert problem.message.endswith("' (nodes: p, q, d, f)")
+    assert at(problem) == (17, column)
+
+
+def test_burst_needs_a_producer() -> None:
+    problem = step_error("{at: 1s, action: burst, node: q, factor: 3, for: 10s}")
+    assert problem.message == "burst needs a producer; 'q' is a queue"
+    assert at(problem) == (17, 35)
+
+
+@pytest.mark.parametrize("action", ["pause", "resume"])
+def test_pause_and_resume_need_a_function(action: str) -> None:
+    problem = step_error(f"{{at: 1s, action: {action}, node: p}}")
+    assert problem.message == f"{action} needs a function (a consumer); 'p' is a producer"
+    assert at(problem) == (17, 30 + len(action))
+
+
+def test_unknown_action_points_at_the_action() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          f:
+            kind: function
+        scenario:
+          - at: 1s
+            action: explode
+        """)
+    assert problem.message.startswith("unknown action 'explode': use one of 'burst', ")
+    assert at(problem) == (8, 13)
+
+
+def test_set_with_an_unknown_field_is_refused_at_the_field() -> None:
+    problem = step_error("{at: 1s, action: set, node: p, rat: 10/s}")
+    assert problem.message.startswith("set cannot change 'rat' of a producer; it can change "
+                                      "rate, pattern, payload, ")
+    assert at(problem) == (17, 36)
+
+
+def test_set_cannot_change_the_kind_or_the_edges() -> None:
+    problem = step_error("{at: 1s, action: set, node: q, to: d}")
+    assert problem.message.startswith("set cannot change 'to' of a queue")
+
+
+@pytest.mark.parametrize(("change", "message", "column"), [
+    ("rate: fast", "'fast' is not a rate: use a number per second or a string such as 200/s, "
+                   "3000/min, 5k/s, 2/ms", 42),
+    ("rate: 0", "a rate must be positive (got 0)", 42),
+    ("limit: -1", "limit: input should be greater than or equal to 0 (got -1)", 43),
+    ("pattern: bursty", "pattern must be 'constant' or 'poisson' (got 'bursty')", 45),
+])
+def test_set_with_an_invalid_value_is_refused_at_the_value(
+    change: str, message: str, column: int,
+) -> None:
+    problem = step_error(f"{{at: 1s, action: set, node: p, {change}}}")
+    assert problem.message == message
+    assert at(problem) == (17, column)
+
+
+def test_set_that_leaves_the_node_invalid_is_refused() -> None:
+    problem = step_error("{at: 1s, action: set, node: f, provisioned: 20}")
+    assert problem.message == ("after this set, 'f' is invalid: provisioned (20) cannot exceed "
+                               "concurrency (10)")
+    assert at(problem) == (17, 5)
+
+
+def test_set_naming_no_field() -> None:
+    problem = step_error("{at: 1s, action: set, node: f}")
+    assert problem.message == "set names no field to change on 'f'"
