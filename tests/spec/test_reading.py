@@ -3,11 +3,13 @@ tags, and files that hold no mapping. Lines and columns count from 1, as editors
 
 from __future__ import annotations
 
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
 
-from playground.spec import Loaded, Problem, load_text
+from playground.spec import Loaded, Problem, TopologyError, load_text
+from playground.spec import load as load_topology
 
 
 def load(text: str) -> Loaded:
@@ -181,3 +183,32 @@ def test_yaml_keys_1_and_true_are_not_duplicates() -> None:
         """)
     assert loaded.errors
     assert not any("duplicate" in p.message for p in loaded.problems)
+
+
+def test_payload_templates_are_kept_as_text_not_evaluated() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          p:
+            kind: producer
+            rate: 1/s
+            payload: {cmd: "{__import__('os').system('true')}", n: "{int:1..5}", ok: true}
+            to: q
+          q: {kind: queue}
+        """)
+    assert loaded.ok
+    assert loaded.topology is not None
+    assert loaded.topology.nodes["p"].payload == {
+        "cmd": "{__import__('os').system('true')}", "n": "{int:1..5}", "ok": True}
+
+
+def test_load_raises_with_every_error_and_its_position(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("version: 1\nname: x\nnodes:\n  q: {kind: queue, delay: -1s, to: nope}\n")
+    with pytest.raises(TopologyError) as refused:
+        load_topology(path)
+    assert [str(p) for p in refused.value.problems] == [
+        f"{path}:4:27: delay: a duration cannot be negative (got '-1s') (nodes.q.delay)",
+        f"{path}:4:36: unknown node 'nope' (nodes: q) (nodes.q.to)",
+    ]
