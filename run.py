@@ -2,7 +2,10 @@
 
 import sys
 
-from playground.cli import main
+from playground.bootstrap import ensure
 
 if __name__ == "__main__":
+    ensure(sys.argv)
+    from playground.cli import main
+
     sys.exit(main())

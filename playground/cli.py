@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from playground import __version__
 
-COMMANDS = ("run", "sim", "check", "schema", "serve")
+COMMANDS = ("run", "sim", "check", "schema", "serve", "test")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
                    description="Print the JSON Schema of the topology format (for editors: "
                                "# yaml-language-server: $schema=...).")
 
+    test = sub.add_parser("test", help="run the test suite (pytest, on two workers)",
+                          description="Run the project's tests; extra arguments go to pytest.")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="PYTEST_ARGS")
+
     serve = sub.add_parser("serve", help="serve the app in a browser (textual-serve)",
                            description="Serve the app in a web browser on 127.0.0.1.")
     serve.add_argument("file", nargs="?", metavar="FILE")
@@ -84,6 +88,15 @@ def _check(files: Sequence[str], lint: bool) -> int:
     return 1 if failed else 0
 
 
+def _test(extra: Sequence[str]) -> int:
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *extra]
+    return subprocess.call(command, cwd=root)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
@@ -99,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             sys.stdout.write(schema_text())
             return 0
+        if args.command == "test":
+            return _test(args.pytest_args)
         if args.command == "sim":
             from playground.sim import run_sim
 

@@ -1,0 +1,76 @@
+"""The event bus: every event goes to the subscribers of its type, at once and in order.
+
+Subscribers that must never slow the engine (a UI on a slow terminal) take a
+:class:`BoundedFeed`: a fixed-size buffer that keeps the newest events and counts what it
+dropped. Metrics subscribe directly, as plain callbacks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from playground.engine import events as ev
+
+Handler = Callable[[Any], None]
+
+
+def _all_event_types() -> list[type[ev.Event]]:
+    found: list[type[ev.Event]] = []
+    pending = [ev.Event]
+    while pending:
+        kind = pending.pop()
+        found.append(kind)
+        pending.extend(kind.__subclasses__())
+    return found
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._by_type: dict[type, list[Handler]] = {}
+        self.counts: dict[str, int] = {}
+
+    def subscribe(self, handler: Handler, types: Iterable[type] | None = None) -> None:
+        """Calls ``handler(event)`` for events of ``types`` (and their subclasses)."""
+        wanted = list(types) if types is not None else [ev.Event]
+        for kind in _all_event_types():
+            if any(issubclass(kind, w) for w in wanted):
+                self._by_type.setdefault(kind, []).append(handler)
+
+    def unsubscribe(self, handler: Handler) -> None:
+        for handlers in self._by_type.values():
+            while handler in handlers:
+                handlers.remove(handler)
+
+    def wants(self, kind: type) -> bool:
+        return bool(self._by_type.get(kind))
+
+    def emit(self, event: ev.Event) -> None:
+        for handler in self._by_type.get(type(event), ()):
+            handler(event)
+
+
+class BoundedFeed:
+    """A buffer of the newest events for a consumer in another thread or at frame rate."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._items: deque[ev.Event] = deque(maxlen=size)
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, event: ev.Event) -> None:
+        items = self._items
+        if len(items) == items.maxlen:
+            self.dropped += 1
+        items.append(event)
+
+    def drain(self, limit: int | None = None) -> list[ev.Event]:
+        """Everything buffered so far (oldest first), emptying the buffer."""
+        out: list[ev.Event] = []
+        items = self._items
+        with self._lock:
+            while items and (limit is None or len(out) < limit):
+                out.append(items.popleft())
+        return out

@@ -1,0 +1,216 @@
+"""The engine's clock: an event loop whose time is simulated.
+
+Node code only ever sleeps through this loop's timers, so the same code runs on two clocks:
+
+- ``virtual``: whenever the loop has nothing ready to run, simulated time jumps straight to
+  the next timer. A long scenario finishes in seconds, and the same seed gives the same run.
+- ``real``: the same loop, but time may not run ahead of the wall clock times ``speed``. When
+  the machine cannot keep up, simulated time falls behind instead of events being squeezed,
+  and :attr:`SimLoop.achieved_speed` says how fast it really went.
+
+Simulated time only moves while the loop is idle, so all work due at one instant is done at
+that instant whatever the load. The loop is the engine's own: the app runs it in a thread of
+its own, so the app's loop keeps its sense of time. ``limit`` holds time at a given instant
+(stepping a timeline, or letting a test or the UI run "up to t").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import selectors
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+ClockMode = Literal["virtual", "real"]
+MIN_SPEED, MAX_SPEED = 0.01, 10_000.0
+# Behind schedule by more than this (wall seconds), we stop trying to catch up: simulated
+# time slows down instead of racing to make up for the past.
+MAX_LAG = 0.25
+IDLE_POLL = 0.1
+
+
+class _Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+    """The real selector, asked for I/O with the timeout the simulated clock allows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sim_select: Callable[[Callable[..., Any], float | None], Any] | None = None
+
+    def select(self, timeout: float | None = None) -> Any:
+        if self.sim_select is None:
+            return super().select(timeout)
+        return self.sim_select(super().select, timeout)
+
+
+class SimLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop with simulated time; see the module docstring."""
+
+    def __init__(self, mode: ClockMode = "virtual", speed: float = 1.0) -> None:
+        selector = _Selector()
+        super().__init__(selector)
+        selector.sim_select = self._sim_select
+        self._now = 0.0
+        self._mode: ClockMode = mode
+        self._speed = _clamp(speed)
+        self._paused = False
+        self._limit = math.inf
+        self._anchor_wall = time.monotonic()
+        self._anchor_sim = 0.0
+        self._sample_wall = self._anchor_wall
+        self._sample_sim = 0.0
+        self._achieved = 0.0
+        self.idle_at_limit = threading.Event()
+        self.wall_started = time.monotonic()
+
+    # --- what node code sees -------------------------------------------------------------
+
+    def time(self) -> float:
+        return self._now
+
+    # --- controls (safe to call from any thread) -------------------------------------------
+
+    @property
+    def mode(self) -> ClockMode:
+        return self._mode
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def limit(self) -> float:
+        return self._limit
+
+    def set_speed(self, speed: float) -> None:
+        self._reanchor()
+        self._speed = _clamp(speed)
+        self._wake()
+
+    def set_mode(self, mode: ClockMode) -> None:
+        self._reanchor()
+        self._mode = mode
+        self._wake()
+
+    def pause(self) -> None:
+        self._paused = True
+        self._wake()
+
+    def resume(self) -> None:
+        self._paused = False
+        self._reanchor()
+        self._wake()
+
+    def set_limit(self, limit: float) -> None:
+        """Hold simulated time at ``limit`` (``math.inf`` to release)."""
+        self._limit = limit
+        self.idle_at_limit.clear()
+        self._reanchor()
+        self._wake()
+
+    @property
+    def achieved_speed(self) -> float:
+        """Simulated seconds per wall second over the last sample window (real mode)."""
+        wall = time.monotonic()
+        if wall - self._sample_wall >= 0.5:
+            self._achieved = (self._now - self._sample_sim) / (wall - self._sample_wall)
+            self._sample_wall, self._sample_sim = wall, self._now
+        return self._achieved
+
+    @property
+    def lag(self) -> float:
+        """Simulated seconds the clock is behind where the wall clock says it should be."""
+        if self._mode != "real" or self._paused:
+            return 0.0
+        target = self._anchor_sim + (time.monotonic() - self._anchor_wall) * self._speed
+        return max(0.0, min(target, self._limit) - self._now)
+
+    def _reanchor(self) -> None:
+        self._anchor_wall = time.monotonic()
+        self._anchor_sim = self._now
+
+    def _wake(self) -> None:
+        if not self.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                self.call_soon_threadsafe(_nothing)
+
+    # --- the idle hook ---------------------------------------------------------------------
+
+    def _sim_select(self, select: Callable[..., Any], timeout: float | None) -> Any:
+        if timeout == 0:  # work is ready: time stands still until it is done
+            return select(0)
+        if self._paused:
+            return select(None)
+        step = math.inf if timeout is None else timeout
+        target = min(self._now + step, self._limit)
+        if self._now >= self._limit or (self._mode == "virtual" and math.isinf(target)):
+            # held at the limit, or nothing scheduled at all: only I/O or a control wakes us
+            self.idle_at_limit.set()
+            return select(None)
+        if self._mode == "virtual":
+            # a step below the float resolution of `now` leaves it unchanged; the loop still
+            # runs the timer, as it is within its clock resolution
+            self._now = max(self._now, target)
+            return select(0)
+        return self._real_select(select, target)
+
+    def _real_select(self, select: Callable[..., Any], target: float) -> Any:
+        wall = time.monotonic()
+        due = self._anchor_wall + (target - self._anchor_sim) / self._speed
+        if due < wall - MAX_LAG:
+            # far behind: give up the lost time rather than rush through it
+            self._anchor_wall, self._anchor_sim = wall, self._now
+            due = wall + (target - self._now) / self._speed
+        # with nothing scheduled, time still flows for whoever watches; look again soon
+        wait = min(due - wall, IDLE_POLL)
+        events = select(max(0.0, wait))
+        reached = self._anchor_sim + (time.monotonic() - self._anchor_wall) * self._speed
+        self._now = max(self._now, min(target, reached))
+        return events
+
+
+def _nothing() -> None:
+    """Scheduled from other threads only to wake the selector."""
+
+
+def _clamp(speed: float) -> float:
+    if not speed > 0:
+        raise ValueError(f"speed must be positive (got {speed})")
+    return min(MAX_SPEED, max(MIN_SPEED, speed))
+
+
+class Clock:
+    """What nodes use: now, sleep and timers, all on the engine's loop."""
+
+    __slots__ = ("loop",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def now(self) -> float:
+        return self.loop.time()
+
+    def sleep(self, delay: float) -> asyncio.Future[None]:
+        """A future done after ``delay`` simulated seconds (cheaper than asyncio.sleep)."""
+        future = self.loop.create_future()
+        self.loop.call_at(self.loop.time() + delay, _finish, future)
+        return future
+
+    def at(self, when: float, callback: Callable[..., None], *args: Any) -> asyncio.TimerHandle:
+        return self.loop.call_at(when, callback, *args)
+
+    def later(self, delay: float, callback: Callable[..., None], *args: Any
+              ) -> asyncio.TimerHandle:
+        return self.loop.call_at(self.loop.time() + delay, callback, *args)
+
+
+def _finish(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -1,0 +1,254 @@
+"""What the engine reports: one typed, immutable event per thing that happens.
+
+Every hop of every message is an event carrying the node, the message (copy) id, its trace
+and the simulated time, so a trace can be followed end to end. Metrics, the UI, the recorder
+and the MQTT tap are all built from these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    t: float
+    node: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent(Event):
+    msg: str
+    trace: str
+
+
+# --- a message's life --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MessageCreated(MessageEvent):
+    """A producer made a new message (a new trace)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSent(MessageEvent):
+    """``node`` sent the message to ``target``."""
+
+    target: str
+    attempt: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class MessageAccepted(MessageEvent):
+    """A queue stored the message, or a topic or function took it for asynchronous work."""
+
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRefused(MessageEvent):
+    """``node`` turned the message away: full, in an outage, throttled..."""
+
+    reason: str
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageBlocked(MessageEvent):
+    """A full queue with ``on_full: block`` keeps the sender waiting."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived(MessageEvent):
+    """A consumer received the message from queue ``node`` after waiting ``wait``."""
+
+    consumer: str
+    receives: int
+    wait: float
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeleted(MessageEvent):
+    """The consumer succeeded: the queue deleted the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRedelivered(MessageEvent):
+    """The visibility timeout ended without a delete: the message is visible again."""
+
+    receives: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDeadLettered(MessageEvent):
+    """Moved to ``dlq`` (a queue's dlq, a topic's dlq or a function's on_failure)."""
+
+    dlq: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRedriven(MessageEvent):
+    """Moved out of DLQ ``node`` back into ``target``."""
+
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageExpired(MessageEvent):
+    """Dropped by ``retention`` or ``max_event_age``."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageUnmatched(MessageEvent):
+    """A topic found no subscription whose filter matches."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRetried(MessageEvent):
+    """A retry is scheduled after ``delay``: ``attempt`` is the attempt that failed."""
+
+    attempt: int
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFailed(MessageEvent):
+    """The message failed at ``node`` and nothing will try it again."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageWritten(MessageEvent):
+    """A store wrote a row (``duplicate``: the copy had been written before)."""
+
+    payload: object
+    attempt: int
+    duplicate: bool
+    deduplicated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDelivered(MessageEvent):
+    """The copy reached its end for the first time (the ledger's ``delivered``)."""
+
+    end_to_end: float
+
+
+@dataclass(frozen=True, slots=True)
+class MessageThrottled(MessageEvent):
+    """A token bucket or a concurrency limit refused the message (429)."""
+
+    reason: str
+
+
+# --- invocations and instances -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationStarted(Event):
+    msgs: tuple[str, ...]
+    trace: str
+    attempt: int
+    cold: bool
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationFinished(Event):
+    msgs: tuple[str, ...]
+    trace: str
+    ok: bool
+    duration: float
+    reason: str = ""
+    failed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceStarted(Event):
+    """A new instance: its first invocation is a cold start of ``cold_start`` seconds."""
+
+    cold_start: float
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceReclaimed(Event):
+    pass
+
+
+# --- the client (producer) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAnswered(MessageEvent):
+    """A producer got its answer: ``status`` 2xx is ok; ``latency`` from its send."""
+
+    status: int
+    latency: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTimedOut(MessageEvent):
+    latency: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClientBlocked(Event):
+    """A producer stopped making messages for ``seconds`` because its send was blocked."""
+
+    seconds: float
+
+
+# --- gateways, breakers, caches -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHit(MessageEvent):
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerChanged(Event):
+    state: str  # closed, open, half_open
+    failure_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShortCircuited(MessageEvent):
+    target: str
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioStepFired(Event):
+    """A scenario step (or the same action from a live control) took effect."""
+
+    action: str
+    say: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeChanged(Event):
+    """A field changed live (``set``), or a control changed the node's state."""
+
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFailed(Event):
+    """A node's own code raised; its supervisor restarted it."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished(Event):
+    reason: str

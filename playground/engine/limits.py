@@ -1,0 +1,112 @@
+"""Token buckets and circuit breakers, on simulated time."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+
+class TokenBucket:
+    """Starts full; refills continuously at ``rate`` up to ``size`` tokens."""
+
+    __slots__ = ("_last", "rate", "size", "tokens")
+
+    def __init__(self, rate: float, size: float, now: float = 0.0) -> None:
+        self.rate = rate
+        self.size = size
+        self.tokens = size
+        self._last = now
+
+    def _refill(self, now: float) -> None:
+        if now > self._last:
+            self.tokens = min(self.size, self.tokens + (now - self._last) * self.rate)
+            self._last = now
+
+    def take(self, now: float) -> bool:
+        self._refill(now)
+        if self.tokens >= 1.0 - 1e-9:
+            self.tokens -= 1.0
+            return True
+        return False
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until a token is there."""
+        self._refill(now)
+        if self.tokens >= 1.0 - 1e-9:
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+    def retune(self, rate: float, size: float, now: float) -> None:
+        self._refill(now)
+        self.rate = rate
+        self.size = size
+        self.tokens = min(self.tokens, size)
+
+
+class Breaker:
+    """A circuit breaker over the outcomes of the last ``window`` calls."""
+
+    def __init__(self, failure_rate: float, window: int, min_calls: int, open_for: float,
+                 half_open_calls: int,
+                 on_change: Callable[[str, float], None] | None = None) -> None:
+        self.failure_rate = failure_rate
+        self.min_calls = min_calls
+        self.open_for = open_for
+        self.half_open_calls = half_open_calls
+        self.outcomes: deque[bool] = deque(maxlen=window)
+        self.failures = 0
+        self.state = CLOSED
+        self.opened_at = 0.0
+        self.trial_started = 0
+        self.trial_succeeded = 0
+        self.short_circuited = 0
+        self._on_change = on_change
+
+    def _set(self, state: str, now: float) -> None:
+        self.state = state
+        if state == OPEN:
+            self.opened_at = now
+        if state in (CLOSED, HALF_OPEN):
+            self.trial_started = self.trial_succeeded = 0
+        if state == CLOSED:
+            self.outcomes.clear()
+            self.failures = 0
+        if self._on_change is not None:
+            self._on_change(state, self.rate())
+
+    def rate(self) -> float:
+        return self.failures / len(self.outcomes) if self.outcomes else 0.0
+
+    def allow(self, now: float) -> bool:
+        """Whether a call may go through now (counts a short circuit when not)."""
+        if self.state == OPEN and now >= self.opened_at + self.open_for:
+            self._set(HALF_OPEN, now)
+        if self.state == CLOSED:
+            return True
+        if self.state == HALF_OPEN and self.trial_started < self.half_open_calls:
+            self.trial_started += 1
+            return True
+        self.short_circuited += 1
+        return False
+
+    def record(self, ok: bool, now: float) -> None:
+        if self.state == HALF_OPEN:
+            if not ok:
+                self._set(OPEN, now)
+                return
+            self.trial_succeeded += 1
+            if self.trial_succeeded >= self.half_open_calls:
+                self._set(CLOSED, now)
+            return
+        if self.state == OPEN:
+            return  # a late answer from before it opened
+        outcomes = self.outcomes
+        if len(outcomes) == outcomes.maxlen and not outcomes[0]:
+            self.failures -= 1
+        outcomes.append(ok)
+        if not ok:
+            self.failures += 1
+        if len(outcomes) >= self.min_calls and self.rate() >= self.failure_rate:
+            self._set(OPEN, now)

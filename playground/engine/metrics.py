@@ -1,0 +1,292 @@
+"""Metrics derived from events: counters, per-second rates, and latency histograms.
+
+:class:`Histogram` is a log-bucketed histogram: a positive value x falls in bucket
+floor(log(x) / log(GAMMA)) and a quantile is reported as the bucket's middle, so every
+quantile is within ``RELATIVE_ERROR`` (0.1%) of a value the data really holds; zeros are
+counted exactly, and the mean and max are exact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+from playground.engine import events as ev
+
+GAMMA = 1.002
+_LOG_GAMMA = math.log(GAMMA)
+RELATIVE_ERROR = (GAMMA - 1) / (GAMMA + 1)
+_MID = 2 * GAMMA / (GAMMA + 1)
+RATE_WINDOW = 60  # seconds of per-second counts kept for sparklines and rates
+
+
+class Histogram:
+    __slots__ = ("buckets", "count", "max", "sum", "zeros")
+
+    def __init__(self) -> None:
+        self.buckets: dict[int, int] = {}
+        self.zeros = 0
+        self.count = 0
+        self.sum = 0.0
+        self.max = 0.0
+
+    def add(self, value: float) -> None:
+        self.count += 1
+        self.sum += value
+        if value > self.max:
+            self.max = value
+        if value <= 1e-12:
+            self.zeros += 1
+            return
+        index = math.floor(math.log(value) / _LOG_GAMMA)
+        buckets = self.buckets
+        buckets[index] = buckets.get(index, 0) + 1
+
+    @property
+    def mean(self) -> float:
+        return self.sum / self.count if self.count else 0.0
+
+    def quantile(self, q: float) -> float:
+        """The nearest-rank quantile: the smallest value with at least q of the data at or
+        below it (within the histogram's relative error)."""
+        if self.count == 0:
+            return 0.0
+        rank = max(1, math.ceil(q * self.count))
+        if rank <= self.zeros:
+            return 0.0
+        seen = self.zeros
+        for index in sorted(self.buckets):
+            seen += self.buckets[index]
+            if seen >= rank:
+                return min(self.max, GAMMA**index * _MID)
+        return self.max
+
+    def summary(self) -> dict[str, float]:
+        return {"mean": self.mean, "p50": self.quantile(0.50), "p95": self.quantile(0.95),
+                "p99": self.quantile(0.99), "max": self.max}
+
+
+class RateWindow:
+    """Counts per simulated second over the last ``RATE_WINDOW`` seconds."""
+
+    __slots__ = ("counts", "second")
+
+    def __init__(self) -> None:
+        self.counts = [0] * RATE_WINDOW
+        self.second = 0
+
+    def add(self, t: float, amount: int = 1) -> None:
+        second = int(t)
+        if second != self.second:
+            self._roll(second)
+        self.counts[second % RATE_WINDOW] += amount
+
+    def _roll(self, second: int) -> None:
+        if second < self.second:
+            return
+        gap = min(second - self.second, RATE_WINDOW)
+        for step in range(1, gap + 1):
+            self.counts[(self.second + step) % RATE_WINDOW] = 0
+        self.second = second
+
+    def series(self, now: float) -> list[int]:
+        """The last ``RATE_WINDOW`` complete seconds, oldest first."""
+        self._roll(int(now))
+        current = self.second
+        return [self.counts[(current - RATE_WINDOW + i) % RATE_WINDOW] for i in range(RATE_WINDOW)]
+
+    def rate(self, now: float, seconds: int = 5) -> float:
+        """Per second, over the last ``seconds`` complete seconds."""
+        series = self.series(now)
+        return sum(series[-seconds:]) / seconds
+
+
+class NodeStats:
+    __slots__ = ("counters", "duration", "rate_in", "rate_out", "wait")
+
+    def __init__(self) -> None:
+        self.counters: dict[str, int] = defaultdict(int)
+        self.wait = Histogram()
+        self.duration = Histogram()
+        self.rate_in = RateWindow()
+        self.rate_out = RateWindow()
+
+
+class ClientStats:
+    def __init__(self) -> None:
+        self.sent = 0
+        self.ok = 0
+        self.errors = 0
+        self.timeouts = 0
+        self.statuses: dict[str, int] = defaultdict(int)
+        self.latency = Histogram()
+        self.rate_ok = RateWindow()
+        self.rate_errors = RateWindow()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "ok": self.ok, "errors": self.errors,
+                "timeouts": self.timeouts, "statuses": dict(sorted(self.statuses.items())),
+                "latency": self.latency.summary()}
+
+
+class Metrics:
+    """Subscribes to every event and keeps the figures the report and the UI show."""
+
+    def __init__(self, kinds: dict[str, str]) -> None:
+        self.kinds = kinds
+        self.nodes: dict[str, NodeStats] = {node: NodeStats() for node in kinds}
+        self.client = ClientStats()
+        self.end_to_end = Histogram()
+        self.events = 0
+        self._handlers = {
+            ev.MessageCreated: self._created, ev.MessageSent: self._sent,
+            ev.MessageAccepted: self._accepted, ev.MessageRefused: self._refused,
+            ev.MessageThrottled: self._throttled, ev.MessageReceived: self._received,
+            ev.MessageDeleted: self._deleted, ev.MessageRedelivered: self._redelivered,
+            ev.MessageDeadLettered: self._dead_lettered, ev.MessageRedriven: self._redriven,
+            ev.MessageExpired: self._expired, ev.MessageUnmatched: self._unmatched,
+            ev.MessageRetried: self._retried, ev.MessageFailed: self._failed,
+            ev.MessageWritten: self._written, ev.MessageDelivered: self._delivered,
+            ev.InvocationStarted: self._invoked, ev.InvocationFinished: self._invocation_done,
+            ev.ClientAnswered: self._answered, ev.ClientTimedOut: self._timed_out,
+            ev.CacheHit: self._cache_hit, ev.ShortCircuited: self._short_circuited,
+            ev.MessageBlocked: self._blocked,
+        }
+
+    def __call__(self, event: ev.Event) -> None:
+        self.events += 1
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def stats(self, node: str) -> NodeStats:
+        stats = self.nodes.get(node)
+        if stats is None:
+            stats = self.nodes[node] = NodeStats()
+        return stats
+
+    def _count_in(self, node: str, t: float) -> None:
+        stats = self.stats(node)
+        stats.counters["in"] += 1
+        stats.rate_in.add(t)
+
+    def _count_out(self, node: str, t: float, amount: int = 1) -> None:
+        stats = self.stats(node)
+        stats.counters["out"] += amount
+        stats.rate_out.add(t, amount)
+
+    # one handler per event type ------------------------------------------------------------
+
+    def _created(self, e: ev.MessageCreated) -> None:
+        self.stats(e.node).counters["created"] += 1
+
+    def _sent(self, e: ev.MessageSent) -> None:
+        sender = self.stats(e.node)
+        kind = self.kinds.get(e.node)
+        if kind == "producer":
+            self.client.sent += 1
+        if kind in ("producer", "gateway"):
+            self._count_out(e.node, e.t)
+        sender.counters["sent"] += 1
+        if e.attempt > 1:
+            sender.counters["resent"] += 1
+        self._count_in(e.target, e.t)
+
+    def _accepted(self, e: ev.MessageAccepted) -> None:
+        self.stats(e.node).counters["accepted"] += 1
+        if self.kinds.get(e.source) == "topic":
+            self._count_out(e.source, e.t)
+
+    def _refused(self, e: ev.MessageRefused) -> None:
+        stats = self.stats(e.node)
+        stats.counters["errors"] += 1
+        stats.counters[f"refused_{e.reason}"] += 1
+
+    def _throttled(self, e: ev.MessageThrottled) -> None:
+        self.stats(e.node).counters["throttled"] += 1
+
+    def _received(self, e: ev.MessageReceived) -> None:
+        stats = self.stats(e.node)
+        stats.counters["received"] += 1
+        stats.wait.add(e.wait)
+        self._count_in(e.consumer, e.t)
+
+    def _deleted(self, e: ev.MessageDeleted) -> None:
+        self._count_out(e.node, e.t)
+
+    def _redelivered(self, e: ev.MessageRedelivered) -> None:
+        self.stats(e.node).counters["redelivered"] += 1
+
+    def _dead_lettered(self, e: ev.MessageDeadLettered) -> None:
+        self.stats(e.node).counters["dead_lettered"] += 1
+
+    def _redriven(self, e: ev.MessageRedriven) -> None:
+        self.stats(e.node).counters["redriven"] += 1
+        self._count_out(e.node, e.t)
+
+    def _expired(self, e: ev.MessageExpired) -> None:
+        self.stats(e.node).counters["expired"] += 1
+
+    def _unmatched(self, e: ev.MessageUnmatched) -> None:
+        self.stats(e.node).counters["unmatched"] += 1
+
+    def _retried(self, e: ev.MessageRetried) -> None:
+        self.stats(e.node).counters["retries"] += 1
+
+    def _failed(self, e: ev.MessageFailed) -> None:
+        self.stats(e.node).counters["failed"] += 1
+
+    def _written(self, e: ev.MessageWritten) -> None:
+        stats = self.stats(e.node)
+        if e.deduplicated:
+            stats.counters["deduplicated"] += 1
+        else:
+            self._count_out(e.node, e.t)
+        if e.duplicate or e.deduplicated:
+            stats.counters["duplicates"] += 1
+
+    def _delivered(self, e: ev.MessageDelivered) -> None:
+        self.stats(e.node).counters["delivered"] += 1
+        self.end_to_end.add(e.end_to_end)
+
+    def _invoked(self, e: ev.InvocationStarted) -> None:
+        stats = self.stats(e.node)
+        stats.counters["invocations"] += 1
+        stats.counters["messages"] += len(e.msgs)
+
+    def _invocation_done(self, e: ev.InvocationFinished) -> None:
+        stats = self.stats(e.node)
+        stats.duration.add(e.duration)
+        ok = len(e.msgs) - len(e.failed)
+        if ok:
+            self._count_out(e.node, e.t, ok)
+        if e.failed:
+            stats.counters["errors"] += len(e.failed)
+            stats.counters["failed_invocations"] += 1
+
+    def _answered(self, e: ev.ClientAnswered) -> None:
+        client = self.client
+        client.statuses[str(e.status)] += 1
+        if 200 <= e.status < 300:
+            client.ok += 1
+            client.latency.add(e.latency)
+            client.rate_ok.add(e.t)
+        else:
+            client.errors += 1
+            client.rate_errors.add(e.t)
+            self.stats(e.node).counters["errors"] += 1
+
+    def _timed_out(self, e: ev.ClientTimedOut) -> None:
+        self.client.timeouts += 1
+        self.client.rate_errors.add(e.t)
+        self.stats(e.node).counters["timeouts"] += 1
+
+    def _cache_hit(self, e: ev.CacheHit) -> None:
+        self.stats(e.node).counters["cache_hits"] += 1
+
+    def _short_circuited(self, e: ev.ShortCircuited) -> None:
+        self.stats(e.node).counters["short_circuited"] += 1
+
+    def _blocked(self, e: ev.MessageBlocked) -> None:
+        self.stats(e.node).counters["blocked"] += 1

@@ -1,0 +1,134 @@
+"""What every node shares: its inbox on the broker, requests and replies, faults, events."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from playground.engine import events as ev
+from playground.engine.message import Message
+from playground.engine.protocol import CANCEL, Reply, Request
+from playground.spec import model as m
+
+if TYPE_CHECKING:
+    from playground.engine.runtime import Engine
+
+OnReply = Callable[[Reply, Any], None]
+
+
+class Node:
+    """Base of the six kinds. Subclasses handle requests in :meth:`on_request`."""
+
+    kind = "node"
+
+    def __init__(self, engine: Engine, node_id: str, spec: m.NodeSpec) -> None:
+        self.engine = engine
+        self.id = node_id
+        self.spec = spec
+        self.clock = engine.clock
+        self.bus = engine.bus
+        self.broker = engine.broker
+        self.inbox = engine.inbox_topic(node_id)
+        self.reply_topic = engine.reply_topic(node_id)
+        self._pending: dict[int, tuple[OnReply, Any, str]] = {}
+        self.outage_until = -math.inf
+        self.degrade_until = -math.inf
+        self.degrade_errors = 0.0
+        self.degrade_slow = 1.0
+        self.fault_rng = engine.rng(node_id, "faults")
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Subscribe; start tasks. Called inside the engine's loop."""
+        self.broker.subscribe(self.inbox, self._on_inbox)
+        self.broker.subscribe(self.reply_topic, self._on_reply)
+
+    def stop(self) -> None:
+        """Stop timers and loops of its own (tasks are cancelled by the engine)."""
+
+    def holdings(self) -> Iterable[Message]:
+        """The physical messages this node holds right now (for the ledger's final scan)."""
+        return ()
+
+    def gauges(self) -> dict[str, Any]:
+        """Live figures that are state, not counts of events (depth, instances...)."""
+        return {}
+
+    def apply(self, spec: m.NodeSpec) -> None:
+        """A live change of fields (``set``)."""
+        self.spec = spec
+
+    # --- messaging -----------------------------------------------------------------------
+
+    def now(self) -> float:
+        return self.clock.loop.time()
+
+    def emit(self, event: ev.Event) -> None:
+        self.bus.emit(event)
+
+    def request(self, target: str, request: Request, on_reply: OnReply, context: Any = None
+                ) -> int:
+        """Sends ``request``; ``on_reply(reply, context)`` gets the answer. The answer may
+        come before this returns (in-process delivery is synchronous): callers that keep
+        their own books per request use :meth:`expect` and :meth:`post` instead."""
+        corr = self.expect(target, on_reply, context)
+        self.post(target, request, corr)
+        return corr
+
+    def expect(self, target: str, on_reply: OnReply, context: Any = None) -> int:
+        """Registers for the answer of a request about to be posted; returns its id."""
+        corr = self.engine.next_corr()
+        self._pending[corr] = (on_reply, context, target)
+        return corr
+
+    def post(self, target: str, request: Request, corr: int) -> None:
+        request.corr = corr
+        request.reply_to = self.reply_topic
+        request.sender = self.id
+        self.broker.publish(self.engine.inbox_topic(target), request)
+
+    def notify(self, target: str, request: Request) -> None:
+        """A one-way message (no reply expected)."""
+        request.sender = self.id
+        self.broker.publish(self.engine.inbox_topic(target), request)
+
+    def cancel(self, corr: int) -> None:
+        """Give up on a request: forget its reply and tell the target (withdraws a block)."""
+        pending = self._pending.pop(corr, None)
+        if pending is not None:
+            self.notify(pending[2], Request(CANCEL, corr, self.reply_topic, self.id))
+
+    def reply(self, request: Request, status: int, reason: str = "", final: bool = True,
+              results: list[bool] | None = None) -> None:
+        self.broker.publish(request.reply_to,
+                            Reply(request.corr, status, reason, final, results))
+
+    def _on_reply(self, topic: str, reply: Reply) -> None:
+        if reply.final:
+            pending = self._pending.pop(reply.corr, None)
+        else:
+            pending = self._pending.get(reply.corr)
+        if pending is not None:
+            pending[0](reply, pending[1])
+
+    def _on_inbox(self, topic: str, request: Request) -> None:
+        self.on_request(request)
+
+    def on_request(self, request: Request) -> None:
+        raise NotImplementedError
+
+    # --- faults --------------------------------------------------------------------------
+
+    def in_outage(self) -> bool:
+        return self.clock.loop.time() < self.outage_until
+
+    def slow(self) -> float:
+        return self.degrade_slow if self.clock.loop.time() < self.degrade_until else 1.0
+
+    def degraded_failure(self) -> bool:
+        """An extra failure drawn from a ``degrade`` step in force."""
+        if self.clock.loop.time() >= self.degrade_until or self.degrade_errors <= 0:
+            return False
+        return self.fault_rng.random() < self.degrade_errors

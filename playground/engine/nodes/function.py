@@ -1,0 +1,483 @@
+"""function: a Lambda-like function whose instances are asyncio tasks.
+
+Work comes three ways: synchronous calls (throttled at once beyond ``concurrency``),
+asynchronous events from topics (queued here, retried with backoff, then ``on_failure``),
+and batches from the queues it consumes (it offers each queue credits: its free instances).
+Each instance runs one invocation at a time in a task of its own: cold start, ``duration``,
+then its ``to`` calls in order, all bounded by ``timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from playground.engine import events as ev
+from playground.engine.limits import Breaker
+from playground.engine.message import FAILED, Message
+from playground.engine.node import Node
+from playground.engine.protocol import (
+    ACCEPTED,
+    BATCH,
+    CALL,
+    CREDIT,
+    EVENT,
+    OK,
+    SEND,
+    THROTTLED,
+    UNAVAILABLE,
+    WRITE,
+    Reply,
+    Request,
+)
+from playground.engine.sampling import sampler
+from playground.spec import model as m
+from playground.spec.pattern import compile_pattern
+
+if TYPE_CHECKING:
+    from playground.engine.runtime import Engine
+
+SYNC, QUEUED, ASYNC = "sync", "queue", "async"
+_OPS = {"store": WRITE, "queue": SEND, "topic": SEND, "function": CALL}
+
+
+class _Event:
+    """An asynchronous invocation waiting, running or between retries."""
+
+    __slots__ = ("msg", "received_at", "source", "tries")
+
+    def __init__(self, msg: Message, received_at: float, source: str) -> None:
+        self.msg = msg
+        self.received_at = received_at
+        self.source = source
+        self.tries = 0
+
+
+class _Work:
+    __slots__ = ("event", "kind", "msgs", "request", "source", "started")
+
+    def __init__(self, kind: str, msgs: list[Message], source: str,
+                 request: Request | None = None, event: _Event | None = None) -> None:
+        self.kind = kind
+        self.msgs = msgs
+        self.source = source
+        self.request = request
+        self.event = event
+        self.started = 0.0
+
+
+class _Instance:
+    __slots__ = ("cold", "cold_start", "cold_until", "current", "number", "provisioned",
+                 "reclaim", "timed_out", "waiter")
+
+    def __init__(self, number: int, cold_start: float, provisioned: bool) -> None:
+        self.number = number
+        self.cold = not provisioned
+        self.cold_start = cold_start
+        self.cold_until = 0.0
+        self.provisioned = provisioned
+        self.waiter: asyncio.Future[_Work | None] | None = None
+        self.reclaim: asyncio.TimerHandle | None = None
+        self.current: asyncio.Future[Reply | None] | None = None
+        self.timed_out = False
+
+
+class FunctionNode(Node):
+    kind = "function"
+    spec: m.FunctionSpec
+
+    def __init__(self, engine: Engine, node_id: str, spec: m.FunctionSpec) -> None:
+        super().__init__(engine, node_id, spec)
+        self.sources = [q for q, n in engine.topology.nodes.items()
+                        if isinstance(n, m.QueueSpec) and node_id in n.targets]
+        self.fifo_sources = {q for q in self.sources
+                             if engine.topology.nodes[q].type == "fifo"}  # type: ignore[union-attr]
+        self.offered: dict[str, int] = dict.fromkeys(self.sources, -1)
+        self.busy = 0
+        self.idle: list[_Instance] = []
+        self.instances: dict[int, _Instance] = {}
+        self._numbers = itertools.count(1)
+        self.events: deque[_Event] = deque()
+        self.running: dict[Message, _Event] = {}
+        self.retrying: dict[Message, _Event] = {}
+        self.paused = False
+        self.cold_starts = 0
+        self.error_rng = engine.rng(node_id, "errors")
+        self.jitter_rng = engine.rng(node_id, "backoff")
+        self._compile(spec)
+
+    def _compile(self, spec: m.FunctionSpec) -> None:
+        engine = self.engine
+        self.duration: Callable[[], float] = sampler(spec.duration,
+                                                     engine.rng(self.id, "duration"))
+        self.cold_start: Callable[[], float] = sampler(spec.cold_start,
+                                                       engine.rng(self.id, "cold_start"))
+        self.poison = compile_pattern(spec.fails_on) if spec.fails_on else None
+        self.targets = spec.targets
+        self.ops = [_OPS[engine.topology.nodes[t].kind] for t in self.targets]
+        old = getattr(self, "breaker", None)
+        if spec.breaker is None:
+            self.breaker: Breaker | None = None
+        elif old is None:
+            b = spec.breaker
+            self.breaker = Breaker(b.failure_rate, b.window, b.min_calls, b.open_for,
+                                   b.half_open_calls, self._breaker_changed)
+
+    def _breaker_changed(self, state: str, rate: float) -> None:
+        self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))
+
+    def start(self) -> None:
+        super().start()
+        for _ in range(self.spec.provisioned):
+            inst = self._new_instance(provisioned=True)
+            waiter = self._go_idle(inst)
+            self.engine.spawn(self._serve(inst, None, waiter), f"{self.id}#{inst.number}")
+        self._offer_credits()
+
+    # --- taking work -----------------------------------------------------------------------
+
+    @property
+    def free(self) -> int:
+        return max(0, self.spec.concurrency - self.busy)
+
+    def on_request(self, request: Request) -> None:
+        op = request.op
+        now = self.clock.loop.time()
+        if op == CALL:
+            msg = request.msg
+            assert msg is not None
+            if self.in_outage():
+                self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "outage",
+                                            UNAVAILABLE))
+                self.reply(request, UNAVAILABLE, "outage")
+            elif self.free == 0:
+                self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "concurrency"))
+                self.reply(request, THROTTLED, "concurrency limit")
+            else:
+                self._start(_Work(SYNC, [msg], request.sender, request=request))
+        elif op == EVENT:
+            sent = request.msg
+            assert sent is not None
+            msg = sent.fork(request.fork_id) if request.fork_id else sent.clone()
+            self.events.append(_Event(msg, now, request.sender))
+            self.emit(ev.MessageAccepted(now, self.id, msg.id, msg.trace, request.sender))
+            self.reply(request, ACCEPTED)
+            self._pump()
+        elif op == BATCH:
+            batch = request.batch or []
+            if self.free == 0 or self.paused:
+                for msg in batch:
+                    self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace,
+                                                  "concurrency"))
+                self.reply(request, THROTTLED, "concurrency limit",
+                           results=[False] * len(batch))
+            else:
+                self._start(_Work(QUEUED, batch, request.sender, request=request))
+
+    def _pump(self) -> None:
+        """Start waiting asynchronous events while there are free instances."""
+        while self.events and self.free > 0 and not self.paused:
+            event = self.events.popleft()
+            if self._too_old(event):
+                continue
+            self.running[event.msg] = event
+            self._start(_Work(ASYNC, [event.msg], event.source, event=event))
+        self._offer_credits()
+
+    def _offer_credits(self) -> None:
+        free = 0 if self.paused or self.events else self.free
+        for queue in self.sources:
+            if self.offered[queue] != free:
+                self.offered[queue] = free
+                self.notify(queue, Request(CREDIT, 0, "", self.id, credit=free))
+
+    # --- instances -------------------------------------------------------------------------
+
+    def _new_instance(self, provisioned: bool) -> _Instance:
+        cold = 0.0 if provisioned else self.cold_start()
+        inst = _Instance(next(self._numbers), cold, provisioned)
+        self.instances[inst.number] = inst
+        if not provisioned:
+            self.cold_starts += 1
+            self.emit(ev.InstanceStarted(self.clock.loop.time(), self.id, cold))
+        return inst
+
+    def _start(self, work: _Work) -> None:
+        self.busy += 1
+        if self.idle:
+            inst = self.idle.pop()  # the most recently used: the others get reclaimed first
+            if inst.reclaim is not None:
+                inst.reclaim.cancel()
+                inst.reclaim = None
+            waiter = inst.waiter
+            assert waiter is not None
+            inst.waiter = None
+            waiter.set_result(work)
+        else:
+            inst = self._new_instance(provisioned=False)
+            self.engine.spawn(self._serve(inst, work, None), f"{self.id}#{inst.number}")
+        self._offer_credits()
+
+    def _go_idle(self, inst: _Instance) -> asyncio.Future[_Work | None]:
+        waiter: asyncio.Future[_Work | None] = self.clock.loop.create_future()
+        inst.waiter = waiter
+        self.idle.append(inst)
+        if not inst.provisioned:
+            inst.reclaim = self.clock.later(self.spec.idle_timeout, self._reclaim, inst)
+        return waiter
+
+    def _reclaim(self, inst: _Instance) -> None:
+        inst.reclaim = None
+        if inst in self.idle:
+            self.idle.remove(inst)
+            self.instances.pop(inst.number, None)
+            self.emit(ev.InstanceReclaimed(self.clock.loop.time(), self.id))
+            if inst.waiter is not None and not inst.waiter.done():
+                inst.waiter.set_result(None)
+
+    async def _serve(self, inst: _Instance, work: _Work | None,
+                     waiter: asyncio.Future[_Work | None] | None) -> None:
+        """An instance's task: invocations one after another, then idle until reclaimed."""
+        if work is None:
+            assert waiter is not None
+            work = await waiter
+        while work is not None:
+            work.started = self.clock.loop.time()
+            try:
+                results, reason = await self._invoke(inst, work)
+            except Exception as error:  # the node's own code crashed: count it as a failure
+                self.emit(ev.NodeFailed(self.clock.loop.time(), self.id, repr(error)))
+                results, reason = [False] * len(work.msgs), f"crashed: {error!r}"
+            self.busy -= 1
+            # idle before answering: an answer can bring new work, and a warm instance
+            # must take it rather than a new one
+            waiter = self._go_idle(inst)
+            self._finish(work, results, reason)
+            self._pump()
+            work = await waiter
+
+    # --- one invocation --------------------------------------------------------------------
+
+    async def _invoke(self, inst: _Instance, work: _Work) -> tuple[list[bool], str]:
+        loop = self.clock.loop
+        start = loop.time()
+        msgs = work.msgs
+        count = len(msgs)
+        for msg in msgs:
+            msg.attempt += 1
+        attempts = [msg.attempt for msg in msgs]
+        cold = inst.cold_start if inst.cold else 0.0
+        inst.cold = False
+        inst.cold_until = start + cold
+        self.emit(ev.InvocationStarted(start, self.id, tuple(msg.id for msg in msgs),
+                                       msgs[0].trace, attempts[0], cold > 0, work.source))
+        if self.in_outage():
+            return [False] * count, "outage"
+        spec = self.spec
+        deadline = start + spec.timeout
+        run = cold + self.duration() * self.slow()
+        if run > spec.timeout:
+            await self.clock.sleep(spec.timeout)
+            return [False] * count, "timeout"
+        if run > 0:
+            await self.clock.sleep(run)
+        if (spec.errors > 0 and self.error_rng.random() < spec.errors) \
+                or self.degraded_failure():
+            return [False] * count, "error"
+        poison = self.poison
+        results = [True] * count
+        if not self.targets:
+            if poison is not None:
+                results = [not poison(msg.payload) for msg in msgs]
+                if not all(results) and not spec.partial_batch:
+                    return [False] * count, "poison message"
+            return results, "" if all(results) else "poison message"
+        inst.timed_out = False
+        timer = loop.call_at(deadline, _deadline, inst)
+        reason = ""
+        try:
+            failed_groups: set[str | None] = set()
+            fifo = work.kind == QUEUED and work.source in self.fifo_sources
+            for index, msg in enumerate(msgs):
+                if fifo and msg.group in failed_groups:
+                    results[index] = False  # keep the group's order: later ones wait
+                    continue
+                if poison is not None and poison(msg.payload):
+                    ok, why = False, "poison message"
+                else:
+                    ok, why = await self._chain(inst, msg, attempts[index])
+                if inst.timed_out:
+                    return [False] * count, "timeout"
+                if not ok:
+                    results[index] = False
+                    reason = why
+                    if not spec.partial_batch:
+                        return [False] * count, why
+                    if fifo:
+                        failed_groups.add(msg.group)
+        finally:
+            timer.cancel()
+        return results, reason
+
+    async def _chain(self, inst: _Instance, msg: Message, attempt: int) -> tuple[bool, str]:
+        """The ``to`` calls for one message, in order; stops at the first failure."""
+        loop = self.clock.loop
+        breaker = self.breaker
+        for index, target in enumerate(self.targets):
+            now = loop.time()
+            if breaker is not None and not breaker.allow(now):
+                self.emit(ev.ShortCircuited(now, self.id, msg.id, msg.trace, target))
+                return False, "circuit open"
+            fork = None if index == 0 else f"{msg.id}>{target}"
+            future: asyncio.Future[Reply | None] = loop.create_future()
+            inst.current = future
+            self.emit(ev.MessageSent(now, self.id, msg.id, msg.trace, target, attempt))
+            corr = self.request(target, Request(self.ops[index], 0, "", "", msg, fork_id=fork,
+                                                attempt=attempt), _settle, future)
+            reply = await future
+            inst.current = None
+            if reply is None:  # the invocation's timeout
+                self.cancel(corr)
+                if breaker is not None:
+                    breaker.record(False, loop.time())
+                return False, "timeout"
+            if breaker is not None:
+                breaker.record(reply.ok, loop.time())
+            if not reply.ok:
+                return False, f"{target}: {reply.status} {reply.reason}".strip()
+        return True, ""
+
+    def _finish(self, work: _Work, results: list[bool], reason: str) -> None:
+        now = self.clock.loop.time()
+        msgs = work.msgs
+        ok_all = all(results)
+        failed = tuple(msg.id for msg, ok in zip(msgs, results, strict=True) if not ok)
+        self.emit(ev.InvocationFinished(now, self.id, tuple(msg.id for msg in msgs),
+                                        msgs[0].trace, ok_all, now - work.started, reason,
+                                        failed))
+        if not self.targets:
+            for msg, ok in zip(msgs, results, strict=True):
+                if ok:
+                    self._deliver(msg, now)
+        if work.kind == SYNC:
+            assert work.request is not None
+            self.reply(work.request, OK if ok_all else 500, reason)
+        elif work.kind == QUEUED:
+            assert work.request is not None
+            self.reply(work.request, OK, reason, results=results)
+        else:
+            event = work.event
+            assert event is not None
+            event.tries += 1
+            self.running.pop(event.msg, None)
+            if ok_all:
+                event.msg.release()
+            else:
+                self._event_failed(event, reason, now)
+
+    def _deliver(self, msg: Message, now: float) -> None:
+        if msg.copy.deliver():
+            self.emit(ev.MessageDelivered(now, self.id, msg.id, msg.trace, now - msg.created))
+
+    # --- asynchronous retries ------------------------------------------------------------------
+
+    def _too_old(self, event: _Event) -> bool:
+        now = self.clock.loop.time()
+        if now - event.received_at <= self.spec.max_event_age:
+            return False
+        self._give_up(event, "max_event_age", now)
+        return True
+
+    def _event_failed(self, event: _Event, reason: str, now: float) -> None:
+        spec = self.spec
+        if event.tries > spec.retries:
+            self._give_up(event, f"{reason} after {event.tries} attempts", now)
+            return
+        backoff = spec.backoff
+        delay = backoff.delay(event.tries)
+        if backoff.jitter == "full":
+            delay = self.jitter_rng.uniform(0, delay)
+        msg = event.msg
+        self.retrying[msg] = event
+        self.emit(ev.MessageRetried(now, self.id, msg.id, msg.trace, event.tries, delay, reason))
+        self.clock.later(delay, self._retry, event)
+
+    def _retry(self, event: _Event) -> None:
+        if self.retrying.pop(event.msg, None) is None:
+            return
+        if not self._too_old(event):
+            self.events.append(event)
+            self._pump()
+
+    def _give_up(self, event: _Event, reason: str, now: float) -> None:
+        msg = event.msg
+        target = self.spec.on_failure
+        if target is None:
+            self.emit(ev.MessageFailed(now, self.id, msg.id, msg.trace, reason))
+            msg.release(FAILED)
+            return
+        self.running[msg] = event
+        self.request(target, Request(SEND, 0, "", "", msg), self._given_up, (event, reason))
+
+    def _given_up(self, reply: Reply, context: tuple[_Event, str]) -> None:
+        if not reply.final:
+            return
+        event, reason = context
+        msg = event.msg
+        self.running.pop(msg, None)
+        now = self.clock.loop.time()
+        if reply.ok:
+            assert self.spec.on_failure is not None
+            self.emit(ev.MessageDeadLettered(now, self.id, msg.id, msg.trace,
+                                             self.spec.on_failure, reason))
+            msg.release()
+        else:
+            self.emit(ev.MessageFailed(now, self.id, msg.id, msg.trace,
+                                       f"{reason}; on_failure refused it"))
+            msg.release(FAILED)
+
+    # --- controls and the engine's view ----------------------------------------------------------
+
+    def pause(self) -> None:
+        self.paused = True
+        self._offer_credits()
+
+    def resume(self) -> None:
+        self.paused = False
+        self._pump()
+
+    def apply(self, spec: m.NodeSpec) -> None:
+        super().apply(spec)
+        assert isinstance(spec, m.FunctionSpec)
+        self._compile(spec)
+        self._pump()
+
+    def holdings(self) -> Iterable[Message]:
+        yield from (event.msg for event in self.events)
+        yield from self.running
+        yield from self.retrying
+
+    def gauges(self) -> dict[str, Any]:
+        now = self.clock.loop.time()
+        cold = sum(1 for inst in self.instances.values()
+                   if inst.cold_until > now and inst not in self.idle)
+        return {"busy": self.busy, "idle": len(self.idle), "instances": len(self.instances),
+                "cold_starting": cold, "concurrency": self.spec.concurrency,
+                "events_waiting": len(self.events), "retrying": len(self.retrying),
+                "paused": self.paused, "cold_starts": self.cold_starts,
+                "breaker": self.breaker.state if self.breaker else None}
+
+
+def _settle(reply: Reply, future: asyncio.Future[Reply | None]) -> None:
+    if reply.final and not future.done():
+        future.set_result(reply)
+
+
+def _deadline(inst: _Instance) -> None:
+    inst.timed_out = True
+    current = inst.current
+    if current is not None and not current.done():
+        current.set_result(None)

@@ -1,0 +1,188 @@
+"""gateway: the API in front: throttle, integration timeout, cache and circuit breaker.
+
+Its target decides when the client hears back: a function answers after its whole
+synchronous chain (request-response); a queue or topic answers as soon as it has stored
+the message (202 Accepted, event-driven).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from playground.engine import events as ev
+from playground.engine.limits import Breaker, TokenBucket
+from playground.engine.node import Node
+from playground.engine.protocol import (
+    BLOCKED,
+    CALL,
+    FAILED,
+    OK,
+    SEND,
+    THROTTLED,
+    TIMED_OUT,
+    UNAVAILABLE,
+    Reply,
+    Request,
+)
+from playground.engine.sampling import sampler
+from playground.spec import model as m
+
+if TYPE_CHECKING:
+    from playground.engine.runtime import Engine
+
+
+class _Forward:
+    __slots__ = ("corr", "key", "request", "timer")
+
+    def __init__(self, request: Request, key: Any) -> None:
+        self.request = request
+        self.key = key
+        self.corr = 0
+        self.timer: asyncio.TimerHandle | None = None
+
+
+class GatewayNode(Node):
+    kind = "gateway"
+    spec: m.GatewaySpec
+
+    def __init__(self, engine: Engine, node_id: str, spec: m.GatewaySpec) -> None:
+        super().__init__(engine, node_id, spec)
+        self.target = spec.targets[0]
+        self.sync = engine.topology.nodes[self.target].kind == "function"
+        self.cache: dict[Any, float] = {}
+        self.cache_hits = 0
+        self.forwarding: dict[int, _Forward] = {}
+        self.delaying = 0  # requests inside the gateway's own latency
+        self.bucket: TokenBucket | None = None
+        self.breaker: Breaker | None = None
+        self._compile(spec)
+
+    def _compile(self, spec: m.GatewaySpec) -> None:
+        now = self.clock.loop.time()
+        self.latency = sampler(spec.latency, self.engine.rng(self.id, "latency"))
+        throttle = spec.throttle
+        if throttle is None:
+            self.bucket = None
+        elif self.bucket is None:
+            self.bucket = TokenBucket(throttle.rate, throttle.bucket, now)
+        else:
+            self.bucket.retune(throttle.rate, throttle.bucket, now)
+        if spec.breaker is None:
+            self.breaker = None
+        elif self.breaker is None:
+            b = spec.breaker
+            self.breaker = Breaker(b.failure_rate, b.window, b.min_calls, b.open_for,
+                                   b.half_open_calls, self._breaker_changed)
+
+    def _breaker_changed(self, state: str, rate: float) -> None:
+        self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))
+
+    def on_request(self, request: Request) -> None:
+        if request.op not in (CALL, SEND):
+            return
+        msg = request.msg
+        assert msg is not None
+        now = self.clock.loop.time()
+        if self.in_outage():
+            self._refuse(request, UNAVAILABLE, "outage")
+            return
+        if self.bucket is not None and not self.bucket.take(now):
+            self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "throttle"))
+            self.reply(request, THROTTLED, "throttled")
+            return
+        key = None
+        cache = self.spec.cache
+        if cache is not None and self.sync:
+            payload = msg.payload
+            key = repr(payload.get(cache.key) if isinstance(payload, dict) else None)
+            expires = self.cache.get(key)
+            if expires is not None and now < expires:
+                self.cache_hits += 1
+                self.emit(ev.CacheHit(now, self.id, msg.id, msg.trace, key))
+                if msg.copy.deliver():
+                    self.emit(ev.MessageDelivered(now, self.id, msg.id, msg.trace,
+                                                  now - msg.created))
+                self.reply(request, OK, "cached")
+                return
+        if self.breaker is not None and self.sync and not self.breaker.allow(now):
+            self.emit(ev.ShortCircuited(now, self.id, msg.id, msg.trace, self.target))
+            self.reply(request, UNAVAILABLE, "circuit open")
+            return
+        latency = self.latency() * self.slow()
+        if latency > 0:
+            self.delaying += 1
+            self.clock.later(latency, self._after_latency, request, key)
+        else:
+            self._forward(request, key)
+
+    def _after_latency(self, request: Request, key: Any) -> None:
+        self.delaying -= 1
+        self._forward(request, key)
+
+    def _refuse(self, request: Request, status: int, reason: str) -> None:
+        msg = request.msg
+        assert msg is not None
+        self.emit(ev.MessageRefused(self.clock.loop.time(), self.id, msg.id, msg.trace, reason,
+                                    status))
+        self.reply(request, status, reason)
+
+    def _forward(self, request: Request, key: Any) -> None:
+        msg = request.msg
+        assert msg is not None
+        if self.degraded_failure():
+            self._refuse(request, FAILED, "degraded")
+            return
+        now = self.clock.loop.time()
+        forward = _Forward(request, key)
+        self.emit(ev.MessageSent(now, self.id, msg.id, msg.trace, self.target, msg.attempt + 1))
+        op = CALL if self.sync else SEND
+        forward.corr = self.expect(self.target, self._answered, forward)
+        self.forwarding[forward.corr] = forward
+        forward.timer = self.clock.later(self.spec.timeout, self._timed_out, forward)
+        self.post(self.target, Request(op, 0, "", "", msg), forward.corr)
+
+    def _answered(self, reply: Reply, forward: _Forward) -> None:
+        if not reply.final:
+            if reply.status == BLOCKED:
+                self.reply(forward.request, BLOCKED, reply.reason, final=False)
+            return
+        self.forwarding.pop(forward.corr, None)
+        if forward.timer is not None:
+            forward.timer.cancel()
+        now = self.clock.loop.time()
+        if self.breaker is not None and self.sync:
+            self.breaker.record(reply.ok, now)
+        cache = self.spec.cache
+        if cache is not None and self.sync and reply.status == OK:
+            self.cache[forward.key] = now + cache.ttl
+        self.reply(forward.request, reply.status, reply.reason)
+
+    def _timed_out(self, forward: _Forward) -> None:
+        if self.forwarding.pop(forward.corr, None) is None:
+            return
+        self.cancel(forward.corr)
+        now = self.clock.loop.time()
+        if self.breaker is not None and self.sync:
+            self.breaker.record(False, now)
+        msg = forward.request.msg
+        assert msg is not None
+        self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "integration timeout",
+                                    TIMED_OUT))
+        self.reply(forward.request, TIMED_OUT, "integration timeout")
+
+    def gauges(self) -> dict[str, Any]:
+        bucket = self.bucket
+        tokens = None
+        if bucket is not None:
+            bucket.wait_time(self.clock.loop.time())
+            tokens = bucket.tokens
+        return {"forwarding": len(self.forwarding) + self.delaying, "cache_hits": self.cache_hits,
+                "tokens": tokens, "throttling": tokens is not None and tokens < 1.0,
+                "breaker": self.breaker.state if self.breaker else None,
+                "short_circuited": self.breaker.short_circuited if self.breaker else 0}
+
+    def apply(self, spec: m.NodeSpec) -> None:
+        super().apply(spec)
+        assert isinstance(spec, m.GatewaySpec)
+        self._compile(spec)

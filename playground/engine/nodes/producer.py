@@ -1,0 +1,224 @@
+"""producer: a client that makes messages at a rate and waits for each first hop's answer."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import TYPE_CHECKING, Any
+
+from playground.engine import events as ev
+from playground.engine.message import FAILED, Copy, Message
+from playground.engine.node import Node
+from playground.engine.protocol import BLOCKED, CALL, SEND, Reply, Request
+from playground.engine.sampling import compile_template
+from playground.spec import model as m
+
+if TYPE_CHECKING:
+    from playground.engine.runtime import Engine
+
+# Client retries back off like the AWS SDKs: full jitter over base x 2^(k-1), capped.
+RETRY_BASE, RETRY_CAP = 0.1, 20.0
+
+
+class _Call:
+    __slots__ = ("blocked", "corr", "msg", "sent_at", "timer", "try_number")
+
+    def __init__(self, msg: Message, try_number: int, sent_at: float) -> None:
+        self.msg = msg
+        self.try_number = try_number
+        self.sent_at = sent_at
+        self.corr = 0
+        self.timer: asyncio.TimerHandle | None = None
+        self.blocked = False
+
+
+class ProducerNode(Node):
+    kind = "producer"
+    spec: m.ProducerSpec
+
+    def __init__(self, engine: Engine, node_id: str, spec: m.ProducerSpec) -> None:
+        super().__init__(engine, node_id, spec)
+        self.target = spec.targets[0]
+        target_kind = engine.topology.nodes[self.target].kind
+        self.op = SEND if target_kind in ("queue", "topic") else CALL
+        self.arrivals = engine.rng(node_id, "arrivals")
+        self.retry_rng = engine.rng(node_id, "retries")
+        self.render = compile_template(spec.payload, engine.rng(node_id, "payload"))
+        self.factor = 1.0
+        self.made = 0
+        self.stop_at = math.inf
+        self.calls: dict[int, _Call] = {}
+        self.waiting: dict[Message, None] = {}  # messages between a failure and their retry
+        self.blocked = 0
+        self.blocked_since = 0.0
+        self.blocked_seconds = 0.0
+        self._sleep: asyncio.Future[bool] | None = None
+        self._sleep_timer: asyncio.TimerHandle | None = None
+        self._unblocked: asyncio.Future[None] | None = None
+
+    # --- the arrival loop ----------------------------------------------------------------
+
+    @property
+    def rate(self) -> float:
+        return self.spec.rate * self.factor / self.slow()
+
+    async def run(self) -> None:
+        """Makes messages until the run's duration or ``limit``: the producer's task.
+
+        A constant producer's send times are computed from an anchor (t = anchor + k / rate)
+        rather than summed, so a run sends exactly ceil(duration x rate) messages.
+        """
+        loop = self.clock.loop
+        constant = self.spec.pattern == "constant"
+        anchor, k, anchor_rate = loop.time(), 0, self.rate
+        next_at = anchor if constant else anchor + self.arrivals.expovariate(self.rate)
+        while True:
+            if not await self._sleep_until(next_at):
+                now = loop.time()  # the rate changed
+                if constant:
+                    if k > 0:
+                        anchor, k = anchor + (k - 1) / anchor_rate, 1
+                    anchor_rate = self.rate
+                    next_at = max(now, anchor + k / anchor_rate)
+                else:  # memoryless: drawing again from now is exact
+                    next_at = now + self.arrivals.expovariate(self.rate)
+                continue
+            now = loop.time()
+            limit = self.spec.limit
+            if now >= self.stop_at or (limit is not None and self.made >= limit):
+                return
+            if self.blocked:
+                await self._wait_unblocked()
+                now = loop.time()
+                anchor, k, anchor_rate = now, 0, self.rate
+                next_at = now if constant else now + self.arrivals.expovariate(self.rate)
+                continue
+            if not self.in_outage():
+                self._make(now)
+            if constant:
+                k += 1
+                next_at = anchor + k / anchor_rate
+            else:
+                next_at = now + self.arrivals.expovariate(self.rate)
+
+    def _sleep_until(self, when: float) -> asyncio.Future[bool]:
+        """Done with True at ``when``, or with False early when the rate changes."""
+        loop = self.clock.loop
+        future: asyncio.Future[bool] = loop.create_future()
+        self._sleep = future
+        self._sleep_timer = loop.call_at(when, _wake, future, True)
+        return future
+
+    def rate_changed(self) -> None:
+        if self._sleep is not None and not self._sleep.done():
+            if self._sleep_timer is not None:
+                self._sleep_timer.cancel()
+            self._sleep.set_result(False)
+
+    def _wait_unblocked(self) -> asyncio.Future[None]:
+        self._unblocked = self.clock.loop.create_future()
+        return self._unblocked
+
+    # --- one message's life at the client ---------------------------------------------------
+
+    def _make(self, now: float) -> None:
+        self.made += 1
+        seq = self.made
+        msg_id = f"{self.id}-{seq}"
+        copy = Copy(self.engine.ledger, msg_id, msg_id, now)
+        msg = Message(copy, self.render(seq, now))
+        self.emit(ev.MessageCreated(now, self.id, msg_id, msg_id))
+        self._send(msg, 1)
+
+    def _send(self, msg: Message, try_number: int) -> None:
+        now = self.clock.loop.time()
+        call = _Call(msg, try_number, now)
+        self.emit(ev.MessageSent(now, self.id, msg.id, msg.trace, self.target, try_number))
+        call.corr = self.expect(self.target, self._answered, call)
+        self.calls[call.corr] = call
+        call.timer = self.clock.later(self.spec.timeout, self._timed_out, call)
+        self.post(self.target, Request(self.op, 0, "", "", msg), call.corr)
+
+    def _answered(self, reply: Reply, call: _Call) -> None:
+        now = self.clock.loop.time()
+        if not reply.final:
+            if reply.status == BLOCKED and not call.blocked:
+                call.blocked = True
+                self._block(now)
+            return
+        self.calls.pop(call.corr, None)
+        if call.timer is not None:
+            call.timer.cancel()
+        if call.blocked:
+            self._unblock(now)
+        msg = call.msg
+        self.emit(ev.ClientAnswered(now, self.id, msg.id, msg.trace, reply.status,
+                                    now - call.sent_at, reply.reason))
+        if reply.ok:
+            msg.release()
+        else:
+            self._failed(msg, call.try_number, f"{reply.status} {reply.reason}".strip())
+
+    def _timed_out(self, call: _Call) -> None:
+        now = self.clock.loop.time()
+        if self.calls.pop(call.corr, None) is None:
+            return
+        self.cancel(call.corr)
+        if call.blocked:
+            self._unblock(now)
+        msg = call.msg
+        self.emit(ev.ClientTimedOut(now, self.id, msg.id, msg.trace, now - call.sent_at))
+        self._failed(msg, call.try_number, "timeout")
+
+    def _failed(self, msg: Message, try_number: int, reason: str) -> None:
+        if try_number <= self.spec.retries:
+            cap = min(RETRY_CAP, RETRY_BASE * 2 ** (try_number - 1))
+            delay = self.retry_rng.uniform(0, cap)
+            self.waiting[msg] = None
+            self.emit(ev.MessageRetried(self.clock.loop.time(), self.id, msg.id, msg.trace,
+                                        try_number, delay, reason))
+            self.clock.later(delay, self._retry, msg, try_number + 1)
+            return
+        self.emit(ev.MessageFailed(self.clock.loop.time(), self.id, msg.id, msg.trace, reason))
+        msg.release(FAILED)
+
+    def _retry(self, msg: Message, try_number: int) -> None:
+        if self.waiting.pop(msg, 0) is None:
+            self._send(msg, try_number)
+
+    def _block(self, now: float) -> None:
+        if self.blocked == 0:
+            self.blocked_since = now
+        self.blocked += 1
+
+    def _unblock(self, now: float) -> None:
+        self.blocked -= 1
+        if self.blocked == 0:
+            seconds = now - self.blocked_since
+            self.blocked_seconds += seconds
+            self.emit(ev.ClientBlocked(now, self.id, seconds))
+            if self._unblocked is not None and not self._unblocked.done():
+                self._unblocked.set_result(None)
+
+    # --- the engine's view -------------------------------------------------------------------
+
+    def on_request(self, request: Request) -> None:
+        """Producers take no requests (MQTT injection enters at the target node)."""
+
+    def holdings(self) -> list[Message]:
+        return [c.msg for c in self.calls.values()] + list(self.waiting)
+
+    def gauges(self) -> dict[str, Any]:
+        now = self.clock.loop.time()
+        blocked = self.blocked_seconds + (now - self.blocked_since if self.blocked else 0.0)
+        return {"rate": self.rate, "made": self.made, "waiting_answers": len(self.calls),
+                "blocked": self.blocked > 0, "blocked_seconds": blocked}
+
+    def apply(self, spec: m.NodeSpec) -> None:
+        super().apply(spec)
+        self.rate_changed()
+
+
+def _wake(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)

@@ -1,0 +1,109 @@
+"""store: a DynamoDB-like table: write capacity, latency, idempotency; rows go to SQLite.
+
+The store decides what a write does; the rows themselves are persisted by whoever listens
+to :class:`MessageWritten` (the recorder), so the simulated clock never waits for a disk.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from playground.engine import events as ev
+from playground.engine.limits import TokenBucket
+from playground.engine.node import Node
+from playground.engine.protocol import FAILED, OK, THROTTLED, UNAVAILABLE, WRITE, Request
+from playground.engine.sampling import sampler
+from playground.spec import model as m
+
+if TYPE_CHECKING:
+    from playground.engine.runtime import Engine
+
+
+class StoreNode(Node):
+    kind = "store"
+    spec: m.StoreSpec
+
+    def __init__(self, engine: Engine, node_id: str, spec: m.StoreSpec) -> None:
+        super().__init__(engine, node_id, spec)
+        self.keys: set[Any] = set()
+        self.rows = 0
+        self.duplicates = 0
+        self.writing = 0
+        self.bucket: TokenBucket | None = None
+        self._compile(spec)
+
+    def _compile(self, spec: m.StoreSpec) -> None:
+        self.latency = sampler(spec.latency, self.engine.rng(self.id, "latency"))
+        now = self.clock.loop.time()
+        if spec.capacity is None:
+            self.bucket = None
+        elif self.bucket is None:
+            self.bucket = TokenBucket(spec.capacity, max(1.0, spec.capacity), now)
+        else:
+            self.bucket.retune(spec.capacity, max(1.0, spec.capacity), now)
+        idempotent = spec.idempotent
+        self.key_field = idempotent.key if isinstance(idempotent, m.IdempotencyKey) else None
+        self.idempotent = bool(idempotent)
+
+    def on_request(self, request: Request) -> None:
+        if request.op != WRITE:
+            return
+        msg = request.msg
+        assert msg is not None
+        now = self.clock.loop.time()
+        if self.in_outage():
+            self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "outage", UNAVAILABLE))
+            self.reply(request, UNAVAILABLE, "outage")
+            return
+        if self.bucket is not None and not self.bucket.take(now):
+            self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "capacity"))
+            self.reply(request, THROTTLED, "write capacity exceeded")
+            return
+        self.writing += 1
+        self.clock.later(self.latency() * self.slow(), self._written, request)
+
+    def _written(self, request: Request) -> None:
+        self.writing -= 1
+        msg = request.msg
+        assert msg is not None
+        now = self.clock.loop.time()
+        if self.degraded_failure():
+            self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "degraded", FAILED))
+            self.reply(request, FAILED, "degraded")
+            return
+        first = msg.copy.deliver()
+        if first:
+            self.emit(ev.MessageDelivered(now, self.id, msg.id, msg.trace, now - msg.created))
+        deduplicated = False
+        if self.idempotent:
+            payload = msg.payload
+            if self.key_field is None:
+                key: Any = msg.trace
+            else:
+                value = payload.get(self.key_field) if isinstance(payload, dict) else None
+                key = repr(value)
+            deduplicated = key in self.keys
+            self.keys.add(key)
+        if deduplicated or not first:
+            self.duplicates += 1
+        if not deduplicated:
+            self.rows += 1
+        self.emit(ev.MessageWritten(now, self.id, msg.id, msg.trace, msg.payload,
+                                    request.attempt, not first, deduplicated))
+        self.reply(request, OK)
+
+    def gauges(self) -> dict[str, Any]:
+        bucket = self.bucket
+        now = self.clock.loop.time()
+        tokens = None
+        if bucket is not None:
+            bucket.wait_time(now)  # refills
+            tokens = bucket.tokens
+        return {"rows": self.rows, "duplicates": self.duplicates, "writing": self.writing,
+                "tokens": tokens, "capacity": self.spec.capacity,
+                "throttling": tokens is not None and tokens < 1.0}
+
+    def apply(self, spec: m.NodeSpec) -> None:
+        super().apply(spec)
+        assert isinstance(spec, m.StoreSpec)
+        self._compile(spec)

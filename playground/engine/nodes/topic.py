@@ -1,0 +1,144 @@
+"""topic: SNS/EventBridge-like fan-out: a copy for each subscription whose filter matches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from playground.engine import events as ev
+from playground.engine.message import FAILED, UNMATCHED, Message
+from playground.engine.node import Node
+from playground.engine.protocol import ACCEPTED, EVENT, SEND, UNAVAILABLE, Reply, Request
+from playground.spec import model as m
+from playground.spec.pattern import compile_pattern
+
+if TYPE_CHECKING:
+    from playground.engine.runtime import Engine
+
+
+class _Delivery:
+    __slots__ = ("msg", "op", "retries", "target")
+
+    def __init__(self, msg: Message, target: str, op: str) -> None:
+        self.msg = msg
+        self.target = target
+        self.op = op
+        self.retries = 0
+
+
+class TopicNode(Node):
+    kind = "topic"
+    spec: m.TopicSpec
+
+    def __init__(self, engine: Engine, node_id: str, spec: m.TopicSpec) -> None:
+        super().__init__(engine, node_id, spec)
+        self.jitter_rng = engine.rng(node_id, "backoff")
+        self._compile(spec)
+        self.deliveries: dict[Message, _Delivery] = {}
+        self.unmatched = 0
+
+    def _compile(self, spec: m.TopicSpec) -> None:
+        self.subscriptions: list[tuple[str, str, Callable[[Any], bool] | None]] = []
+        for sub in m.subscriptions(spec.to):
+            kind = self.engine.topology.nodes[sub.node].kind
+            op = EVENT if kind == "function" else SEND
+            match = compile_pattern(sub.filter) if sub.filter else None
+            self.subscriptions.append((sub.node, op, match))
+
+    def on_request(self, request: Request) -> None:
+        if request.op != SEND:
+            return
+        msg = request.msg
+        assert msg is not None
+        now = self.clock.loop.time()
+        if self.in_outage() or self.degraded_failure():
+            reason = "outage" if self.in_outage() else "degraded"
+            self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, reason, UNAVAILABLE))
+            self.reply(request, UNAVAILABLE, reason)
+            return
+        payload = msg.payload
+        matching = [(target, op) for target, op, match in self.subscriptions
+                    if match is None or match(payload)]
+        self.emit(ev.MessageAccepted(now, self.id, msg.id, msg.trace, request.sender))
+        if not matching:
+            self.unmatched += 1
+            msg.copy.set_outcome(UNMATCHED)
+            self.emit(ev.MessageUnmatched(now, self.id, msg.id, msg.trace))
+            self.reply(request, ACCEPTED)
+            return
+        seen: dict[str, int] = {}
+        for index, (target, op) in enumerate(matching):
+            if index == 0:
+                copy = msg.clone()
+            else:
+                # the same message fanned out twice gives the same copy ids
+                nth = seen.get(target, 0)
+                seen[target] = nth + 1
+                suffix = f">{target}" if nth == 0 else f">{target}#{nth + 1}"
+                copy = msg.fork(msg.id + suffix)
+            self._deliver(_Delivery(copy, target, op))
+        self.reply(request, ACCEPTED)
+
+    def _deliver(self, delivery: _Delivery) -> None:
+        msg = delivery.msg
+        self.deliveries[msg] = delivery
+        self.emit(ev.MessageSent(self.clock.loop.time(), self.id, msg.id, msg.trace,
+                                 delivery.target, delivery.retries + 1))
+        self.request(delivery.target, Request(delivery.op, 0, "", "", msg), self._answered,
+                     delivery)
+
+    def _answered(self, reply: Reply, delivery: _Delivery) -> None:
+        if not reply.final:
+            return  # a full queue that blocks: the delivery waits
+        msg = delivery.msg
+        now = self.clock.loop.time()
+        if reply.ok:
+            del self.deliveries[msg]
+            msg.release()
+            return
+        spec = self.spec
+        if delivery.retries < spec.retries:
+            delivery.retries += 1
+            delay = spec.backoff.delay(delivery.retries)
+            if spec.backoff.jitter == "full":
+                delay = self.jitter_rng.uniform(0, delay)
+            self.emit(ev.MessageRetried(now, self.id, msg.id, msg.trace, delivery.retries,
+                                        delay, f"{delivery.target}: {reply.reason}"))
+            self.clock.later(delay, self._deliver, delivery)
+            return
+        reason = f"{delivery.target} refused it {delivery.retries + 1} times"
+        if spec.dlq is not None:
+            delivery.target, delivery.op = spec.dlq, "dlq"
+            self.request(spec.dlq, Request(SEND, 0, "", "", msg), self._dead_lettered,
+                         (delivery, reason))
+            return
+        del self.deliveries[msg]
+        self.emit(ev.MessageFailed(now, self.id, msg.id, msg.trace, reason))
+        msg.release(FAILED)
+
+    def _dead_lettered(self, reply: Reply, context: tuple[_Delivery, str]) -> None:
+        if not reply.final:
+            return
+        delivery, reason = context
+        msg = delivery.msg
+        del self.deliveries[msg]
+        now = self.clock.loop.time()
+        if reply.ok:
+            assert self.spec.dlq is not None
+            self.emit(ev.MessageDeadLettered(now, self.id, msg.id, msg.trace, self.spec.dlq,
+                                             reason))
+            msg.release()
+        else:
+            self.emit(ev.MessageFailed(now, self.id, msg.id, msg.trace, f"{reason}; dlq full"))
+            msg.release(FAILED)
+
+    def holdings(self) -> Iterable[Message]:
+        return self.deliveries
+
+    def gauges(self) -> dict[str, Any]:
+        return {"delivering": len(self.deliveries), "unmatched": self.unmatched}
+
+    def apply(self, spec: m.NodeSpec) -> None:
+        super().apply(spec)
+        assert isinstance(spec, m.TopicSpec)
+        self._compile(spec)

@@ -1,0 +1,302 @@
+"""The engine: builds the nodes of a topology, runs them as supervised tasks, and reports.
+
+The engine runs in whatever loop it is started in; on a :class:`~playground.engine.clock.
+SimLoop` that is simulated time (virtual or paced by the wall clock). Controls - the
+scenario's actions - are plain methods; they only change state and timers, so a UI in
+another thread calls them through ``loop.call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import Coroutine
+from typing import Any
+
+from playground.engine import events as ev
+from playground.engine.broker import Broker
+from playground.engine.bus import EventBus
+from playground.engine.clock import Clock
+from playground.engine.message import Ledger
+from playground.engine.metrics import Metrics
+from playground.engine.node import Node
+from playground.engine.nodes.function import FunctionNode
+from playground.engine.nodes.gateway import GatewayNode
+from playground.engine.nodes.producer import ProducerNode
+from playground.engine.nodes.queue import QueueNode
+from playground.engine.nodes.store import StoreNode
+from playground.engine.nodes.topic import TopicNode
+from playground.engine.sampling import rng_for
+from playground.engine.scenario import Scenario
+from playground.spec import model as m
+
+NODE_CLASSES: dict[str, type[Node]] = {
+    "producer": ProducerNode, "gateway": GatewayNode, "queue": QueueNode,
+    "topic": TopicNode, "function": FunctionNode, "store": StoreNode,
+}
+_TOPIC_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+class Engine:
+    def __init__(self, topology: m.Topology, *, seed: int | None = None,
+                 loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.topology = topology
+        self.seed = topology.seed if seed is None else seed
+        self.loop = loop or asyncio.get_running_loop()
+        self.clock = Clock(self.loop)
+        self.bus = EventBus()
+        self.broker = Broker(on_error=self._delivery_failed)
+        self.ledger = Ledger()
+        self.metrics = Metrics({i: n.kind for i, n in topology.nodes.items()})
+        self.bus.subscribe(self.metrics)
+        self.base_topic = "playground/" + (_TOPIC_UNSAFE.sub("-", topology.name) or "topology")
+        self._corr = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.started = False
+        self.stopped = False
+        self.stop_at = math.inf
+        self.nodes: dict[str, Node] = {
+            node_id: NODE_CLASSES[spec.kind](self, node_id, spec)
+            for node_id, spec in topology.nodes.items()
+        }
+        self.scenario = Scenario(self)
+        self.sim_seconds = 0.0
+        self._drain_check = False
+        self._drained: asyncio.Future[None] | None = None
+        self._drain_deadline = math.inf
+
+    # --- plumbing the nodes use ----------------------------------------------------------
+
+    def inbox_topic(self, node_id: str) -> str:
+        return f"{self.base_topic}/{node_id}/in"
+
+    def reply_topic(self, node_id: str) -> str:
+        return f"{self.base_topic}/{node_id}/reply"
+
+    def next_corr(self) -> int:
+        self._corr += 1
+        return self._corr
+
+    def rng(self, *names: str) -> Any:
+        return rng_for(self.seed, *names)
+
+    def function_spec(self, node_id: str) -> m.FunctionSpec:
+        node = self.nodes[node_id]
+        assert isinstance(node, FunctionNode)
+        return node.spec
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = self.loop.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            node = task.get_name().split("#")[0].split(":")[-1]
+            self.bus.emit(ev.NodeFailed(self.loop.time(), node, repr(error)))
+
+    def _delivery_failed(self, topic: str, error: BaseException) -> None:
+        node = topic.removeprefix(self.base_topic + "/").split("/")[0]
+        self.bus.emit(ev.NodeFailed(self.loop.time(), node, repr(error)))
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self, stop_at: float | None = None) -> None:
+        """Starts every node's tasks; producers make messages until ``stop_at``."""
+        if self.started:
+            return
+        self.started = True
+        self.stop_at = self.topology.duration if stop_at is None else stop_at
+        for node in self.nodes.values():
+            node.start()
+        for node in self.nodes.values():
+            if isinstance(node, ProducerNode):
+                node.stop_at = self.stop_at
+                self._supervise_producer(node)
+        self.scenario.start()
+
+    def _supervise_producer(self, node: ProducerNode) -> None:
+        async def guarded() -> None:
+            while True:
+                try:
+                    await node.run()
+                    return
+                except Exception as error:  # the supervisor restarts a crashed loop
+                    self.bus.emit(ev.NodeFailed(self.loop.time(), node.id, repr(error)))
+
+        self.spawn(guarded(), f"producer:{node.id}")
+
+    async def stop(self) -> None:
+        """Cancels every task and waits for them: nothing is left running."""
+        self.stopped = True
+        for node in self.nodes.values():
+            node.stop()
+        while self._tasks:
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def tasks(self) -> set[asyncio.Task[Any]]:
+        return set(self._tasks)
+
+    async def run(self, duration: float | None = None, drain: float | None = None
+                  ) -> dict[str, Any]:
+        """Runs for ``duration`` (then drains up to ``drain``), stops, and reports."""
+        from playground.engine.report import build_report
+
+        duration = self.topology.duration if duration is None else duration
+        self.start(stop_at=duration)
+        wait = duration - self.loop.time()
+        if wait > 0:
+            await self.clock.sleep(wait)
+        if drain:
+            await self.drain(duration + drain)
+        self.sim_seconds = self.loop.time()
+        self.bus.emit(ev.RunFinished(self.sim_seconds, "", "drained" if drain else "duration"))
+        report = build_report(self)
+        await self.stop()
+        return report
+
+    # --- draining ------------------------------------------------------------------------
+
+    def idle(self) -> bool:
+        """Nothing is pending: every node is done with its work (DLQs without consumers
+        may hold messages) and no scenario step is due before the drain's end."""
+        return not any(_has_work(node) for node in self.nodes.values())
+
+    async def drain(self, deadline: float) -> None:
+        """Goes on until nothing is pending and no scenario step is due by ``deadline``,
+        or until ``deadline``."""
+        loop = self.loop
+        self._drain_deadline = deadline
+        self._drained = loop.create_future()
+        self.ledger.on_release = self._maybe_drained
+        timer = loop.call_at(deadline, _settle, self._drained)
+        poll = loop.call_at(loop.time(), self._poll_drained, deadline)
+        try:
+            await self._drained
+        finally:
+            timer.cancel()
+            poll.cancel()
+            self.ledger.on_release = None
+
+    def _maybe_drained(self) -> None:
+        if not self._drain_check:
+            self._drain_check = True
+            self.loop.call_soon(self._check_drained)
+
+    def _check_drained(self) -> None:
+        self._drain_check = False
+        drained = self._drained
+        if drained is None or drained.done():
+            return
+        if self.idle() and not self.scenario.due_before(self._drain_deadline):
+            drained.set_result(None)
+
+    def _poll_drained(self, deadline: float) -> None:
+        self._check_drained()
+        if self._drained is not None and not self._drained.done():
+            self.loop.call_at(self.loop.time() + 1.0, self._poll_drained, deadline)
+
+    # --- controls ------------------------------------------------------------------------
+
+    def node(self, node_id: str) -> Node:
+        if node_id not in self.nodes:
+            raise KeyError(f"no node {node_id!r}")
+        return self.nodes[node_id]
+
+    def burst(self, node_id: str, factor: float, seconds: float) -> None:
+        node = self.node(node_id)
+        assert isinstance(node, ProducerNode), f"{node_id} is not a producer"
+        node.factor *= factor
+        node.rate_changed()
+
+        def end() -> None:
+            node.factor /= factor
+            node.rate_changed()
+
+        self.loop.call_at(self.loop.time() + seconds, end)
+
+    def outage(self, node_id: str, seconds: float) -> None:
+        node = self.node(node_id)
+        node.outage_until = max(node.outage_until, self.loop.time() + seconds)
+        if isinstance(node, ProducerNode):
+            node.rate_changed()
+
+    def degrade(self, node_id: str, errors: float, slow: float, seconds: float) -> None:
+        node = self.node(node_id)
+        node.degrade_errors = errors
+        node.degrade_slow = slow
+        node.degrade_until = self.loop.time() + seconds
+        if isinstance(node, ProducerNode):
+            node.rate_changed()
+            self.loop.call_at(node.degrade_until, node.rate_changed)
+
+    def pause(self, node_id: str) -> None:
+        node = self.node(node_id)
+        assert isinstance(node, FunctionNode), f"{node_id} is not a function"
+        node.pause()
+
+    def resume(self, node_id: str) -> None:
+        node = self.node(node_id)
+        assert isinstance(node, FunctionNode), f"{node_id} is not a function"
+        node.resume()
+
+    def redrive(self, source: str, target: str | None, rate: float) -> None:
+        node = self.node(source)
+        assert isinstance(node, QueueNode), f"{source} is not a queue"
+        if target is None:
+            sources = self.topology.dlq_sources(source)
+            if len(sources) != 1:
+                raise ValueError(f"say where to redrive {source!r} (to:)")
+            target = sources[0]
+        node.redrive(target, rate)
+
+    def set_fields(self, node_id: str, fields: dict[str, Any]) -> m.NodeSpec:
+        """Changes fields of a node live; raises pydantic's ValidationError if invalid."""
+        node = self.node(node_id)
+        data = node.spec.model_dump(by_alias=True, exclude_unset=False)
+        spec = type(node.spec).model_validate({**data, **fields})
+        node.apply(spec)
+        return spec
+
+    # --- what observers read -------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        from playground.engine.report import snapshot
+
+        return snapshot(self)
+
+
+def _has_work(node: Node) -> bool:
+    if isinstance(node, ProducerNode):
+        return bool(node.calls or node.waiting)
+    if isinstance(node, GatewayNode):
+        return bool(node.forwarding or node.delaying)
+    if isinstance(node, QueueNode):
+        redriving = any(not task.done() for task in node.redrives.values())
+        parked = not node.consumers and node.engine.topology.is_dead_letter_queue(node.id)
+        if parked:
+            return redriving or bool(node.moving)
+        return redriving or node.held > 0 or bool(node.blocked)
+    if isinstance(node, TopicNode):
+        return bool(node.deliveries)
+    if isinstance(node, FunctionNode):
+        return bool(node.busy or node.events or node.retrying or node.running)
+    if isinstance(node, StoreNode):
+        return node.writing > 0
+    return False
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
