@@ -1,0 +1,215 @@
+"""Putting a run together: engine + recorder, headless (``simulate``) or for the app
+(:class:`EngineHost`, which runs the engine in a thread of its own on a simulated clock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import math
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playground.engine import events as ev
+from playground.engine.bus import BoundedFeed
+from playground.engine.clock import ClockMode, SimLoop
+from playground.engine.report import build_report
+from playground.engine.runtime import Engine
+from playground.spec import model as m
+from playground.store.recorder import Recorder, default_path
+
+
+def store_ids(topology: m.Topology) -> list[str]:
+    return [i for i, n in topology.nodes.items() if isinstance(n, m.StoreSpec)]
+
+
+async def simulate(topology: m.Topology, *, duration: float | None = None,
+                   drain: float | None = None, seed: int | None = None,
+                   db: str | Path | None = None,
+                   on_engine: Callable[[Engine], None] | None = None) -> dict[str, Any]:
+    """Runs ``topology`` in the current loop (a :class:`SimLoop`) and returns the report."""
+    engine = Engine(topology, seed=seed)
+    path = Path(db) if db is not None else default_path(topology.name, engine.seed)
+    recorder = await Recorder(path, store_ids(topology)).open()
+    engine.bus.subscribe(recorder, [ev.MessageWritten])
+    if on_engine is not None:
+        on_engine(engine)
+    try:
+        report = await engine.run(duration, drain)
+    finally:
+        await recorder.close()
+    report["db"] = str(path)
+    return report
+
+
+def run_simulation(topology: m.Topology, *, clock: ClockMode = "virtual", speed: float = 1.0,
+                   **options: Any) -> dict[str, Any]:
+    """``simulate`` on a fresh :class:`SimLoop` (what ``sim`` does)."""
+    loop = SimLoop(clock, speed)
+    try:
+        return loop.run_until_complete(simulate(topology, **options))
+    finally:
+        loop.close()
+
+
+class EngineHost:
+    """An engine running in a thread of its own, for an app in another loop.
+
+    Every method is safe to call from any thread. ``feed`` holds the newest events for the
+    UI; :meth:`snapshot` samples the whole state at once inside the engine's thread.
+    """
+
+    def __init__(self, topology: m.Topology, *, mode: ClockMode = "real", speed: float = 1.0,
+                 seed: int | None = None, db: str | Path | None = None,
+                 stop_at: float | None = None, feed_size: int = 20_000) -> None:
+        self.topology = topology
+        self.mode = mode
+        self.speed = speed
+        self.seed = topology.seed if seed is None else seed
+        self.db_path = Path(db) if db is not None else default_path(topology.name, self.seed)
+        self.stop_at = stop_at
+        self.feed = BoundedFeed(feed_size)
+        self.loop: SimLoop | None = None
+        self.engine: Engine | None = None
+        self.recorder: Recorder | None = None
+        self.error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._done: asyncio.Future[None] | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self, limit: float = math.inf) -> EngineHost:
+        """Starts the thread; returns once the engine runs (held at ``limit`` if given)."""
+        self._thread = threading.Thread(target=self._main, args=(limit,), name="engine",
+                                        daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def _main(self, limit: float) -> None:
+        loop = self.loop = SimLoop(self.mode, self.speed)
+        loop.set_limit(limit)
+        try:
+            loop.run_until_complete(self._run())
+        except BaseException as error:  # surfaced to the app by start()/stop()
+            self.error = error
+            self._ready.set()
+        finally:
+            loop.close()
+
+    async def _run(self) -> None:
+        assert self.loop is not None
+        self._done = self.loop.create_future()
+        try:
+            engine = self.engine = Engine(self.topology, seed=self.seed)
+            self.recorder = await Recorder(self.db_path, store_ids(self.topology)).open()
+            engine.bus.subscribe(self.recorder, [ev.MessageWritten])
+            engine.bus.subscribe(self.feed)
+            engine.start(stop_at=self.stop_at)
+        finally:
+            self._ready.set()
+        try:
+            await self._done
+        finally:
+            await engine.stop()
+            await self.recorder.close()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops the engine (no task left), closes the database, ends the thread."""
+        loop, done = self.loop, self._done
+        if loop is not None and done is not None and not loop.is_closed():
+            loop.set_limit(math.inf)
+            loop.resume()
+            loop.call_soon_threadsafe(_settle, done)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- calls into the engine's thread ------------------------------------------------------
+
+    def call(self, function: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any]:
+        """Runs ``function(*args)`` in the engine's thread; the future holds its result."""
+        result: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            result.set_exception(RuntimeError("the engine is not running"))
+            return result
+
+        def run() -> None:
+            try:
+                result.set_result(function(*args))
+            except Exception as error:
+                result.set_exception(error)
+
+        loop.call_soon_threadsafe(run)
+        return result
+
+    def snapshot(self, timeout: float = 5.0) -> dict[str, Any]:
+        assert self.engine is not None
+        return self.call(self.engine.snapshot).result(timeout)
+
+    async def snapshot_async(self) -> dict[str, Any]:
+        assert self.engine is not None
+        return await asyncio.wrap_future(self.call(self.engine.snapshot))
+
+    def perform(self, step: Any) -> concurrent.futures.Future[Any]:
+        """A scenario action now (the app's live controls)."""
+        assert self.engine is not None
+        return self.call(self.engine.scenario.perform, step)
+
+    def report(self, timeout: float = 30.0) -> dict[str, Any]:
+        assert self.engine is not None
+        engine = self.engine
+
+        def build() -> dict[str, Any]:
+            engine.sim_seconds = engine.loop.time()
+            report = build_report(engine)
+            report["db"] = str(self.db_path)
+            return report
+
+        return self.call(build).result(timeout)
+
+    # --- the clock -----------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self.loop.time() if self.loop is not None else 0.0
+
+    def pause(self) -> None:
+        if self.loop is not None:
+            self.loop.pause()
+
+    def resume(self) -> None:
+        if self.loop is not None:
+            self.loop.resume()
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = speed
+        if self.loop is not None:
+            self.loop.set_speed(speed)
+
+    def advance_to(self, t: float, timeout: float = 60.0) -> None:
+        """Lets simulated time run up to ``t`` and returns when it is held there."""
+        loop = self.loop
+        assert loop is not None
+        loop.set_limit(t)
+        if not loop.idle_at_limit.wait(timeout):
+            raise TimeoutError(f"the engine did not reach t={t} within {timeout}s")
+
+    def release(self) -> None:
+        """Lets time run freely again after :meth:`advance_to`."""
+        if self.loop is not None:
+            self.loop.set_limit(math.inf)
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

@@ -1,0 +1,130 @@
+"""`playground sim`: run a topology headless and print the report (JSON or tables)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from typing import Any
+
+from playground.engine.clock import SimLoop
+from playground.runner import simulate
+from playground.spec import load_file
+from playground.spec.model import Topology
+from playground.spec.units import parse_duration
+
+
+def _duration_arg(name: str, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise SystemExit(f"playground sim: {name}: {error}") from None
+
+
+def run_sim(args: argparse.Namespace) -> int:
+    loaded = load_file(args.file, lint=False)
+    if not loaded.ok:
+        for problem in loaded.errors:
+            print(problem, file=sys.stderr)
+        return 1
+    topology = loaded.require()
+    duration = _duration_arg("--duration", args.duration)
+    drain = _duration_arg("--drain", args.drain)
+    if args.speed <= 0:
+        raise SystemExit("playground sim: --speed must be positive")
+    loop = SimLoop(args.clock, args.speed)
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["report"] = loop.run_until_complete(simulate(
+                topology, duration=duration, drain=drain, seed=args.seed, db=args.db))
+        except BaseException as error:  # shown below, in the main thread
+            outcome["error"] = error
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=work, name="sim", daemon=True)
+    thread.start()
+    total = (duration if duration is not None else topology.duration) + (drain or 0.0)
+    if args.json:
+        thread.join()
+    else:
+        _wait_with_progress(thread, loop, total)
+    if "error" in outcome:
+        raise outcome["error"]
+    report = outcome["report"]
+    if args.json:
+        sys.stdout.write(json.dumps(report) + "\n")
+    else:
+        print_summary(topology, report)
+    return 0
+
+
+def _wait_with_progress(thread: threading.Thread, loop: SimLoop, total: float) -> None:
+    thread.join(1.0)
+    if not thread.is_alive():
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("simulating"), BarColumn(),
+                  TextColumn("{task.completed:.1f}/{task.total:.0f} s simulated"),
+                  TimeElapsedColumn(), transient=True) as progress:
+        task = progress.add_task("sim", total=max(total, 1e-9))
+        while thread.is_alive():
+            progress.update(task, completed=min(total, loop.time()))
+            thread.join(0.1)
+            time.sleep(0)
+
+
+def print_summary(topology: Topology, report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    console.print(f"[bold]{report['topology']}[/] seed {report['seed']}, "
+                  f"{report['sim_seconds']:.1f} s simulated in {report['wall_seconds']:.2f} s "
+                  f"({report['clock']} clock); rows in {report['db']}")
+    ledger = report["ledger"]
+    parts = [f"{key} [bold]{value}[/]" for key, value in ledger.items() if key != "lost"]
+    lost = ledger["lost"]
+    parts.append(f"[bold red]lost {lost}[/]" if lost else "lost [bold]0[/]")
+    console.print("ledger: " + ", ".join(parts))
+    client = report["client"]
+    latency = client["latency"]
+    console.print(f"client: sent {client['sent']}, ok {client['ok']}, errors {client['errors']} "
+                  f"{client['statuses']}, timeouts {client['timeouts']}; latency p50 "
+                  f"{_ms(latency['p50'])} p99 {_ms(latency['p99'])}")
+    e2e = report["end_to_end"]
+    console.print(f"end to end: mean {_ms(e2e['mean'])} p50 {_ms(e2e['p50'])} "
+                  f"p95 {_ms(e2e['p95'])} p99 {_ms(e2e['p99'])} max {_ms(e2e['max'])}")
+    from rich.columns import Columns
+
+    tables = []
+    for node_id, entry in report["nodes"].items():
+        table = Table(title=f"{node_id} ({entry['kind']})", show_header=False,
+                      title_justify="left", min_width=24)
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for key, value in entry.items():
+            if key != "kind":
+                table.add_row(key, _cell(value))
+        tables.append(table)
+    console.print(Columns(tables))
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}ms" if seconds < 10 else f"{seconds:.1f}s"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict) and "p50" in value:
+        return f"mean {_ms(value['mean'])} p50 {_ms(value['p50'])}\np95 {_ms(value['p95'])} " \
+               f"p99 {_ms(value['p99'])}"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return "" if value is None else str(value)

@@ -1,0 +1,1 @@
+"""Persistence: SQLite rows for the stores, written behind the engine."""
