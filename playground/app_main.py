@@ -1,0 +1,59 @@
+"""The ``run`` and ``serve`` commands: from arguments to the app."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+
+def _problem(message: str) -> int:
+    print(f"playground: {message}", file=sys.stderr)
+    return 2
+
+
+def build_app(args: argparse.Namespace) -> object:
+    from playground.ui.app import PlaygroundApp
+
+    path = Path(args.file) if args.file else None
+    compare = Path(args.compare) if getattr(args, "compare", None) else None
+    db = Path(args.db) if getattr(args, "db", None) else None
+    return PlaygroundApp(path, compare=compare, theme=getattr(args, "theme", None),
+                         speed=getattr(args, "speed", 1.0) or 1.0,
+                         seed=getattr(args, "seed", None), db=db)
+
+
+def run_app(args: argparse.Namespace) -> int:
+    for name in (args.file, getattr(args, "compare", None)):
+        if name and not Path(name).is_file():
+            return _problem(f"no such file: {name}")
+    speed = getattr(args, "speed", 1.0) or 1.0
+    if not 0.1 <= speed <= 100:
+        return _problem(f"--speed must be from 0.1 to 100 (got {speed:g})")
+    theme = getattr(args, "theme", None)
+    if theme:
+        from playground.ui.theme_files import load_themes
+
+        names = [t.name for t in load_themes()[0]]
+        if theme not in names:
+            return _problem(f"no theme {theme!r}; themes: {', '.join(names)}")
+    app = build_app(args)
+    app.run()  # type: ignore[attr-defined]
+    return 0
+
+
+def serve_app(args: argparse.Namespace) -> int:
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        return _problem("serving needs textual-serve: pip install 'playground[serve]'")
+    if args.file and not Path(args.file).is_file():
+        return _problem(f"no such file: {args.file}")
+    command = [sys.executable, "-m", "playground", "run"]
+    if args.file:
+        command.append(str(Path(args.file).resolve()))
+    server = Server(shlex.join(command), host=args.host, port=args.port,
+                    title="playground")
+    server.serve()
+    return 0

@@ -1,0 +1,1 @@
+"""The terminal app (Textual): panes over a running engine, live controls, themes."""

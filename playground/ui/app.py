@@ -1,0 +1,151 @@
+"""The app: wires themes, screens and sessions together; the screens do the work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from playground.engine.clock import ClockMode
+from playground.ui.catalog import TOPOLOGIES_DIR, examples
+from playground.ui.clocks import LinkedClock, RunClock, SoloClock
+from playground.ui.controls import APP_CONTROLS, bindings
+from playground.ui.screens.compare_screen import CompareScreen
+from playground.ui.screens.help_screen import HelpScreen
+from playground.ui.screens.picker_screen import PickerScreen
+from playground.ui.screens.run_screen import RunScreen
+from playground.ui.screens.running import RunningScreen
+from playground.ui.screenshots import SCREENSHOTS_DIR, screenshot_path
+from playground.ui.session import Session
+from playground.ui.theme_files import (
+    DEFAULT_THEME,
+    THEMES_DIR,
+    load_themes,
+    state_variable_defaults,
+)
+
+
+class PlaygroundApp(App[None]):
+    """``mode="real"``: time runs on the wall clock; ``mode="virtual"``: time only moves
+    when stepped (``n``, ``.``, or :meth:`RunningScreen.refresh_frame` after a step)."""
+
+    TITLE = "playground"
+    BINDINGS = bindings(APP_CONTROLS)
+
+    def __init__(self, path: Path | None = None, *, compare: Path | None = None,
+                 mode: ClockMode = "real", theme: str | None = None, speed: float = 1.0,
+                 seed: int | None = None, db: Path | None = None,
+                 themes_dir: Path = THEMES_DIR, examples_dir: Path = TOPOLOGIES_DIR,
+                 screenshots_dir: Path = SCREENSHOTS_DIR) -> None:
+        super().__init__()
+        self.path = path
+        self.compare_path = compare
+        self.mode: ClockMode = mode
+        self.speed = speed
+        self.seed = seed
+        self.db = db
+        self.examples_dir = examples_dir
+        self.screenshots_dir = screenshots_dir
+        themes, self.theme_problems = load_themes(themes_dir)
+        self.theme_names = [t.name for t in themes]
+        for file_theme in themes:
+            self.register_theme(file_theme)
+        wanted = theme or DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return state_variable_defaults()
+
+    def on_mount(self) -> None:
+        for problem in self.theme_problems:
+            self.notify(str(problem), title="Theme not loaded", severity="warning")
+        if self.path is None:
+            self.push_screen(PickerScreen(examples(self.examples_dir)), self._picked)
+        elif self.compare_path is not None:
+            self.push_screen(self._compare_screen(self.path, self.compare_path))
+        else:
+            self.push_screen(self._run_screen(self.path))
+
+    # --- building screens ----------------------------------------------------------------
+
+    def _session(self, path: Path, mode: ClockMode) -> Session:
+        db = self.db
+        if db is not None and self.compare_path is not None and path == self.compare_path:
+            db = db.with_name(f"{db.stem}-b{db.suffix}")
+        return Session(path, mode=mode, speed=self.speed, seed=self.seed, db=db)
+
+    def _run_screen(self, path: Path) -> RunScreen:
+        clock: RunClock
+        if self.mode == "virtual":
+            clock = LinkedClock(self.speed, paused=True)
+        else:
+            clock = SoloClock(self.speed)
+        return RunScreen(self._session(path, self.mode), clock)
+
+    def _compare_screen(self, a: Path, b: Path) -> CompareScreen:
+        clock = LinkedClock(self.speed, paused=self.mode == "virtual")
+        return CompareScreen(self._session(a, "virtual"), self._session(b, "virtual"), clock)
+
+    def _show(self, screen: Screen[None]) -> None:
+        if isinstance(self.screen, RunningScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def _picked(self, path: Path | None) -> None:
+        if path is not None:
+            self.path, self.compare_path = path, None
+            self._show(self._run_screen(path))
+
+    def _compare_picked(self, path: Path | None) -> None:
+        if path is not None and self.path is not None:
+            self.compare_path = path
+            self._show(self._compare_screen(self.path, path))
+
+    # --- app-wide actions ----------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_open(self) -> None:
+        self.push_screen(PickerScreen(examples(self.examples_dir), cancellable=True),
+                         self._picked)
+
+    def action_compare(self) -> None:
+        if self.path is None:
+            return
+        self.push_screen(PickerScreen(examples(self.examples_dir), cancellable=True),
+                         self._compare_picked)
+
+    def action_next_theme(self) -> None:
+        names = self.theme_names or list(self.available_themes)
+        index = names.index(self.theme) + 1 if self.theme in names else 0
+        self.theme = names[index % len(names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+
+    def action_screenshot(self) -> None:
+        screen = self.screen
+        name = "playground"
+        t = 0.0
+        if isinstance(screen, RunningScreen):
+            name = "-vs-".join(s.name for s in screen.sessions)
+            t = screen.clock.now
+        path = screenshot_path(name, t, self.screenshots_dir)
+        self.save_screenshot(filename=path.name, path=str(path.parent))
+        self.notify(str(path), title="Screenshot saved")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for control in getattr(screen, "CONTROLS", ()):
+            yield SystemCommand(control.title, control.help,
+                                partial(self.call_later, screen.run_action, control.action))
+        for control in APP_CONTROLS:
+            if control.action != "quit":
+                yield SystemCommand(control.title, control.help,
+                                    partial(self.call_later, self.run_action,
+                                            control.action))

@@ -1,0 +1,81 @@
+"""How numbers read in the app: short, aligned, the same in every pane."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+SPARKS = " ▁▂▃▄▅▆▇█"
+
+
+def duration(seconds: float | None) -> str:
+    """``850µs``, ``12ms``, ``1.4s``, ``2m05s``."""
+    if seconds is None:
+        return "-"
+    if seconds <= 0:
+        return "0"
+    if seconds < 0.001:
+        return f"{seconds * 1e6:.0f}µs"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms" if seconds >= 0.01 else f"{seconds * 1000:.1f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{seconds:.0f}s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+def count(value: float | None) -> str:
+    """``7``, ``950``, ``12.3k``, ``4.1M``."""
+    if value is None:
+        return "-"
+    value = float(value)
+    if abs(value) < 1000:
+        return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+    if abs(value) < 1_000_000:
+        return f"{value / 1000:.1f}k" if abs(value) < 10_000 else f"{value / 1000:.0f}k"
+    return f"{value / 1_000_000:.1f}M"
+
+
+def rate(per_second: float | None) -> str:
+    """``12/s``, ``0.4/s``, ``5.1k/s``."""
+    if per_second is None:
+        return "-"
+    if 0 < per_second < 10:
+        return f"{per_second:.1f}/s"
+    return f"{count(round(per_second))}/s"
+
+
+def percent(share: float | None) -> str:
+    if share is None:
+        return "-"
+    if share >= 0.9995:
+        return "100%"
+    return f"{share * 100:.1f}%"
+
+
+def sim_clock(t: float) -> str:
+    """Simulated time on the status line: ``t=12.3s`` or ``t=2:05.0``."""
+    if t < 60:
+        return f"{t:5.1f}s"
+    minutes, rest = divmod(t, 60)
+    return f"{int(minutes)}:{rest:04.1f}"
+
+
+def sparkline(values: Sequence[float], width: int) -> str:
+    """``values`` squeezed into ``width`` cells (the largest value of each group kept)."""
+    if width <= 0:
+        return ""
+    values = list(values)
+    if not values:
+        return " " * width
+    if len(values) > width:
+        groups = [values[(i * len(values)) // width:((i + 1) * len(values)) // width]
+                  for i in range(width)]
+        values = [max(g) if g else 0 for g in groups]
+    top = max(values)
+    if top <= 0:
+        return (SPARKS[1] * len(values)).rjust(width)
+    cells = []
+    for value in values:
+        level = 0 if value <= 0 else max(1, round(value / top * (len(SPARKS) - 1)))
+        cells.append(SPARKS[level])
+    return "".join(cells).rjust(width)

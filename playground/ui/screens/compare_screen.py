@@ -1,0 +1,115 @@
+"""Compare mode: two topologies side by side under the same traffic and seed, on linked
+clocks, with the difference between them in the middle."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Static
+
+from playground.ui.clocks import LinkedClock
+from playground.ui.controls import COMPARE_CONTROLS, bindings
+from playground.ui.frame import Frame
+from playground.ui.screens.running import RunningScreen
+from playground.ui.session import Session
+from playground.ui.widgets.caption_banner import CaptionBanner
+from playground.ui.widgets.compare_summary import CompareSummary
+from playground.ui.widgets.diagram_pane import DiagramPane
+from playground.ui.widgets.metrics_pane import LedgerBar, MetricsTable
+from playground.ui.widgets.status_bar import StatusBar
+from playground.ui.widgets.timeline_bar import TimelineBar
+
+SIDES = ("a", "b")
+WIDE, TALL = 160, 50  # side by side from this width; metrics tables from this height
+
+
+class CompareScreen(RunningScreen):
+    CONTROLS = COMPARE_CONTROLS
+    BINDINGS = bindings(COMPARE_CONTROLS)
+    DEFAULT_CSS = """
+    CompareScreen #compare { height: 1fr; layout: vertical; }
+    CompareScreen .compare-side { height: 1fr; }
+    CompareScreen .side-title { height: 1; background: $primary-muted; color: $text;
+                                text-style: bold; padding: 0 1; }
+    CompareScreen .side-title.-focused { background: $accent-muted; }
+    CompareScreen DiagramPane { height: 1fr; }
+    CompareScreen MetricsTable { height: 1fr; max-height: 12; display: none; }
+    CompareScreen #difference { height: 4; width: 100%; }
+    CompareScreen.-wide #compare { layout: horizontal; }
+    CompareScreen.-wide .compare-side { height: 100%; width: 1fr; }
+    CompareScreen.-wide #difference { height: 100%; width: 24; }
+    CompareScreen.-tall MetricsTable, CompareScreen.-wide MetricsTable { display: block; }
+    """
+
+    def __init__(self, a: Session, b: Session, clock: LinkedClock, *,
+                 name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__([a, b], clock, name=name, id=id, classes=classes)
+        self._selected: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield TimelineBar(id="timeline")
+        yield CaptionBanner(id="caption")
+        with Horizontal(id="compare"):
+            for index, side in enumerate(SIDES):
+                with Vertical(id=f"side-{side}", classes="compare-side"):
+                    letter = side.upper()
+                    yield Static(f"{letter}: {self.sessions[index].name}", classes="side-title")
+                    yield DiagramPane(id=f"diagram-{side}")
+                    yield MetricsTable(id=f"metrics-{side}")
+                    yield LedgerBar(id=f"ledger-{side}")
+                if index == 0:
+                    yield CompareSummary(id="difference")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        a, b = self.sessions
+        self.query_one(StatusBar).title = f"compare  A {a.name}  vs  B {b.name}"
+        for session, side in zip(self.sessions, SIDES, strict=True):
+            self.query_one(f"#diagram-{side}", DiagramPane).topology = session.topology
+            if session.topology is not None:
+                self.query_one(f"#metrics-{side}", MetricsTable).order = tuple(
+                    session.topology.nodes)
+        topology = a.topology or b.topology
+        if topology is not None:
+            timeline = self.query_one(TimelineBar)
+            timeline.steps = tuple(sorted(topology.scenario, key=lambda s: s.at))
+            timeline.duration = topology.duration
+        self.query_one("#diagram-a", DiagramPane).focus()
+        self.on_resize()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= WIDE, "-wide")
+        self.set_class(self.size.height >= TALL, "-tall")
+
+    def show(self, frames: list[Frame | None]) -> None:
+        for frame, side in zip(frames, SIDES, strict=True):
+            if frame is None:
+                continue
+            diagram = self.query_one(f"#diagram-{side}", DiagramPane)
+            diagram.speed = frame.clock.speed
+            diagram.frame = frame
+            self.query_one(f"#metrics-{side}", MetricsTable).frame = frame
+            self.query_one(f"#ledger-{side}", LedgerBar).frame = frame
+        first = frames[0] or frames[1]
+        if first is not None:
+            self.query_one(StatusBar).frame = first
+            self.query_one(TimelineBar).t = first.t
+            self.query_one(CaptionBanner).caption = first.caption
+        self.query_one(CompareSummary).frames = (frames[0], frames[1])
+
+    def selected_node(self) -> str | None:
+        return self._selected
+
+    @on(DiagramPane.NodeSelected)
+    def _node_selected(self, event: DiagramPane.NodeSelected) -> None:
+        self._selected = event.node
+        for side in SIDES:
+            self.query_one(f"#diagram-{side}", DiagramPane).selected = event.node
+            self.query_one(f"#metrics-{side}", MetricsTable).selected = event.node
+
+    def select(self, node: str) -> None:
+        self._node_selected(DiagramPane.NodeSelected(node))

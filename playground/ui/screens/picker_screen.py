@@ -1,0 +1,90 @@
+"""The picker: the examples in ``topologies/`` with their descriptions, or a path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from playground.ui.catalog import Example
+
+
+class PickerScreen(Screen[Path]):
+    """Dismisses with the chosen file's path."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Back", show=False)]
+    DEFAULT_CSS = """
+    PickerScreen #picker-title { height: 1; background: $primary-muted; color: $text;
+                                 text-style: bold; padding: 0 1; }
+    PickerScreen #examples { width: 42; height: 1fr; border: round $primary 50%; }
+    PickerScreen #examples:focus { border: round $accent; }
+    PickerScreen #description { width: 1fr; height: 1fr; border: round $primary 50%;
+                                padding: 0 1; }
+    PickerScreen #path { dock: bottom; }
+    """
+
+    def __init__(self, examples: list[Example], *, cancellable: bool = False,
+                 name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.examples = examples
+        self.cancellable = cancellable
+
+    def compose(self) -> ComposeResult:
+        yield Static("Pick a topology to run  (enter opens; or type a path below)",
+                     id="picker-title")
+        with Horizontal():
+            yield OptionList(*(self._option(e) for e in self.examples), id="examples")
+            with Vertical(id="description"):
+                yield Markdown(id="description-text")
+        yield Input(placeholder="or open a file: path/to/topology.yaml", id="path")
+        yield Footer()
+
+    @staticmethod
+    def _option(example: Example) -> Option:
+        label = Text(example.path.name, style="bold")
+        if not example.ok:
+            label.append("  (has errors)", style="italic")
+        return Option(label, id=str(example.path))
+
+    def on_mount(self) -> None:
+        listing = self.query_one("#examples", OptionList)
+        listing.border_title = "topologies/"
+        listing.highlighted = 0 if self.examples else None
+        listing.focus()
+        self._describe(0)
+
+    def _describe(self, index: int | None) -> None:
+        if index is None or not self.examples:
+            return
+        example = self.examples[index]
+        text = f"# {example.name}\n\n{example.description}"
+        self.query_one("#description-text", Markdown).update(text)
+
+    @on(OptionList.OptionHighlighted, "#examples")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self._describe(event.option_index)
+
+    @on(OptionList.OptionSelected, "#examples")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.examples[event.option_index].path)
+
+    @on(Input.Submitted, "#path")
+    def _typed(self, event: Input.Submitted) -> None:
+        path = Path(event.value.strip()).expanduser()
+        if not path.is_file():
+            self.notify(f"no such file: {path}", severity="error")
+            return
+        self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        if self.cancellable:
+            self.dismiss()

@@ -1,0 +1,281 @@
+"""The main screen: diagram, metrics, and the side panes (events, inspector, YAML) over one
+running topology; talk mode shows the diagram, big counters and captions only."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from playground.ui import yaml_edit
+from playground.ui.clocks import RunClock
+from playground.ui.controls import RUN_CONTROLS, bindings
+from playground.ui.frame import Frame
+from playground.ui.screens.running import RunningScreen
+from playground.ui.session import SaveOutcome, Session
+from playground.ui.widgets.big_counters import BigCounters
+from playground.ui.widgets.caption_banner import CaptionBanner
+from playground.ui.widgets.diagram_pane import DiagramPane
+from playground.ui.widgets.editor_pane import EditorPane
+from playground.ui.widgets.events_pane import EventsPane
+from playground.ui.widgets.inspector_pane import InspectorPane
+from playground.ui.widgets.metrics_pane import MetricsPane, MetricsTable
+from playground.ui.widgets.status_bar import StatusBar
+from playground.ui.widgets.timeline_bar import TimelineBar
+
+SIDE_TABS = {"events": "tab-events", "inspector": "tab-inspector", "yaml": "tab-yaml"}
+NARROW, SHORT = 100, 30
+
+
+class RunScreen(RunningScreen):
+    CONTROLS = RUN_CONTROLS
+    BINDINGS = bindings(RUN_CONTROLS)
+    DEFAULT_CSS = """
+    RunScreen #body { height: 1fr; }
+    RunScreen #diagram { height: 1fr; border: round $primary 50%; border-title-color: $text;
+                         min-height: 6; scrollbar-size: 1 1; }
+    RunScreen #diagram:focus { border: round $accent; }
+    RunScreen #lower { height: 15; }
+    RunScreen #metrics { width: 1fr; border: round $primary 50%; }
+    RunScreen #metrics:focus-within { border: round $accent; }
+    RunScreen #side { width: 42; border: round $primary 50%; }
+    RunScreen #side:focus-within { border: round $accent; }
+    RunScreen #side TabPane { padding: 0; }
+    RunScreen #counters { display: none; }
+    RunScreen.-narrow #side { width: 1fr; }
+    RunScreen.-editing #lower { height: 65%; }
+    RunScreen.-editing #side { width: 60%; }
+    RunScreen.-short #lower { height: 10; }
+    RunScreen.-talk StatusBar, RunScreen.-talk TimelineBar, RunScreen.-talk #lower,
+    RunScreen.-talk Footer { display: none; }
+    RunScreen.-talk #counters { display: block; }
+    RunScreen.-talk #diagram { border: none; }
+    RunScreen.-talk CaptionBanner { height: 3; content-align: center middle;
+                                    text-style: bold; background: $accent 35%; }
+    """
+
+    def __init__(self, session: Session, clock: RunClock, *, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__([session], clock, name=name, id=id, classes=classes)
+        self.session = session
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield TimelineBar(id="timeline")
+        yield CaptionBanner(id="caption")
+        with Vertical(id="body"):
+            yield DiagramPane(id="diagram")
+            with Horizontal(id="lower"):
+                yield MetricsPane(id="metrics")
+                with TabbedContent(id="side", initial="tab-events"):
+                    with TabPane("Events", id="tab-events"):
+                        yield EventsPane(id="events")
+                    with TabPane("Inspector", id="tab-inspector"):
+                        yield InspectorPane(id="inspector")
+                    with TabPane("YAML", id="tab-yaml"):
+                        yield EditorPane(id="yaml")
+        yield BigCounters(id="counters")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#diagram", DiagramPane).border_title = "diagram"
+        self.query_one("#metrics").border_title = "metrics"
+        self._show_topology()
+        editor = self.query_one(EditorPane)
+        editor.load(self.session.text)
+        editor.problems = tuple(self.session.loaded.problems)
+        if self.session.topology is None:
+            self.query_one("#side", TabbedContent).active = "tab-yaml"
+            self.query_one(StatusBar).note = "the file has errors: fix them and save (ctrl+s)"
+        self.query_one(DiagramPane).focus()
+        self._adapt(self.size.width, self.size.height)
+
+    def on_resize(self) -> None:
+        self._adapt(self.size.width, self.size.height)
+
+    def _adapt(self, width: int, height: int) -> None:
+        self.set_class(width < NARROW, "-narrow")
+        self.set_class(height < SHORT, "-short")
+        side = self.query_one("#side")
+        if width < NARROW and not side.has_class("-pinned"):
+            side.display = False
+        elif not side.has_class("-hidden"):
+            side.display = True
+
+    def _show_topology(self) -> None:
+        topology = self.session.topology
+        self.query_one(StatusBar).title = self.session.name
+        diagram = self.query_one(DiagramPane)
+        diagram.topology = topology
+        if topology is None:
+            return
+        self.query_one(MetricsTable).order = tuple(topology.nodes)
+        timeline = self.query_one(TimelineBar)
+        timeline.steps = tuple(sorted(topology.scenario, key=lambda s: s.at))
+        timeline.duration = topology.duration
+        self._select(diagram.selected)
+
+    # --- frames down -----------------------------------------------------------------------
+
+    def show(self, frames: list[Frame | None]) -> None:
+        frame = frames[0]
+        if frame is None:
+            return
+        diagram = self.query_one(DiagramPane)
+        diagram.speed = frame.clock.speed
+        diagram.frame = frame
+        self.query_one(MetricsPane).query_one(MetricsTable).frame = frame
+        self.query_one("#ledger").frame = frame  # type: ignore[attr-defined]
+        self.query_one(EventsPane).frame = frame
+        self.query_one(InspectorPane).frame = frame
+        self.query_one(StatusBar).frame = frame
+        self.query_one(TimelineBar).t = frame.t
+        self.query_one(CaptionBanner).caption = frame.caption
+        if self.has_class("-talk"):
+            self.query_one(BigCounters).frame = frame
+
+    # --- selection -------------------------------------------------------------------------
+
+    def selected_node(self) -> str | None:
+        return self.query_one(DiagramPane).selected
+
+    def _select(self, node: str | None) -> None:
+        topology = self.session.topology
+        spec = topology.nodes.get(node) if topology is not None and node else None
+        self.query_one(DiagramPane).selected = node if spec is not None else None
+        self.query_one(MetricsTable).selected = node if spec is not None else None
+        written = yaml_edit.node_values(self.session.text, node) if spec is not None else {}
+        self.query_one(InspectorPane).show(node if spec else None, spec, written)
+        frame = self.frames[0]
+        if frame is not None:
+            self.query_one(InspectorPane).frame = frame
+
+    @on(DiagramPane.NodeSelected)
+    @on(MetricsTable.NodeSelected)
+    def _node_selected(self, event: DiagramPane.NodeSelected | MetricsTable.NodeSelected
+                       ) -> None:
+        self._select(event.node)
+
+    def select(self, node: str) -> None:
+        """Selects ``node`` as a click on it would."""
+        self._select(node)
+
+    # --- the events pane -------------------------------------------------------------------
+
+    @on(TabbedContent.TabActivated, "#side")
+    def _tab(self, event: TabbedContent.TabActivated) -> None:
+        self.set_class(event.pane.id == "tab-yaml", "-editing")
+
+    @on(EventsPane.TraceFollowed)
+    def _follow(self, event: EventsPane.TraceFollowed) -> None:
+        self.builders[0].follow = event.trace
+
+    # --- editing -----------------------------------------------------------------------------
+
+    @on(EditorPane.Edited)
+    def _edited(self, event: EditorPane.Edited) -> None:
+        self.query_one(EditorPane).problems = tuple(self.session.check(event.text).problems)
+
+    @on(EditorPane.SaveRequested)
+    def _save(self, event: EditorPane.SaveRequested) -> None:
+        self._saved(self.session.save(event.text), event.text)
+
+    @on(InspectorPane.FieldEdited)
+    def _field_edited(self, event: InspectorPane.FieldEdited) -> None:
+        editor = self.query_one(EditorPane)
+        buffer, was_dirty = editor.text, editor.dirty
+        outcome = self.session.edit_field(event.node, event.field, event.raw)
+        if not outcome.saved:
+            self.notify(outcome.message, severity="error", title="Not applied")
+            return
+        if was_dirty:
+            try:  # keep the unsaved edits in the buffer, with the same change made to it
+                buffer = yaml_edit.set_node_field(buffer, event.node, event.field, event.raw)
+            except yaml_edit.EditError:
+                self.notify("the file changed; your unsaved edits stay in the editor",
+                            severity="warning")
+            editor.saved_text = self.session.text
+            editor.editor.load_text(buffer)
+        else:
+            editor.load(self.session.text)
+        self._saved(outcome, None)
+
+    def _saved(self, outcome: SaveOutcome, text: str | None) -> None:
+        editor = self.query_one(EditorPane)
+        editor.problems = tuple(outcome.problems)
+        if not outcome.saved:
+            self.notify(outcome.message, severity="error", title="Not saved")
+            return
+        if text is not None:
+            editor.saved_text = text
+        self.query_one(StatusBar).note = ""
+        if outcome.applied == "restarted":
+            self.query_one(EventsPane).reset()
+            self._show_topology()
+            self.after_restart(outcome.message)
+        else:
+            self._show_topology()
+            self.notify(outcome.message, title="Saved")
+
+    def after_restart(self, reason: str) -> None:
+        self.query_one(EventsPane).reset()
+        super().after_restart(reason)
+
+    # --- panes and modes -------------------------------------------------------------------
+
+    def action_toggle_pane(self, pane: str) -> None:
+        if pane == "diagram":
+            diagram = self.query_one(DiagramPane)
+            diagram.display = not diagram.display
+            return
+        if pane == "metrics":
+            metrics = self.query_one(MetricsPane)
+            metrics.display = not metrics.display
+            return
+        side = self.query_one("#side", TabbedContent)
+        tab = SIDE_TABS[pane]
+        if side.display and side.active == tab:
+            side.display = False
+            side.add_class("-hidden")
+            side.remove_class("-pinned")
+        else:
+            side.display = True
+            side.remove_class("-hidden")
+            side.add_class("-pinned")
+            side.active = tab
+
+    def action_talk(self) -> None:
+        talking = not self.has_class("-talk")
+        self.set_class(talking, "-talk")
+        if talking:
+            self.query_one(DiagramPane).focus()
+            frame = self.frames[0]
+            if frame is not None:
+                self.query_one(BigCounters).frame = frame
+
+    def action_maximize_pane(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if focused is None:
+            return
+        for pane_id in ("diagram", "metrics", "side"):
+            pane = self.query_one(f"#{pane_id}")
+            if focused is pane or pane in focused.ancestors:
+                self.maximized = pane
+                return
+
+    def action_resize(self, what: str, step: int) -> None:
+        if what == "lower":
+            lower = self.query_one("#lower")
+            height = max(4, min(self.size.height - 8, lower.outer_size.height + step))
+            lower.styles.height = height
+        else:
+            side = self.query_one("#side")
+            width = max(20, min(self.size.width - 30, side.outer_size.width + step))
+            side.styles.width = width

@@ -1,0 +1,221 @@
+"""What every screen over running engines shares: the frame loop and the live controls.
+
+One timer pulls a snapshot (and the tap's sample) from each engine at :data:`FPS`, drains
+the event feed, coalesces it all into a :class:`Frame` per engine and hands the frames to
+:meth:`show`. Panes are never updated once per event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from textual.screen import Screen
+
+from playground.runner import EngineHost
+from playground.ui.clocks import RunClock, faster, slower
+from playground.ui.controls import Control
+from playground.ui.frame import ClockView, Frame, FrameBuilder
+from playground.ui.session import ControlError, Session
+from playground.ui.widgets.timeline_bar import next_step
+
+FPS = 25
+SAMPLE_TIMEOUT = 2.0
+
+
+class RunningScreen(Screen[None]):
+    CONTROLS: tuple[Control, ...] = ()
+    def __init__(self, sessions: list[Session], clock: RunClock, *, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.sessions = sessions
+        self.clock = clock
+        self.builders = [FrameBuilder() for _ in sessions]
+        self.frames: list[Frame | None] = [None for _ in sessions]
+        self._last_tick = time.monotonic()
+        self._sampling = asyncio.Lock()
+        self.frame_count = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for session in self.sessions:
+            if session.host is None:
+                session.start()
+        self._bind_clock()
+        self.set_interval(1 / FPS, self._tick, name="frame")
+
+    def on_unmount(self) -> None:
+        for session in self.sessions:
+            session.stop()
+
+    def _bind_clock(self) -> None:
+        hosts: list[EngineHost] = [s.host for s in self.sessions if s.host is not None]
+        self.clock.bind(hosts)
+
+    # --- the frame loop ------------------------------------------------------------------
+
+    def clock_view(self) -> ClockView:
+        achieved = None
+        hosts = self.clock.hosts
+        if hosts and hosts[0].mode == "real" and hosts[0].loop is not None:
+            achieved = hosts[0].loop.achieved_speed
+        return ClockView(mode=hosts[0].mode if hosts else "virtual", speed=self.clock.speed,
+                         paused=self.clock.paused, held_at=self.clock.held_at,
+                         achieved=achieved)
+
+    async def _tick(self) -> None:
+        if self._sampling.locked():
+            return  # the previous frame is still being sampled: skip this one
+        now = time.monotonic()
+        self.clock.tick(now - self._last_tick)
+        self._last_tick = now
+        await self.refresh_frame()
+
+    async def refresh_frame(self) -> None:
+        """Samples every engine now and shows the result (also after a step)."""
+        async with self._sampling:
+            samples = await asyncio.gather(
+                *(self._sample(s) for s in self.sessions), return_exceptions=True)
+            view = self.clock_view()
+            for index, (session, sample) in enumerate(zip(self.sessions, samples,
+                                                          strict=True)):
+                if isinstance(sample, BaseException) or sample is None:
+                    continue
+                snapshot, tap = sample
+                self.frames[index] = self.builders[index].build(
+                    snapshot, tap, session.drain(), view)
+            self.frame_count += 1
+            self.show(self.frames)
+
+    async def _sample(self, session: Session) -> Any:
+        if session.host is None:
+            return None
+        return await asyncio.wait_for(asyncio.wrap_future(session.sample()), SAMPLE_TIMEOUT)
+
+    def show(self, frames: list[Frame | None]) -> None:
+        """Pushes the frames down into the panes."""
+        raise NotImplementedError
+
+    # --- what the controls act on ----------------------------------------------------------
+
+    def selected_node(self) -> str | None:
+        raise NotImplementedError
+
+    def after_restart(self, reason: str) -> None:
+        """The run started again (new engines): forget what belonged to the old ones."""
+        for builder in self.builders:
+            builder.reset()
+        self._bind_clock()
+        self.notify(reason, title="Restarted")
+
+    def _say(self, done: str) -> None:
+        """Acknowledges a control (not in talk mode: the audience sees the effect)."""
+        if not self.has_class("-talk"):
+            self.notify(done, timeout=3)
+
+    def _control(self, what: str, *sessions: Session) -> None:
+        node = self.selected_node()
+        targets = sessions or tuple(self.sessions)
+        if node is None:
+            node = self._default_node(what)
+        if node is None:
+            self.notify(f"select a node for {what} first (click it, or arrows in the diagram)",
+                        severity="warning")
+            return
+        said: list[str] = []
+        for session in targets:
+            if session.topology is None or node not in session.topology.nodes:
+                continue
+            try:
+                said.append(self._apply(what, session, node))
+            except ControlError as error:
+                self.notify(str(error), severity="warning")
+                return
+        if said:
+            self._say(said[0] + (" (both sides)" if len(said) > 1 else ""))
+
+    def _default_node(self, what: str) -> str | None:
+        topology = self.sessions[0].topology
+        if topology is None:
+            return None
+        if what == "burst":
+            return next((i for i, n in topology.nodes.items() if n.kind == "producer"), None)
+        if what == "redrive":
+            dlqs = [i for i in topology.nodes if topology.dlq_sources(i)]
+            return dlqs[0] if len(dlqs) == 1 else None
+        return None
+
+    def _apply(self, what: str, session: Session, node: str) -> str:
+        if what == "burst":
+            return session.burst(node)
+        if what == "outage":
+            return session.outage(node)
+        if what == "degrade":
+            return session.degrade(node)
+        if what == "redrive":
+            return session.redrive(node)
+        if what == "consumer":
+            function = session.consumer_of(node)
+            frame = self.frames[self.sessions.index(session)]
+            paused = bool(frame and frame.node(function).get("gauges", {}).get("paused"))
+            return session.set_consumer_paused(node, not paused)
+        raise ControlError(f"unknown control {what}")
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        self.clock.toggle_pause()
+        self._say("paused" if self.clock.paused else f"running at {self.clock.speed:g}x")
+
+    def action_faster(self) -> None:
+        self.clock.set_speed(faster(self.clock.speed))
+        self._say(f"speed {self.clock.speed:g}x")
+
+    def action_slower(self) -> None:
+        self.clock.set_speed(slower(self.clock.speed))
+        self._say(f"speed {self.clock.speed:g}x")
+
+    def action_burst(self) -> None:
+        self._control("burst")
+
+    def action_outage(self) -> None:
+        self._control("outage")
+
+    def action_degrade(self) -> None:
+        self._control("degrade")
+
+    def action_toggle_consumer(self) -> None:
+        self._control("consumer")
+
+    def action_redrive(self) -> None:
+        self._control("redrive")
+
+    async def action_next_step(self) -> None:
+        topology = self.sessions[0].topology
+        if topology is None:
+            return
+        steps = tuple(sorted(topology.scenario, key=lambda s: s.at))
+        coming = next_step(steps, self.clock.now)
+        if coming is None:
+            self.notify("no further scenario step", severity="warning")
+            return
+        await self._step_to(coming.at)
+
+    async def action_step_second(self) -> None:
+        await self._step_to(self.clock.now + 1.0)
+
+    async def _step_to(self, t: float) -> None:
+        if self.clock.paused and self.clock.held_at is None and all(
+                h.mode == "virtual" for h in self.clock.hosts):
+            await self.clock.advance_to(t)  # stepping a held virtual run: wait until there
+        else:
+            self.clock.hold_at(t)
+        await self.refresh_frame()
+        self._say(f"held at {t:g}s")
+
+    def action_restart(self) -> None:
+        for session in self.sessions:
+            session.restart()
+        self.after_restart("the run restarted from t = 0")

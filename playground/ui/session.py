@@ -1,0 +1,263 @@
+"""One topology being run: its file, its engine host and the UI's tap on it.
+
+The live controls (burst, outage, degrade, pause a consumer, redrive), saving an edited file
+with hot reload, and editing one field are here, as plain methods the screens call. No
+Textual in this module.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from playground.engine.clock import ClockMode
+from playground.runner import EngineHost
+from playground.spec import Loaded, load_text
+from playground.spec import model as m
+from playground.spec.problem import Problem
+from playground.ui import topology_file, yaml_edit
+from playground.ui.reload_plan import ReloadPlan, plan
+from playground.ui.tap import Tap, TapSample, sample_engine
+
+BURST_FACTOR, BURST_SECONDS = 5.0, 10.0
+OUTAGE_SECONDS = 15.0
+DEGRADE_ERRORS, DEGRADE_SLOW, DEGRADE_SECONDS = 0.3, 5.0, 15.0
+REDRIVE_RATE = 20.0
+
+
+class ControlError(ValueError):
+    """A control that does not apply to this node (said to the user as is)."""
+
+
+@dataclass
+class SaveOutcome:
+    saved: bool
+    problems: list[Problem] = field(default_factory=list)
+    applied: Literal["live", "restarted", "nothing", "not saved"] = "not saved"
+    message: str = ""
+
+
+class Session:
+    def __init__(self, path: Path | None, *, text: str | None = None,
+                 mode: ClockMode = "real", speed: float = 1.0, seed: int | None = None,
+                 db: str | Path | None = None) -> None:
+        self.path = path
+        self.mode: ClockMode = mode
+        self.speed = speed
+        self.seed = seed
+        self.db = Path(db) if db is not None else None
+        if text is None:
+            text = topology_file.read_text(path) if path is not None else ""
+        self.text = text
+        """The file's text as last read or saved."""
+        self.loaded: Loaded = load_text(text, str(path or "<new>"))
+        self.topology: m.Topology | None = self.loaded.topology if self.loaded.ok else None
+        self.host: EngineHost | None = None
+        self.tap = Tap()
+        self.runs = 0
+        self._db_names = itertools.count(1)
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        if self.topology is not None:
+            return self.topology.name
+        return self.path.stem if self.path is not None else "untitled"
+
+    def _db_path(self) -> Path | None:
+        if self.db is None:
+            return None
+        number = next(self._db_names)
+        return self.db if number == 1 else self.db.with_name(
+            f"{self.db.stem}-{number}{self.db.suffix}")
+
+    def start(self) -> EngineHost | None:
+        """Starts the engine held at t=0 (the clock lets it go); None if the file is invalid."""
+        if self.topology is None:
+            return None
+        host = EngineHost(self.topology, mode=self.mode, speed=self.speed, seed=self.seed,
+                          db=self._db_path())
+        host.start(limit=0.0)
+        self.tap = Tap()
+        host.call(self._attach, host, self.tap).result(10)
+        if self.mode == "real":
+            host.release()
+        self.host = host
+        self.runs += 1
+        return host
+
+    @staticmethod
+    def _attach(host: EngineHost, tap: Tap) -> None:
+        assert host.engine is not None
+        tap.attach(host.engine.bus)
+
+    def stop(self) -> None:
+        host, self.host = self.host, None
+        if host is not None:
+            host.stop()
+        # the engine's thread has ended: samples it never took will never come
+        for future in list(self._pending):
+            if not future.done():
+                future.set_exception(RuntimeError("the engine stopped"))
+        self._pending.clear()
+
+    def restart(self, topology: m.Topology | None = None) -> EngineHost | None:
+        if topology is not None:
+            self.topology = topology
+        self.stop()
+        return self.start()
+
+    # --- what the frame reads ------------------------------------------------------------
+
+    def sample(self) -> concurrent.futures.Future[tuple[dict[str, Any], TapSample]]:
+        host = self.host
+        if host is None or host.engine is None:
+            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+            future.set_exception(RuntimeError("no engine"))
+            return future
+        future = host.call(sample_engine, host.engine, self.tap)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return future
+
+    def drain(self) -> list[Any]:
+        return self.host.feed.drain() if self.host is not None else []
+
+    # --- live controls -------------------------------------------------------------------
+
+    def kind(self, node: str) -> str:
+        if self.topology is None or node not in self.topology.nodes:
+            raise ControlError(f"no node {node!r}")
+        return self.topology.nodes[node].kind
+
+    def _perform(self, data: dict[str, Any]) -> None:
+        if self.host is None:
+            raise ControlError("the engine is not running")
+        step = _step_adapter().validate_python({"at": 0, **data})
+        self.host.perform(step)
+
+    def burst(self, node: str, factor: float = BURST_FACTOR, seconds: float = BURST_SECONDS
+              ) -> str:
+        if self.kind(node) != "producer":
+            raise ControlError(f"burst needs a producer; {node} is a {self.kind(node)}")
+        self._perform({"action": "burst", "node": node, "factor": factor, "for": seconds})
+        return f"burst {node} x{factor:g} for {seconds:g}s"
+
+    def outage(self, node: str, seconds: float = OUTAGE_SECONDS) -> str:
+        self.kind(node)
+        self._perform({"action": "outage", "node": node, "for": seconds})
+        return f"outage of {node} for {seconds:g}s"
+
+    def degrade(self, node: str, errors: float = DEGRADE_ERRORS, slow: float = DEGRADE_SLOW,
+                seconds: float = DEGRADE_SECONDS) -> str:
+        self.kind(node)
+        self._perform({"action": "degrade", "node": node, "errors": errors, "slow": slow,
+                       "for": seconds})
+        return f"degrade {node}: {errors:.0%} errors, {slow:g}x slower for {seconds:g}s"
+
+    def consumer_of(self, node: str) -> str:
+        """The function a pause/resume control means when ``node`` is selected."""
+        assert self.topology is not None
+        if self.kind(node) == "function":
+            return node
+        consumers = self.topology.consumers_of(node)
+        if len(consumers) == 1:
+            return consumers[0]
+        raise ControlError(f"pause/resume needs a consumer function; {node} is a "
+                           f"{self.kind(node)}")
+
+    def set_consumer_paused(self, node: str, paused: bool) -> str:
+        function = self.consumer_of(node)
+        self._perform({"action": "pause" if paused else "resume", "node": function})
+        return f"{'paused' if paused else 'resumed'} {function}"
+
+    def redrive(self, node: str, rate: float = REDRIVE_RATE) -> str:
+        assert self.topology is not None
+        dlq = node
+        if not self.topology.dlq_sources(node):
+            queue = self.topology.nodes.get(node)
+            if isinstance(queue, m.QueueSpec) and queue.dlq is not None:
+                dlq = queue.dlq.queue  # the queue's own DLQ was meant
+            else:
+                raise ControlError(f"redrive needs a DLQ; {node} is not one")
+        self._perform({"action": "redrive", "from": dlq, "rate": rate})
+        return f"redrive {dlq} at {rate:g}/s"
+
+    # --- editing ----------------------------------------------------------------------------
+
+    def check(self, text: str) -> Loaded:
+        return load_text(text, str(self.path or "<new>"))
+
+    def save(self, text: str) -> SaveOutcome:
+        """Saves ``text`` if it is valid, then applies it: live if it can, else a restart."""
+        loaded = self.check(text)
+        if not loaded.ok or loaded.topology is None:
+            return SaveOutcome(False, loaded.problems, "not saved",
+                               f"not saved: {len(loaded.errors)} problem(s) in the file")
+        if self.path is not None:
+            topology_file.write_text(self.path, text)
+        self.text, self.loaded = text, loaded
+        return self.apply(loaded.topology, loaded.problems)
+
+    def apply(self, new: m.Topology, problems: list[Problem] | None = None) -> SaveOutcome:
+        old = self.topology
+        problems = problems or []
+        if old is None or self.host is None:
+            self.topology = new
+            self.restart()
+            return SaveOutcome(True, problems, "restarted", "saved; the run started")
+        reload = plan(old, new)
+        if reload.live:
+            failed = self._apply_live(reload)
+            if failed is None:
+                self.topology = new
+                if not reload.changes:
+                    return SaveOutcome(True, problems, "nothing", "saved; " + reload.summary())
+                return SaveOutcome(True, problems, "live", "saved; " + reload.summary())
+            reload = ReloadPlan(False, reason=failed)
+        self.restart(new)
+        return SaveOutcome(True, problems, "restarted",
+                           f"saved; the run restarted because {reload.reason}")
+
+    def _apply_live(self, reload: ReloadPlan) -> str | None:
+        """Applies the changes; a refusal comes back as the reason to restart instead."""
+        host = self.host
+        assert host is not None and host.engine is not None
+        for node, fields in reload.changes.items():
+            try:
+                host.call(host.engine.set_fields, node, fields).result(10)
+            except (ValidationError, ValueError, KeyError) as error:
+                return f"{node} could not change live ({str(error).splitlines()[0]})"
+        return None
+
+    def edit_field(self, node: str, name: str, raw: str) -> SaveOutcome:
+        """Sets one field of ``node`` from the YAML value ``raw``: live now, and in the file."""
+        try:
+            text = yaml_edit.set_node_field(self.text, node, name, raw)
+        except yaml_edit.EditError as error:
+            return SaveOutcome(False, [], "not saved", str(error))
+        loaded = self.check(text)
+        if not loaded.ok:
+            first = loaded.errors[0].message if loaded.errors else "invalid"
+            return SaveOutcome(False, loaded.problems, "not saved", f"{node}.{name}: {first}")
+        return self.save(text)
+
+
+def _step_adapter() -> Any:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(m.ScenarioStep)
+
+
+def stop_all(sessions: list[Session]) -> None:
+    for session in sessions:
+        with contextlib.suppress(Exception):
+            session.stop()

@@ -1,0 +1,65 @@
+"""Large counters for talk mode: what the audience should read from the back of the room."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import var
+from textual.widgets import Digits, Label
+
+from playground.ui.frame import Frame
+
+COUNTERS = (("delivered", "delivered"), ("client errors", "errors"),
+            ("client p99 (ms)", "p99"), ("waiting in queues", "queued"))
+
+
+def counter_values(frame: Frame) -> dict[str, str]:
+    client = frame.client
+    queued = sum(n.get("gauges", {}).get("depth", 0) for n in frame.nodes.values()
+                 if n.get("kind") == "queue")
+    p99 = client.get("latency", {}).get("p99") or 0.0
+    return {
+        "delivered": str(frame.ledger.get("delivered", 0)),
+        "errors": str(client.get("errors", 0) + client.get("timeouts", 0)),
+        "p99": str(round(p99 * 1000)),
+        "queued": str(queued),
+    }
+
+
+class BigCounter(Vertical):
+    DEFAULT_CSS = """
+    BigCounter { width: 1fr; height: auto; align-horizontal: center; }
+    BigCounter > Label { width: 100%; content-align: center middle; color: $foreground 70%; }
+    BigCounter > Digits { width: auto; }
+    BigCounter.-errors > Digits { color: $state-failed; }
+    BigCounter.-delivered > Digits { color: $state-delivered; }
+    """
+
+    def __init__(self, title: str, key: str) -> None:
+        super().__init__(id=f"big-{key}", classes=f"-{key}")
+        self.title = title
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.title)
+        yield Digits("0")
+
+
+class BigCounters(Horizontal):
+    DEFAULT_CSS = """
+    BigCounters { height: auto; background: $surface; }
+    """
+
+    frame: var[Frame | None] = var(None, always_update=True)
+    """The newest frame."""
+
+    def compose(self) -> ComposeResult:
+        for title, key in COUNTERS:
+            yield BigCounter(title, key)
+
+    def watch_frame(self, frame: Frame | None) -> None:
+        if frame is None or not self.display:
+            return
+        for key, value in counter_values(frame).items():
+            digits = self.query_one(f"#big-{key} Digits", Digits)
+            if digits.value != value:
+                digits.update(value)

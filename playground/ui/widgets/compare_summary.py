@@ -1,0 +1,123 @@
+"""Between the two sides of compare mode: client errors, p99 and peak store writes of each,
+and the difference."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import var
+from textual.strip import Strip
+from textual.widget import Widget
+
+from playground.ui import figures
+from playground.ui.frame import Frame
+from playground.ui.widgets.lines import text_strip
+from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+
+
+def _errors(frame: Frame) -> float:
+    return frame.client.get("errors", 0) + frame.client.get("timeouts", 0)
+
+
+def _p99(frame: Frame) -> float:
+    return frame.client.get("latency", {}).get("p99", 0.0)
+
+
+def _writes(frame: Frame) -> float:
+    return frame.peak_writes
+
+
+FIGURES: tuple[tuple[str, Callable[[Frame], float], Callable[[float], str]], ...] = (
+    ("client errors", _errors, figures.count),
+    ("client p99", _p99, figures.duration),
+    ("peak store writes", _writes, figures.rate),
+)
+
+
+def differences(a: Frame, b: Frame) -> list[tuple[str, str, str, str]]:
+    """(figure, A, B, B − A) as text."""
+    out = []
+    for title, get, show in FIGURES:
+        va, vb = get(a), get(b)
+        delta = vb - va
+        sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
+        out.append((title, show(va), show(vb), sign + show(abs(delta))))
+    return out
+
+
+BAND_WIDTH = 60
+
+
+class CompareSummary(Widget):
+    COMPONENT_CLASSES = STATE_CLASSES | {"summary--title", "summary--label"}
+    DEFAULT_CSS = """
+    CompareSummary { background: $panel; padding: 0 1; }
+    CompareSummary > .summary--title { color: $accent; text-style: bold; }
+    CompareSummary > .summary--label { color: $foreground 60%; }
+    """ + state_rules("CompareSummary")
+
+    frames: var[tuple[Frame | None, Frame | None]] = var((None, None), always_update=True)
+    """The newest frame of each side."""
+
+    def watch_frames(self) -> None:
+        self.refresh()
+
+    def _style(self, name: str) -> Style:
+        return self.rich_style + self.get_component_rich_style(name, partial=True)
+
+    def lines(self) -> list[Text]:
+        a, b = self.frames
+        out = [Text("A vs B", self._style("summary--title")), Text()]
+        if a is None or b is None:
+            return out
+        for (title, va, vb, delta), (_, get, _) in zip(differences(a, b), FIGURES,
+                                                      strict=True):
+            better_b = get(b) < get(a)
+            worse_b = get(b) > get(a)
+            out.append(Text(title, self._style("summary--title")))
+            out.append(Text.assemble(("A ", self._style("summary--label")),
+                                     (va, self._style("state--failed") if better_b
+                                      else self.rich_style)))
+            out.append(Text.assemble(("B ", self._style("summary--label")),
+                                     (vb, self._style("state--failed") if worse_b
+                                      else self.rich_style)))
+            out.append(Text.assemble(("B−A ", self._style("summary--label")),
+                                     (delta, self._style("state--delivered") if better_b
+                                      else self._style("state--failed") if worse_b
+                                      else self.rich_style)))
+            out.append(Text())
+        return out
+
+    def band(self) -> list[Text]:
+        """The same, as four lines across (when the two sides are one above the other)."""
+        a, b = self.frames
+        width = max(12, (self.size.width - 8) // len(FIGURES))
+        title = self._style("summary--title")
+        label = self._style("summary--label")
+        rows = [Text("A vs B  ", title), Text("A       ", label), Text("B       ", label),
+                Text("B−A     ", label)]
+        if a is None or b is None:
+            return rows
+        for (name, va, vb, delta), (_, get, _) in zip(differences(a, b), FIGURES, strict=True):
+            better_b, worse_b = get(b) < get(a), get(b) > get(a)
+            rows[0].append(name.ljust(width), title)
+            rows[1].append(va.ljust(width), self._style("state--failed") if better_b
+                           else self.rich_style)
+            rows[2].append(vb.ljust(width), self._style("state--failed") if worse_b
+                           else self.rich_style)
+            rows[3].append(delta.ljust(width), self._style("state--delivered") if better_b
+                           else self._style("state--failed") if worse_b else self.rich_style)
+        return rows
+
+    def render_line(self, y: int) -> Strip:
+        lines = self.band() if self.size.width >= BAND_WIDTH else self.lines()
+        width = self.size.width - 2 if self.size.width > 2 else self.size.width
+        if y >= len(lines):
+            return Strip.blank(width, self.rich_style)
+        return text_strip(lines[y], width, self.app.console, self.rich_style)
+
+    def text(self) -> str:
+        lines = self.band() if self.size.width >= BAND_WIDTH else self.lines()
+        return "\n".join(line.plain for line in lines)

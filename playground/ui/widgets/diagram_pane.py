@@ -1,0 +1,193 @@
+"""The diagram pane: nodes as boxes laid out by flow, edges with moving message glyphs.
+
+Drawn with the Line API from one canvas built per frame (at most), so it costs the same at
+5 or 5,000 messages a second.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from playground.spec import model as m
+from playground.ui.diagram_geometry import Geometry, geometry
+from playground.ui.diagram_layout import GridLayout, grid_layout
+from playground.ui.diagram_paint import PaintOptions, paint
+from playground.ui.frame import Frame
+from playground.ui.widgets.canvas import Canvas
+from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+
+PARTS = frozenset({
+    "edge", "edge--active", "edge--label", "box", "box--selected", "box--kind", "box--id",
+    "box--selected-id", "box--fill", "gauge--empty", "gauge--visible", "gauge--text",
+    "gauge--tokens",
+})
+
+
+class DiagramPane(ScrollView, can_focus=True):
+    """Boxes and edges of the topology; arrows or a click select a node."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1, 0)", "Select left", show=False),
+        Binding("right", "move(1, 0)", "Select right", show=False),
+        Binding("up", "move(0, -1)", "Select up", show=False),
+        Binding("down", "move(0, 1)", "Select down", show=False),
+    ]
+    COMPONENT_CLASSES = STATE_CLASSES | PARTS
+    DEFAULT_CSS = """
+    DiagramPane { background: $surface; }
+    DiagramPane > .edge { color: $foreground 35%; }
+    DiagramPane > .edge--active { color: $foreground 70%; }
+    DiagramPane > .edge--label { color: $text-accent; text-style: bold; }
+    DiagramPane > .box { color: $primary; }
+    DiagramPane > .box--selected { color: $accent; text-style: bold; }
+    DiagramPane > .box--kind { color: $foreground 60%; }
+    DiagramPane > .box--id { color: $foreground; text-style: bold; }
+    DiagramPane > .box--selected-id { color: $accent; text-style: bold; }
+    DiagramPane > .box--fill { background: $surface; }
+    DiagramPane > .gauge--empty { color: $foreground 25%; }
+    DiagramPane > .gauge--visible { color: $state-busy; }
+    DiagramPane > .gauge--text { color: $foreground 80%; }
+    DiagramPane > .gauge--tokens { color: $state-delivered; }
+    """ + state_rules("DiagramPane")
+
+    class NodeSelected(Message):
+        """The user selected a node (click or arrows)."""
+
+        def __init__(self, node: str) -> None:
+            super().__init__()
+            self.node = node
+
+    topology: var[m.Topology | None] = var(None, always_update=True)
+    """The topology drawn."""
+    frame: var[Frame | None] = var(None, always_update=True)
+    """The newest frame of the run."""
+    selected: var[str | None] = var(None)
+    """The selected node's id."""
+    speed: var[float] = var(1.0)
+    """Simulated seconds per wall second, so glyphs move at a readable pace."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._grid: GridLayout | None = None
+        self._geo: Geometry | None = None
+        self._strips: list[Strip] | None = None
+
+    # --- state coming down -------------------------------------------------------------------
+
+    def watch_topology(self, topology: m.Topology | None) -> None:
+        self._grid = grid_layout(topology) if topology is not None else None
+        if topology is not None and self.selected not in topology.nodes:
+            self.selected = None
+        self._relayout()
+
+    def watch_frame(self) -> None:
+        self._invalidate()
+
+    def watch_selected(self) -> None:
+        self._invalidate()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = None
+
+    def _relayout(self) -> None:
+        size = self.size  # not less the scrollbars: fit without them when it can
+        if self._grid is None or size.width <= 0:
+            self._geo = None
+            self.virtual_size = Size(0, 0)
+        else:
+            self._geo = geometry(self._grid, size.width, size.height)
+            self.virtual_size = Size(self._geo.width, self._geo.height)
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._strips = None
+        self.refresh()
+
+    @property
+    def geo(self) -> Geometry | None:
+        return self._geo
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def _build(self) -> list[Strip]:
+        geo, topology = self._geo, self.topology
+        if geo is None or topology is None:
+            return []
+        canvas = Canvas(geo.width, geo.height)
+        paint(canvas, geo, topology, self.frame,
+              PaintOptions(selected=self.selected, speed=self.speed))
+        base = self.rich_style
+        styles: dict[str, Style] = {
+            name: base + self.get_component_rich_style(name, partial=True)
+            for name in self.COMPONENT_CLASSES
+        }
+        return canvas.strips(styles, base)
+
+    def render_line(self, y: int) -> Strip:
+        if self._strips is None:
+            self._strips = self._build()
+        scroll_x, scroll_y = self.scroll_offset
+        index = y + scroll_y
+        width = self.scrollable_content_region.width
+        if index >= len(self._strips):
+            return Strip.blank(width, self.rich_style)
+        return self._strips[index].crop(scroll_x, scroll_x + width)
+
+    def text_lines(self) -> list[str]:
+        """What the pane shows, as plain text (for tests and the talk-mode check)."""
+        if self._strips is None:
+            self._strips = self._build()
+        return [strip.text for strip in self._strips]
+
+    # --- selecting -----------------------------------------------------------------------
+
+    def _select(self, node: str | None) -> None:
+        if node is not None and node != self.selected:
+            self.selected = node
+            self.post_message(self.NodeSelected(node))
+
+    def on_click(self, event: events.Click) -> None:
+        geo = self._geo
+        offset = event.get_content_offset(self)
+        if geo is None or offset is None:
+            return
+        scroll_x, scroll_y = self.scroll_offset
+        self._select(geo.node_at(offset.x + scroll_x, offset.y + scroll_y))
+
+    def action_move(self, dx: int, dy: int) -> None:
+        geo = self._geo
+        if geo is None or not geo.boxes:
+            return
+        if self.selected not in geo.boxes:
+            self._select(min(geo.boxes, key=lambda n: (geo.boxes[n].x, geo.boxes[n].y)))
+            return
+        here = geo.boxes[self.selected]
+        best: tuple[float, str] | None = None
+        for node, box in geo.boxes.items():
+            if node == self.selected:
+                continue
+            along = (box.centre - here.centre) * dx + (box.mid - here.mid) * dy
+            across = abs((box.centre - here.centre) * dy) + abs((box.mid - here.mid) * dx)
+            if along <= 0:
+                continue
+            cost = along + 3 * across
+            if best is None or cost < best[0]:
+                best = (cost, node)
+        if best is not None:
+            self._select(best[1])
+            box = geo.boxes[best[1]]
+            self.scroll_to_region(Region(box.x, box.y, box.w, box.h), animate=False)

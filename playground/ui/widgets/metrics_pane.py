@@ -1,0 +1,268 @@
+"""The metrics pane: a row per node with rates, depth, errors and latencies, sparklines over
+the last minute, and the ledger and the clients' view pinned below (always visible)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+
+from playground.ui import figures
+from playground.ui.frame import Frame
+from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+
+COLUMNS = (("in/s", 7), ("out/s", 7), ("depth", 6), ("fly", 5), ("err", 6), ("thr", 6),
+           ("retry", 6), ("p50", 6), ("p99", 6))
+LEDGER = (("created", "created"), ("delivered", "delivered"), ("failed", "failed"),
+          ("expired", "expired"), ("unmatched", "unmatched"), ("in system", "in_system"),
+          ("in DLQs", "in_dlqs"), ("lost", "lost"))
+
+
+def node_figures(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The row's cells as (text, state class or "") in the order of :data:`COLUMNS`."""
+    kind = data.get("kind")
+    counters = data.get("counters", {})
+    gauges = data.get("gauges", {})
+    depth: Any = None
+    flight: Any = None
+    if kind == "queue":
+        depth, flight = gauges.get("depth"), gauges.get("in_flight")
+    elif kind == "function":
+        depth, flight = gauges.get("events_waiting"), gauges.get("busy")
+    elif kind == "gateway":
+        flight = gauges.get("forwarding")
+    elif kind == "store":
+        flight = gauges.get("writing")
+    errors = counters.get("errors", 0) + counters.get("timeouts", 0)
+    throttled = counters.get("throttled", 0)
+    retries = counters.get("retries", 0) + counters.get("redelivered", 0)
+    latency = kind in ("queue", "function")
+    return [
+        (figures.rate(data.get("rate_in", 0.0)) if kind != "producer" else "-", ""),
+        (figures.rate(data.get("rate_out", 0.0)), ""),
+        (figures.count(depth) if depth is not None else "-", ""),
+        (figures.count(flight) if flight is not None else "-", ""),
+        (figures.count(errors), "state--failed" if errors else ""),
+        (figures.count(throttled), "state--throttled" if throttled else ""),
+        (figures.count(retries), "state--retried" if retries else ""),
+        (figures.duration(data.get("p50")) if latency else "-", ""),
+        (figures.duration(data.get("p99")) if latency else "-", ""),
+    ]
+
+
+class MetricsTable(ScrollView, can_focus=True):
+    """One row per node; the selected node's row is highlighted."""
+
+    COMPONENT_CLASSES = STATE_CLASSES | {"metrics--header", "metrics--selected",
+                                         "metrics--spark", "metrics--alarm"}
+    DEFAULT_CSS = """
+    MetricsTable { background: $surface; height: 1fr; }
+    MetricsTable > .metrics--header { color: $foreground 60%; text-style: bold; }
+    MetricsTable > .metrics--selected { background: $accent-muted; }
+    MetricsTable > .metrics--spark { color: $primary; }
+    MetricsTable > .metrics--alarm { color: $state-failed; text-style: bold; }
+    """ + state_rules("MetricsTable")
+
+    class NodeSelected(Message):
+        def __init__(self, node: str) -> None:
+            super().__init__()
+            self.node = node
+
+    frame: var[Frame | None] = var(None, always_update=True)
+    """The newest frame."""
+    order: var[tuple[str, ...]] = var(())
+    """Node ids in the order shown."""
+    selected: var[str | None] = var(None)
+    """The highlighted node."""
+
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._strips: list[Strip] | None = None
+
+    def watch_frame(self) -> None:
+        self._strips = None
+        self.refresh()
+
+    def watch_order(self, order: tuple[str, ...]) -> None:
+        self.virtual_size = Size(self.size.width, len(order) + 1)
+        self._strips = None
+        self.refresh()
+
+    def watch_selected(self) -> None:
+        self._strips = None
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.order) + 1)
+        self._strips = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = None
+
+    def _styles(self) -> dict[str, Style]:
+        base = self.rich_style
+        return {name: base + self.get_component_rich_style(name, partial=True)
+                for name in self.COMPONENT_CLASSES}
+
+    def _build(self) -> list[Strip]:
+        width = self.scrollable_content_region.width
+        styles = self._styles()
+        base = self.rich_style
+        name_w = max(8, min(16, max((len(n) for n in self.order), default=8) + 1))
+        fixed = name_w + sum(w for _, w in COLUMNS)
+        spark_w = max(0, min(30, width - fixed - 1))
+        header = Text("node".ljust(name_w), style=styles["metrics--header"])
+        for title, w in COLUMNS:
+            header.append(title.rjust(w), styles["metrics--header"])
+        if spark_w >= 6:
+            header.append(" " + "in, last 60s".ljust(spark_w), styles["metrics--header"])
+        lines = [header]
+        frame = self.frame
+        for node in self.order:
+            data = frame.node(node) if frame is not None else {}
+            row_style = styles["metrics--selected"] if node == self.selected else base
+            name_style = styles["state--failed"] if data.get("outage") else row_style
+            row = Text(node[:name_w - 1].ljust(name_w), style=name_style)
+            for (text, state), (_, w) in zip(node_figures(data), COLUMNS, strict=True):
+                row.append(text.rjust(w), (row_style + styles[state]) if state else row_style)
+            if spark_w >= 6:
+                series = data.get("series_out" if data.get("kind") == "producer"
+                                  else "series_in", [])
+                row.append(" " + figures.sparkline(series[1:], spark_w),
+                           row_style + styles["metrics--spark"])
+            lines.append(row)
+        return [Strip(list(line.render(self.app.console)), line.cell_len).adjust_cell_length(
+            width, base).simplify() for line in lines]
+
+    def render_line(self, y: int) -> Strip:
+        if self._strips is None:
+            self._strips = self._build()
+        _, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        # the header stays put while rows scroll
+        index = 0 if y == 0 else y + scroll_y
+        if index >= len(self._strips):
+            return Strip.blank(width, self.rich_style)
+        return self._strips[index]
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:
+            return
+        index = offset.y + self.scroll_offset.y - 1
+        if 0 <= index < len(self.order):
+            self.selected = self.order[index]
+            self.post_message(self.NodeSelected(self.order[index]))
+
+    def text_lines(self) -> list[str]:
+        if self._strips is None:
+            self._strips = self._build()
+        return [s.text for s in self._strips]
+
+
+class LedgerBar(Widget):
+    """Three lines: the ledger (``lost`` in red if it was ever above zero) and what the
+    clients saw (success rate, errors, latency)."""
+
+    COMPONENT_CLASSES = STATE_CLASSES | {"ledger--label", "ledger--alarm"}
+    DEFAULT_CSS = """
+    LedgerBar { height: 3; background: $panel; }
+    LedgerBar > .ledger--label { color: $foreground 60%; }
+    LedgerBar > .ledger--alarm { color: $state-failed; text-style: bold reverse; }
+    """ + state_rules("LedgerBar")
+
+    frame: var[Frame | None] = var(None, always_update=True)
+    """The newest frame."""
+
+    def watch_frame(self) -> None:
+        self.refresh()
+
+    def _style(self, name: str) -> Style:
+        return self.rich_style + self.get_component_rich_style(name, partial=True)
+
+    def lines(self) -> tuple[Text, Text, Text]:
+        frame = self.frame
+        label = self._style("ledger--label")
+        ledger = Text("ledger  ", style=label)
+        more = Text("        ", style=label)
+        client = Text("clients ", style=label)
+        if frame is None:
+            return ledger, more, client
+        for title, key in LEDGER:
+            line = ledger if key in ("created", "delivered", "failed", "expired") else more
+            value = frame.ledger.get(key, 0)
+            style = self.rich_style
+            if key == "lost" and (value or frame.lost_ever):
+                style = self._style("ledger--alarm")
+            elif key == "failed" and value:
+                style = self._style("state--failed")
+            elif key == "in_dlqs" and value:
+                style = self._style("state--dead-lettered")
+            elif key == "delivered":
+                style = self._style("state--delivered")
+            line.append(f"{title} ", label)
+            line.append(figures.count(value), style)
+            line.append("  ")
+        c = frame.client
+        share = frame.client_success
+        errors = c.get("errors", 0) + c.get("timeouts", 0)
+        latency = c.get("latency", {})
+        client.append("ok ", label)
+        client.append(figures.percent(share),
+                      self._style("state--delivered" if not errors else "state--failed"))
+        client.append("  errors ", label)
+        client.append(figures.count(errors), self._style("state--failed") if errors
+                      else self.rich_style)
+        statuses = {k: v for k, v in c.get("statuses", {}).items() if not k.startswith("2")}
+        if statuses:
+            client.append(" (" + " ".join(f"{k}×{figures.count(v)}"
+                                          for k, v in statuses.items()) + ")",
+                          self._style("state--failed"))
+        client.append("  p50 ", label)
+        client.append(figures.duration(latency.get("p50")))
+        client.append("  p99 ", label)
+        client.append(figures.duration(latency.get("p99")))
+        client.append("  now ", label)
+        client.append(f"{figures.rate(c.get('rate_ok', 0.0))} ok",
+                      self._style("state--delivered"))
+        client.append(" / ")
+        client.append(f"{figures.rate(c.get('rate_errors', 0.0))} err",
+                      self._style("state--failed") if c.get("rate_errors") else self.rich_style)
+        return ledger, more, client
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y > 2:
+            return Strip.blank(width, self.rich_style)
+        line = self.lines()[y]
+        line.truncate(width)
+        return Strip(list(line.render(self.app.console)), line.cell_len).adjust_cell_length(
+            width, self.rich_style)
+
+
+class MetricsPane(Vertical):
+    """The table and the ledger together."""
+
+    DEFAULT_CSS = """
+    MetricsPane { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield MetricsTable(id="metrics-table")
+        yield LedgerBar(id="ledger")
+
+    def show(self, frame: Frame) -> None:
+        self.query_one(MetricsTable).frame = frame
+        self.query_one(LedgerBar).frame = frame

@@ -1,0 +1,78 @@
+"""The scenario's timeline: steps as marks on a line, the time so far filled in, and what
+comes next (``n`` steps to it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.reactive import var
+from textual.strip import Strip
+from textual.widget import Widget
+
+from playground.engine.scenario import describe
+from playground.ui.widgets.lines import text_strip
+from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+
+
+def next_step(steps: tuple[Any, ...], t: float) -> Any | None:
+    return next((s for s in steps if s.at > t + 1e-9), None)
+
+
+class TimelineBar(Widget):
+    COMPONENT_CLASSES = STATE_CLASSES | {"timeline--done", "timeline--todo", "timeline--step",
+                                         "timeline--next", "timeline--label"}
+    DEFAULT_CSS = """
+    TimelineBar { height: 1; background: $panel; }
+    TimelineBar > .timeline--done { color: $primary; }
+    TimelineBar > .timeline--todo { color: $foreground 30%; }
+    TimelineBar > .timeline--step { color: $foreground 60%; }
+    TimelineBar > .timeline--next { color: $accent; text-style: bold; }
+    TimelineBar > .timeline--label { color: $foreground 70%; }
+    """ + state_rules("TimelineBar")
+
+    steps: var[tuple[Any, ...]] = var(())
+    """The scenario's steps, in time order."""
+    duration: var[float] = var(60.0)
+    """The run's duration."""
+    t: var[float] = var(0.0)
+    """Simulated time now."""
+
+    def watch_t(self) -> None:
+        self.refresh()
+
+    def watch_steps(self) -> None:
+        self.refresh()
+
+    def _style(self, name: str) -> Style:
+        return self.rich_style + self.get_component_rich_style(name, partial=True)
+
+    def line(self, width: int) -> Text:
+        steps, t = self.steps, self.t
+        coming = next_step(steps, t)
+        if coming is not None:
+            label = f" next {coming.at:g}s {describe(coming)}  (n)"
+        elif steps:
+            label = " scenario done"
+        else:
+            label = " no scenario"
+        track_w = max(10, min(width // 2, width - len(label) - 2))
+        end = max([self.duration, *(s.at for s in steps)]) or 1.0
+        cells = [("─", "timeline--todo")] * track_w
+        done = min(track_w, int(t / end * track_w))
+        for i in range(done):
+            cells[i] = ("━", "timeline--done")
+        for step in steps:
+            i = min(track_w - 1, int(step.at / end * track_w))
+            style = "timeline--next" if step is coming else "timeline--step"
+            cells[i] = ("◆", style)
+        text = Text(" ")
+        for char, style in cells:
+            text.append(char, self._style(style))
+        text.append(label, self._style("timeline--label"))
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        return text_strip(self.line(width), width, self.app.console, self.rich_style)

@@ -1,0 +1,183 @@
+"""Every live control, pressed as a user would, checked in what the panes show."""
+
+from __future__ import annotations
+
+from playground.ui.screens.run_screen import RunScreen
+from playground.ui.widgets.diagram_pane import DiagramPane
+from playground.ui.widgets.events_pane import EventLog
+from playground.ui.widgets.metrics_pane import MetricsTable
+from playground.ui.widgets.status_bar import StatusBar
+from tests.ui.conftest import SIZE, MakeApp, run_to
+
+
+def box_title(screen: RunScreen, node: str) -> str:
+    """The text on the top border of ``node``'s box in the diagram."""
+    diagram = screen.query_one(DiagramPane)
+    assert diagram.geo is not None
+    box = diagram.geo.boxes[node]
+    return diagram.text_lines()[box.y][box.x + 1:box.right]
+
+
+def log_text(screen: RunScreen) -> str:
+    return "\n".join(screen.query_one(EventLog).text_lines())
+
+
+async def test_pause_and_resume(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        status = screen.query_one(StatusBar)
+        assert "⏸ held at 1s" in status.line().plain  # a virtual run waits to be stepped
+        await pilot.press("space")
+        await screen.refresh_frame()
+        assert "running" in status.line().plain
+        assert not screen.clock.paused
+        await pilot.press("space")
+        await screen.refresh_frame()
+        assert "paused" in status.line().plain
+        assert screen.clock.paused
+
+
+async def test_speed_steps_between_bounds(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 0.5)
+        await pilot.press("plus")
+        await screen.refresh_frame()
+        assert "speed 2x" in screen.query_one(StatusBar).line().plain
+        for _ in range(12):
+            await pilot.press("plus")
+        assert screen.clock.speed == 100
+        for _ in range(12):
+            await pilot.press("minus")
+        await screen.refresh_frame()
+        assert screen.clock.speed == 0.1
+        assert "speed 0.1x" in screen.query_one(StatusBar).line().plain
+
+
+async def test_burst_the_selected_producer(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 2)
+        assert isinstance(screen, RunScreen)
+        screen.select("clients")
+        await pilot.press("b")
+        screen = await run_to(pilot, 3)
+        frame = screen.frames[0]
+        assert frame is not None
+        assert frame.node("clients")["gauges"]["rate"] == 5 * 20
+        diagram = screen.query_one(DiagramPane)
+        assert any("×5" in line for line in diagram.text_lines())
+        assert "burst clients x5" in log_text(screen)
+
+
+async def test_burst_refuses_a_node_that_is_no_producer(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        screen.select("orders")
+        await pilot.press("b")
+        await pilot.pause()
+        assert any("needs a producer" in n.message for n in app._notifications)
+
+
+async def test_outage_of_the_selected_node(make_app: MakeApp) -> None:
+    app = make_app("request-response")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        screen.select("orders")
+        await pilot.press("o")
+        screen = await run_to(pilot, 3)
+        assert box_title(screen, "orders").startswith("OUTAGE")
+        frame = screen.frames[0]
+        assert frame is not None and frame.client["errors"] > 0
+        assert "outage of orders" in log_text(screen)
+        screen = await run_to(pilot, 20)  # 15 s later it is over
+        assert not box_title(screen, "orders").startswith("OUTAGE")
+
+
+async def test_degrade_the_selected_node(make_app: MakeApp) -> None:
+    app = make_app("request-response")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        screen.select("create-order")
+        await pilot.press("g")
+        screen = await run_to(pilot, 2)
+        assert box_title(screen, "create-order").startswith("DEGRADED")
+        assert "degrade create-order" in log_text(screen)
+
+
+async def test_pause_and_resume_a_consumer(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        screen.select("order-queue")  # the queue's consumer is meant
+        await pilot.press("c")
+        screen = await run_to(pilot, 4)
+        assert box_title(screen, "create-order").startswith("PAUSED")
+        frame = screen.frames[0]
+        assert frame is not None
+        assert frame.node("order-queue")["gauges"]["depth"] > 30  # nobody consumes
+        await pilot.press("c")
+        screen = await run_to(pilot, 6)
+        assert not box_title(screen, "create-order").startswith("PAUSED")
+        frame = screen.frames[0]
+        assert frame is not None
+        assert frame.node("order-queue")["gauges"]["depth"] < 10
+
+
+async def test_redrive_a_dlq(make_app: MakeApp) -> None:
+    app = make_app("poison-with-dlq")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 60)  # #42 is parked at about 58 s
+        frame = screen.frames[0]
+        assert frame is not None
+        parked = frame.node("orders-dlq")["gauges"]["depth"]
+        assert parked > 0
+        assert isinstance(screen, RunScreen)
+        screen.select("orders-dlq")
+        await pilot.press("x")
+        screen = await run_to(pilot, 61.5)
+        assert "redrive orders-dlq" in log_text(screen)
+        assert "redriven -> orders" in log_text(screen)
+
+
+async def test_restart_goes_back_to_zero(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 16)
+        assert "Flash sale" in log_text(screen)
+        old_host = screen.sessions[0].host
+        await pilot.press("ctrl+r")
+        await screen.refresh_frame()
+        await pilot.pause()
+        frame = screen.frames[0]
+        assert frame is not None and frame.t == 0
+        assert old_host is not None and not old_host.running
+        assert log_text(screen) == ""
+        assert "t 0.0s" in screen.query_one(StatusBar).line().plain
+
+
+async def test_arrows_and_clicks_select_nodes(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        diagram = screen.query_one(DiagramPane)
+        diagram.focus()
+        await pilot.press("right")  # nothing selected yet: the leftmost node
+        assert diagram.selected == "clients"
+        await pilot.press("right", "right")
+        assert diagram.selected == "order-queue"
+        await pilot.press("down")
+        assert diagram.selected == "order-dlq"
+        assert screen.query_one(MetricsTable).selected == "order-dlq"
+        assert diagram.geo is not None
+        box = diagram.geo.boxes["orders"]
+        await pilot.click(DiagramPane, offset=(box.x + 2, box.y + 2))
+        assert diagram.selected == "orders"
+        lines = diagram.text_lines()
+        assert lines[box.y][box.x] == "┏"  # the selected box is drawn heavy

@@ -1,0 +1,183 @@
+"""The YAML pane (validated as you type, ctrl+s saves and hot-reloads) and the inspector
+(a field edited applies at once and is written back into the file, comments kept)."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, OptionList
+
+from playground.ui.screens.run_screen import RunScreen
+from playground.ui.widgets.diagram_pane import DiagramPane
+from playground.ui.widgets.editor_pane import EditorPane, YamlEditor
+from playground.ui.widgets.inspector_pane import FiguresView, InspectorPane
+from tests.ui.conftest import SIZE, MakeApp, run_to
+
+
+async def open_editor(pilot, screen: RunScreen) -> EditorPane:  # type: ignore[no-untyped-def]
+    await pilot.press("5")
+    await pilot.pause()
+    pane = screen.query_one(EditorPane)
+    pane.editor.focus()
+    return pane
+
+
+async def test_an_error_is_marked_at_its_line_and_never_saved(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        path = screen.session.path
+        assert path is not None
+        before = path.read_text()
+        pane = await open_editor(pilot, screen)
+        line = before.splitlines().index("    concurrency: 20")
+        pane.editor.cursor_location = (line, len("    concurrency: 20"))
+        await pilot.press("backspace", "backspace", *"lots")
+        pane.check_now()
+        await pilot.pause()
+        assert line in pane.editor.error_lines
+        problems = screen.query_one("#problems", OptionList)
+        assert problems.display and problems.option_count >= 1
+        first = str(problems.get_option_at_index(0).prompt)
+        assert first.startswith(f"{line + 1}:")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert path.read_text() == before  # never overwritten with something invalid
+        assert "concurrency: lots" in pane.text  # and the buffer is not lost
+        assert any("not saved" in n.message for n in app._notifications)
+        assert "modified" in str(pane.border_subtitle)
+        problems.focus()
+        problems.highlighted = 0
+        await pilot.press("enter")
+        assert pane.editor.cursor_location[0] == line
+
+
+async def test_a_field_edited_in_yaml_changes_live(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 2)
+        assert isinstance(screen, RunScreen)
+        old_host = screen.session.host
+        pane = await open_editor(pilot, screen)
+        pane.editor.text = pane.text.replace("    concurrency: 20", "    concurrency: 3")
+        await pilot.press("ctrl+s")
+        screen = await run_to(pilot, 3)
+        assert screen.session.host is old_host  # no restart
+        host = screen.session.host
+        assert host is not None and host.engine is not None
+        assert host.engine.nodes["checkout"].spec.concurrency == 3  # type: ignore[attr-defined]
+        assert "concurrency: 3" in (screen.session.path.read_text())  # type: ignore[union-attr]
+        assert any("changed live: checkout.concurrency" in n.message
+                   for n in app._notifications)
+        diagram = screen.query_one(DiagramPane)
+        assert any("/3" in line for line in diagram.text_lines())  # the slots gauge
+
+
+async def test_a_new_rate_takes_effect(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 6)
+        frame = screen.frames[0]
+        assert frame is not None and frame.node("clients")["rate_out"] < 40
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        assert "rate: 20/s" in pane.text
+        pane.editor.text = pane.text.replace("rate: 20/s", "rate: 200/s", 1)
+        await pilot.press("ctrl+s")
+        screen = await run_to(pilot, 12)
+        frame = screen.frames[0]
+        assert frame is not None and frame.node("clients")["rate_out"] > 150
+
+
+async def test_a_structural_change_restarts_and_says_so(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 5)
+        assert isinstance(screen, RunScreen)
+        old_host = screen.session.host
+        pane = await open_editor(pilot, screen)
+        text = pane.text.replace("\nscenario:", "\n  audit:\n    kind: store\nscenario:", 1)
+        text = text.replace("to: orders\n", "to: [orders, audit]\n", 1)
+        pane.editor.text = text
+        await pilot.press("ctrl+s")
+        screen = await run_to(pilot, 1)
+        assert screen.session.host is not old_host
+        assert old_host is not None and not old_host.running
+        assert any("restarted" in n.message and "added audit" in n.message
+                   for n in app._notifications)
+        diagram = screen.query_one(DiagramPane)
+        assert diagram.geo is not None and "audit" in diagram.geo.boxes
+
+
+async def test_the_inspector_edits_a_field_and_writes_it_back(make_app: MakeApp) -> None:
+    app = make_app("burst-event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        path = screen.session.path
+        assert path is not None
+        before = path.read_text()
+        screen.select("place-order")
+        await pilot.press("4")
+        inspector = screen.query_one(InspectorPane)
+        await pilot.pause()
+        assert "busy" in inspector.query_one(FiguresView).text()
+        inspector.edit("concurrency")
+        await pilot.pause()
+        field_input = inspector.query_one("#field-input", Input)
+        assert field_input.has_focus and field_input.value == "10"
+        field_input.value = "25"
+        await pilot.press("enter")
+        screen = await run_to(pilot, 2)
+        host = screen.session.host
+        assert host is not None and host.engine is not None
+        assert host.engine.nodes["place-order"].spec.concurrency == 25  # type: ignore[attr-defined]
+        after = path.read_text()
+        assert "    concurrency: 25\n" in after
+        # everything else is as the user wrote it, comments and all
+        assert after.replace("    concurrency: 25\n", "    concurrency: 10\n") == before
+        assert "concurrency: 25" in screen.query_one(EditorPane).text
+        options = inspector.query_one("#fields", OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)]
+        assert "concurrency: 25" in prompts
+
+
+async def test_the_inspector_refuses_an_invalid_value(make_app: MakeApp) -> None:
+    app = make_app("burst-event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        path = screen.session.path
+        assert path is not None
+        before = path.read_text()
+        screen.select("orders")
+        await pilot.press("4")
+        inspector = screen.query_one(InspectorPane)
+        inspector.edit("capacity")
+        await pilot.pause()
+        inspector.query_one("#field-input", Input).value = "fast"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert path.read_text() == before
+        assert any(n.title == "Not applied" for n in app._notifications)
+
+
+async def test_unsaved_edits_survive_an_inspector_edit(make_app: MakeApp) -> None:
+    app = make_app("burst-event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = screen.query_one(EditorPane)
+        pane.editor.text = pane.text.replace("seed: 3", "seed: 4  # to try later")
+        screen.select("orders")
+        inspector = screen.query_one(InspectorPane)
+        await pilot.press("4")
+        inspector.edit("latency")
+        await pilot.pause()
+        inspector.query_one("#field-input", Input).value = "9ms"
+        await pilot.press("enter")
+        await pilot.pause()
+        text = screen.query_one(YamlEditor).text
+        assert "seed: 4  # to try later" in text and "latency: 9ms" in text
+        saved = screen.session.path.read_text()  # type: ignore[union-attr]
+        assert "latency: 9ms" in saved and "seed: 3" in saved

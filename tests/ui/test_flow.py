@@ -1,0 +1,31 @@
+"""A run read back from the widgets: the burst example's queue fills and drains."""
+
+from __future__ import annotations
+
+from playground.ui.widgets.metrics_pane import COLUMNS, MetricsTable
+from tests.ui.conftest import SIZE, MakeApp, run_to
+
+
+def depth_shown(table: MetricsTable, node: str) -> float:
+    """The depth column of ``node``'s row, as the pane prints it (``6.3k`` -> 6300)."""
+    header, *rows = table.text_lines()
+    row = next(r for r in rows if r.startswith(node + " "))
+    end = header.index("depth") + len("depth")  # columns are right-aligned to their title
+    width = dict(COLUMNS)["depth"]
+    text = row[end - width:end].strip()
+    return float(text.rstrip("k")) * (1000 if text.endswith("k") else 1)
+
+
+async def test_the_burst_fills_the_queue_and_it_drains(make_app: MakeApp) -> None:
+    app = make_app("burst-event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        seen = []
+        for t in (10, 20, 30, 35, 50, 70, 90):
+            screen = await run_to(pilot, t)
+            seen.append(depth_shown(screen.query_one(MetricsTable), "order-queue"))
+        before, *_, peak_at_35, _, _, after = seen
+        assert before < 20
+        assert seen == sorted(seen[:4]) + seen[4:]  # rising through the burst
+        assert peak_at_35 > 4000  # about 6,300 by the description
+        assert seen[4] > seen[5] > after  # then falling
+        assert after < 50  # empty again by about 85 s

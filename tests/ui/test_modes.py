@@ -1,0 +1,250 @@
+"""The picker, modes (talk, compare), the timeline, panes, themes, help, palette and the
+app's lifecycle."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.command import CommandPalette
+from textual.widgets import Input, Markdown, OptionList
+
+from playground.ui import figures
+from playground.ui.screens.compare_screen import CompareScreen
+from playground.ui.screens.help_screen import HelpScreen
+from playground.ui.screens.picker_screen import PickerScreen
+from playground.ui.screens.run_screen import RunScreen
+from playground.ui.widgets.big_counters import BigCounters
+from playground.ui.widgets.caption_banner import CaptionBanner
+from playground.ui.widgets.compare_summary import CompareSummary
+from playground.ui.widgets.diagram_pane import DiagramPane
+from playground.ui.widgets.metrics_pane import MetricsPane
+from playground.ui.widgets.status_bar import StatusBar
+from playground.ui.widgets.timeline_bar import TimelineBar
+from tests.ui.conftest import SIZE, TOPOLOGIES, MakeApp, run_to
+
+
+def engine_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "engine"]
+
+
+async def test_picker_lists_examples_and_opens_the_showcase(make_app: MakeApp) -> None:
+    app = make_app(None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        listing = app.screen.query_one("#examples", OptionList)
+        assert listing.option_count >= 15
+        first = listing.get_option_at_index(listing.highlighted or 0)
+        assert str(first.id).endswith("showcase.yaml")  # the default selection
+        description = app.screen.query_one("#description-text", Markdown)
+        assert "online shop" in description.source
+        await pilot.press("down")
+        assert "online shop" not in description.source
+        await pilot.press("up", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert app.screen.query_one(StatusBar).title == "showcase"
+
+
+async def test_open_another_file_stops_the_old_engine(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        old = screen.sessions[0].host
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        path_input = app.screen.query_one("#path", Input)
+        path_input.value = str(TOPOLOGIES / "fan-out.yaml")
+        path_input.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert app.screen.sessions[0].name == "fan-out"
+        assert old is not None and not old.running
+
+
+async def test_stopping_the_app_stops_every_engine(make_app: MakeApp) -> None:
+    before = len(engine_threads())
+    app = make_app("showcase", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 2)
+        assert len(engine_threads()) == before + 2
+    assert len(engine_threads()) == before
+
+
+async def test_talk_mode_shows_diagram_counters_and_captions_only(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        await pilot.press("t")
+        await pilot.pause()
+        assert screen.has_class("-talk")
+        assert screen.query_one(BigCounters).display
+        assert screen.query_one(DiagramPane).region.height >= 25
+        for hidden in ("#status", "#timeline", "#lower"):
+            assert screen.query_one(hidden).region.height == 0
+        await pilot.press("n")  # the next scenario step: the flash sale at 15 s
+        await pilot.pause()
+        assert screen.clock.now == 15
+        banner = screen.query_one(CaptionBanner)
+        assert banner.display and "Flash sale" in str(banner.render())
+        digits = screen.query_one("#big-delivered Digits")
+        assert digits.value not in ("", "0")  # type: ignore[attr-defined]
+        await pilot.press("t")
+        await pilot.pause()
+        assert not screen.has_class("-talk")
+        assert screen.query_one("#lower").region.height > 0
+
+
+async def test_timeline_steps_from_step_to_step(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 0)
+        timeline = screen.query_one(TimelineBar)
+        assert "next 15s burst shoppers" in timeline.line(120).plain
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen.clock.now == 15
+        assert "next 45s outage of shipments" in timeline.line(120).plain
+        await pilot.press("full_stop")
+        await pilot.pause()
+        assert screen.clock.now == 16
+        assert "held at 16s" in screen.query_one(StatusBar).line().plain
+
+
+async def test_toggle_and_maximise_panes(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        await pilot.press("1")
+        assert not screen.query_one(DiagramPane).display
+        await pilot.press("1", "2")
+        assert screen.query_one(DiagramPane).display
+        assert not screen.query_one(MetricsPane).display
+        await pilot.press("2", "4")
+        side = screen.query_one("#side")
+        assert side.active == "tab-inspector"  # type: ignore[attr-defined]
+        await pilot.press("4")
+        assert not side.display
+        await pilot.press("5")
+        assert side.display and side.active == "tab-yaml"  # type: ignore[attr-defined]
+        screen.query_one(DiagramPane).focus()
+        await pilot.press("z")
+        await pilot.pause()
+        assert screen.maximized is screen.query_one(DiagramPane)
+        assert screen.query_one(DiagramPane).region.height >= 35
+        await pilot.press("z")
+        assert screen.maximized is None
+        height = screen.query_one("#lower").region.height
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert screen.query_one("#lower").region.height == height + 2
+
+
+async def test_compare_mode_links_clocks_and_shows_differences(make_app: MakeApp) -> None:
+    app = make_app("burst-request-response", compare="burst-event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 25)
+        assert isinstance(screen, CompareScreen)
+        a, b = screen.frames
+        assert a is not None and b is not None
+        assert a.t == b.t == 25  # linked clocks
+        # the same traffic: both clients sent the same number of requests
+        assert a.client["sent"] == b.client["sent"]
+        assert a.client["errors"] > 0 and b.client["errors"] == 0
+        summary = screen.query_one(CompareSummary).text()
+        assert "client errors" in summary and "peak store writes" in summary
+        row_a = next(line for line in summary.splitlines() if line.startswith("A  "))
+        assert row_a.split()[1] == figures.count(a.client["errors"])
+        delta = next(line for line in summary.splitlines() if line.startswith("B−A"))
+        assert delta.split()[1] == "−" + figures.count(a.client["errors"])
+        await pilot.press("space")  # one pause for both
+        assert not screen.clock.paused
+        await pilot.press("space")
+        assert screen.clock.paused
+
+
+async def test_compare_is_reachable_from_a_run(make_app: MakeApp) -> None:
+    app = make_app("request-response")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        listing = app.screen.query_one("#examples", OptionList)
+        index = next(i for i in range(listing.option_count)
+                     if str(listing.get_option_at_index(i).id).endswith("event-driven.yaml")
+                     and "burst" not in str(listing.get_option_at_index(i).id))
+        listing.highlighted = index
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        assert "vs  B event-driven" in app.screen.query_one(StatusBar).title
+
+
+async def test_theme_switch_and_theme_option(make_app: MakeApp) -> None:
+    app = make_app("showcase", theme="light")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        assert app.theme == "light"
+        assert set(app.theme_names) >= {"dark", "light", "high-contrast", "colour-blind"}
+        await pilot.press("ctrl+t")
+        assert app.theme != "light"
+        assert app.get_css_variables()["state-failed"]
+
+
+async def test_screenshot_saves_an_svg(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 3)
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        shots = list(app.screenshots_dir.glob("*.svg"))
+        assert len(shots) == 1 and shots[0].name.startswith("showcase-t")
+        assert "<svg" in shots[0].read_text()
+
+
+async def test_help_lists_every_control(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.query_one(Markdown).source
+        for words in ("Burst the selected producer", "Talk mode", "Redrive", "Compare",
+                      "screenshot", "Restart"):
+            assert words in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunScreen)
+
+
+async def test_controls_are_in_the_command_palette(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert {"Pause", "Burst", "Outage", "Talk", "Restart", "Theme", "Screenshot",
+                "Compare", "Open", "Help"} <= titles
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Talk")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen) and app.screen.has_class("-talk")
+
+
+async def test_small_terminal_still_works(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await run_to(pilot, 5)
+        assert screen.has_class("-narrow") and screen.has_class("-short")
+        diagram = screen.query_one(DiagramPane)
+        assert diagram.region.height >= 6
+        assert any("shoppe" in line for line in diagram.text_lines())
+        await pilot.press("3")  # the side panes come back when asked for
+        assert screen.query_one("#side").display

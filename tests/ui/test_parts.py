@@ -1,0 +1,154 @@
+"""The app's pure parts: layout, routing, reload plans, round-trip edits, figures, the tap."""
+
+from __future__ import annotations
+
+import pytest
+
+from playground.engine import events as ev
+from playground.engine.bus import EventBus
+from playground.spec import load_file, load_text
+from playground.ui import figures
+from playground.ui.diagram_geometry import geometry
+from playground.ui.diagram_layout import Edge, grid_layout
+from playground.ui.event_text import line
+from playground.ui.reload_plan import plan
+from playground.ui.tap import Tap
+from playground.ui.theme_files import ThemeFile, load_themes
+from playground.ui.trace_index import TraceIndex
+from playground.ui.yaml_edit import EditError, node_values, set_node_field
+from playground.ui.yaml_tokens import spans
+from tests.ui.conftest import TOPOLOGIES
+
+
+def topology(name: str):  # type: ignore[no-untyped-def]
+    return load_file(TOPOLOGIES / f"{name}.yaml", lint=False).require()
+
+
+def test_columns_follow_the_flow_and_dlqs_sit_below_their_queues() -> None:
+    t = topology("event-driven").model_copy(update={"layout": {}})
+    cells = grid_layout(t).cells
+    assert [cells[n][0] for n in ("clients", "api", "order-queue", "create-order", "orders")] \
+        == [0, 1, 2, 3, 4]
+    assert cells["order-dlq"] == (cells["order-queue"][0], cells["order-queue"][1] + 1)
+
+
+def test_layout_hints_win() -> None:
+    t = topology("showcase")
+    cells = grid_layout(t).cells
+    assert all(cells[n] == tuple(xy) for n, xy in t.layout.items())
+
+
+def test_every_example_lays_out_without_overlaps() -> None:
+    for path in sorted(TOPOLOGIES.glob("*.yaml")):
+        t = load_file(path, lint=False).require()
+        grid = grid_layout(t)
+        assert len(set(grid.cells.values())) == len(grid.cells), path.name
+        geo = geometry(grid, 120, 20)
+        boxes = list(geo.boxes.values())
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert a.right < b.x or b.right < a.x or a.bottom < b.y or b.bottom < a.y
+        for edge, cells in geo.paths.items():
+            assert cells, edge
+            target = geo.boxes[edge.target]
+            last = cells[-1]
+            assert (last[0] == target.x - 1 and target.y <= last[1] <= target.bottom) or \
+                (target.x <= last[0] <= target.right and last[1] in (target.y - 1,
+                                                                      target.bottom + 1))
+
+
+def test_a_loop_back_is_routed_below() -> None:
+    text = """
+version: 1
+name: loop
+nodes:
+  p: {kind: producer, rate: 1/s, to: q}
+  q: {kind: queue, to: f}
+  f: {kind: function, to: q}
+"""
+    t = load_text(text).require()
+    grid = grid_layout(t)
+    geo = geometry(grid, 80, 12)
+    back = geo.paths[Edge("f", "q")]
+    assert max(y for _, y in back) > geo.boxes["f"].bottom
+
+
+def test_reload_plan_live_for_fields_restart_for_structure() -> None:
+    old = topology("event-driven")
+    text = (TOPOLOGIES / "event-driven.yaml").read_text()
+    live = plan(old, load_text(text.replace("rate: 20/s", "rate: 40/s", 1)).require())
+    assert live.live and live.changes == {"clients": {"rate": 40.0}}
+    same = plan(old, load_text(text).require())
+    assert same.live and not same.changes
+    reseeded = plan(old, load_text(text.replace("\nseed: 1\n", "\nseed: 2\n")).require())
+    assert not reseeded.live and reseeded.reason == "the seed changed"
+    api = old.nodes["api"].model_copy(update={"to": ["order-dlq"]})
+    rewired = plan(old, old.model_copy(update={"nodes": {**old.nodes, "api": api}}))
+    assert not rewired.live and rewired.reason == "api changed its `to`"
+
+
+def test_round_trip_edit_keeps_comments_and_flow_style() -> None:
+    text = "# top\nversion: 1\nnodes:\n  a: {kind: store, latency: 5ms}  # fast\n" \
+           "  b:\n    kind: queue   # kept\n    to: f\n"
+    out = set_node_field(text, "a", "latency", "9ms")
+    assert out == text.replace("latency: 5ms", "latency: 9ms")
+    out = set_node_field(text, "b", "capacity", "100")
+    assert "# kept" in out and "capacity: 100" in out and out.startswith("# top")
+    assert node_values(out, "b")["capacity"] == "100"
+    with pytest.raises(EditError):
+        set_node_field(text, "missing", "latency", "1s")
+
+
+def test_yaml_highlighter_spans() -> None:
+    found = [(k, s) for s, e, k in spans("  rate: 20/s  # per second")
+             for s in ["  rate: 20/s  # per second"[s:e]]]
+    assert ("key", "rate") in found and ("number", "20/s") in found
+    assert ("comment", "# per second") in found
+
+
+def test_figures_read_short() -> None:
+    assert figures.count(6300) == "6.3k"
+    assert figures.rate(0.5) == "0.5/s"
+    assert figures.duration(0.0123) == "12ms"
+    assert figures.sparkline([0, 1, 2, 4], 4) == " ▂▄█"
+    assert len(figures.sparkline(list(range(60)), 10)) == 10
+
+
+def test_tap_measures_edges_and_outcome_mixes() -> None:
+    tap = Tap()
+    bus = EventBus()
+    tap.attach(bus)
+    for i in range(10):
+        bus.emit(ev.MessageSent(1.0 + i / 10, "p", f"m{i}", f"m{i}", "api"))
+    for i in range(4):
+        bus.emit(ev.MessageThrottled(1.5, "api", f"m{i}", f"m{i}", "throttle"))
+    sample = tap.take(6.0)
+    assert sample.edges[("p", "api")] == pytest.approx(10 / 5)
+    assert sample.outcomes["api"]["throttled"] == pytest.approx(0.4)
+    assert len(sample.notable) == 4 and tap.take(6.0).notable == []
+
+
+def test_trace_index_is_bounded() -> None:
+    index = TraceIndex(traces=3, hops=2)
+    for i in range(5):
+        for hop in range(4):
+            index.add([ev.MessageSent(hop, "p", f"m{i}", f"t{i}", "q")])
+    assert len(index) == 3 and index.hops("t0") == []
+    assert len(index.hops("t4")) == 2
+
+
+def test_event_lines_read_as_words() -> None:
+    entry = line(ev.MessageDeadLettered(3.0, "q", "m1", "t1", "dlq", "5 receives"))
+    assert entry.category == "dlq" and entry.text == "-> dlq (5 receives)"
+    assert entry.matches("dlq", "receives") and not entry.matches("error", "")
+
+
+def test_themes_load_and_are_checked() -> None:
+    themes, problems = load_themes()
+    assert not problems
+    names = {t.name for t in themes}
+    assert {"dark", "light", "high-contrast", "colour-blind"} <= names
+    for theme in themes:
+        assert set(theme.variables) >= {"state-delivered", "state-failed", "state-throttled"}
+    with pytest.raises(ValueError):
+        ThemeFile.model_validate({"name": "x", "primary": "not-a-colour"})
