@@ -11,6 +11,7 @@ from textual.pilot import Pilot
 
 from playground.ui.screens.run_screen import RunScreen
 from playground.ui.widgets.editor_pane import EditorPane
+from playground.ui.widgets.events_pane import EventLog
 from tests.ui.conftest import SIZE, MakeApp, quiet, run_to
 
 
@@ -38,7 +39,8 @@ def test_burst_into_a_queue(make_app: MakeApp, snap_compare) -> None:  # type: i
 
 def test_poison_message_in_the_dlq(make_app: MakeApp, snap_compare) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot: Pilot[None]) -> None:
-        await run_to(pilot, 62)
+        screen = await run_to(pilot, 62)
+        screen.query_one(EventLog).focus()
         await pilot.press("f", "f", "f", "f")  # the events pane shows DLQ moves only
         await pilot.pause()
 

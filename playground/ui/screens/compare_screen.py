@@ -85,21 +85,23 @@ class CompareScreen(RunningScreen):
         self.set_class(self.size.width >= WIDE, "-wide")
         self.set_class(self.size.height >= TALL, "-tall")
 
-    def show(self, frames: list[Frame | None]) -> None:
+    def show(self, frames: list[Frame | None], full: bool) -> None:
         for frame, side in zip(frames, SIDES, strict=True):
             if frame is None:
                 continue
             diagram = self.query_one(f"#diagram-{side}", DiagramPane)
             diagram.speed = frame.clock.speed
             diagram.frame = frame
-            self.query_one(f"#metrics-{side}", MetricsTable).frame = frame
-            self.query_one(f"#ledger-{side}", LedgerBar).frame = frame
+            if full:
+                self.query_one(f"#metrics-{side}", MetricsTable).frame = frame
+                self.query_one(f"#ledger-{side}", LedgerBar).frame = frame
         first = frames[0] or frames[1]
         if first is not None:
             self.query_one(StatusBar).frame = first
             self.query_one(TimelineBar).t = first.t
             self.query_one(CaptionBanner).caption = first.caption
-        self.query_one(CompareSummary).frames = (frames[0], frames[1])
+        if full:
+            self.query_one(CompareSummary).frames = (frames[0], frames[1])
 
     def selected_node(self) -> str | None:
         return self._selected

@@ -3,6 +3,8 @@ running topology; talk mode shows the diagram, big counters and captions only.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -11,6 +13,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from playground.ui import yaml_edit
 from playground.ui.clocks import RunClock
 from playground.ui.controls import RUN_CONTROLS, bindings
+from playground.ui.event_text import EventLine
 from playground.ui.frame import Frame
 from playground.ui.screens.running import RunningScreen
 from playground.ui.session import SaveOutcome, Session
@@ -20,7 +23,7 @@ from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.editor_pane import EditorPane
 from playground.ui.widgets.events_pane import EventsPane
 from playground.ui.widgets.inspector_pane import InspectorPane
-from playground.ui.widgets.metrics_pane import MetricsPane, MetricsTable
+from playground.ui.widgets.metrics_pane import LedgerBar, MetricsPane, MetricsTable
 from playground.ui.widgets.status_bar import StatusBar
 from playground.ui.widgets.timeline_bar import TimelineBar
 
@@ -59,6 +62,7 @@ class RunScreen(RunningScreen):
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__([session], clock, name=name, id=id, classes=classes)
         self.session = session
+        self._lines: list[EventLine] = []
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -121,20 +125,24 @@ class RunScreen(RunningScreen):
 
     # --- frames down -----------------------------------------------------------------------
 
-    def show(self, frames: list[Frame | None]) -> None:
+    def show(self, frames: list[Frame | None], full: bool) -> None:
         frame = frames[0]
         if frame is None:
             return
+        self._lines.extend(frame.lines)
         diagram = self.query_one(DiagramPane)
         diagram.speed = frame.clock.speed
         diagram.frame = frame
-        self.query_one(MetricsPane).query_one(MetricsTable).frame = frame
-        self.query_one("#ledger").frame = frame  # type: ignore[attr-defined]
-        self.query_one(EventsPane).frame = frame
-        self.query_one(InspectorPane).frame = frame
         self.query_one(StatusBar).frame = frame
         self.query_one(TimelineBar).t = frame.t
         self.query_one(CaptionBanner).caption = frame.caption
+        if not full:
+            return
+        lines, self._lines = self._lines, []
+        self.query_one(MetricsTable).frame = frame
+        self.query_one(LedgerBar).frame = frame
+        self.query_one(EventsPane).frame = replace(frame, lines=lines)
+        self.query_one(InspectorPane).frame = frame
         if self.has_class("-talk"):
             self.query_one(BigCounters).frame = frame
 
@@ -222,6 +230,7 @@ class RunScreen(RunningScreen):
             self.notify(outcome.message, title="Saved")
 
     def after_restart(self, reason: str) -> None:
+        self._lines = []
         self.query_one(EventsPane).reset()
         super().after_restart(reason)
 

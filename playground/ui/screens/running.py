@@ -8,6 +8,8 @@ the event feed, coalesces it all into a :class:`Frame` per engine and hands the 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import time
 from typing import Any
 
@@ -21,6 +23,7 @@ from playground.ui.session import ControlError, Session
 from playground.ui.widgets.timeline_bar import next_step
 
 FPS = 25
+SLOW_EVERY = 3  # tables, logs and the inspector are shown every third frame (about 8 Hz)
 SAMPLE_TIMEOUT = 2.0
 
 
@@ -35,6 +38,8 @@ class RunningScreen(Screen[None]):
         self.frames: list[Frame | None] = [None for _ in sessions]
         self._last_tick = time.monotonic()
         self._sampling = asyncio.Lock()
+        self._asked: list[concurrent.futures.Future[Any] | None] = [None for _ in sessions]
+        self._ready: list[Any] = [None for _ in sessions]
         self.frame_count = 0
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -65,37 +70,80 @@ class RunningScreen(Screen[None]):
                          paused=self.clock.paused, held_at=self.clock.held_at,
                          achieved=achieved)
 
-    async def _tick(self) -> None:
-        if self._sampling.locked():
-            return  # the previous frame is still being sampled: skip this one
+    def _tick(self) -> None:
+        """The frame timer: shows the newest samples and asks for the next ones.
+
+        Samples are pipelined: the engines' threads answer while this thread draws, so a
+        busy engine delays what a frame shows by one frame, never the frame itself.
+        """
         now = time.monotonic()
         self.clock.tick(now - self._last_tick)
         self._last_tick = now
-        await self.refresh_frame()
+        if self._sampling.locked():
+            return  # a step is being shown (refresh_frame): it has the newest state
+        ready = self._ready
+        self._ready = [None] * len(self.sessions)
+        if any(sample is not None for sample in ready):
+            self._build(ready, full=self.frame_count % SLOW_EVERY == 0)
+        for index, session in enumerate(self.sessions):
+            if self._asked[index] is None and session.host is not None:
+                self._ask(index, session)
 
-    async def refresh_frame(self) -> None:
-        """Samples every engine now and shows the result (also after a step)."""
+    def _ask(self, index: int, session: Session) -> None:
+        future = session.sample()
+        self._asked[index] = future
+        loop = asyncio.get_running_loop()
+
+        def arrived(done: concurrent.futures.Future[Any]) -> None:
+            # runs in the engine's thread: hand over, never wait for this thread
+            failed = done.cancelled() or done.exception() is not None
+            with contextlib.suppress(RuntimeError):  # the app's loop has closed
+                loop.call_soon_threadsafe(self._arrived, index, done,
+                                          None if failed else done.result())
+
+        future.add_done_callback(arrived)
+
+    def _arrived(self, index: int, future: concurrent.futures.Future[Any],
+                 sample: Any) -> None:
+        if self._asked[index] is future:
+            self._asked[index] = None
+            if sample is not None:
+                self._ready[index] = sample
+
+    def _build(self, samples: list[Any], full: bool) -> None:
+        view = self.clock_view()
+        for index, (session, sample) in enumerate(zip(self.sessions, samples, strict=True)):
+            if sample is None:
+                continue
+            snapshot, tap = sample
+            self.frames[index] = self.builders[index].build(snapshot, tap, session.drain(),
+                                                            view)
+        self.frame_count += 1
+        self.show(self.frames, full)
+
+    async def refresh_frame(self, full: bool = True) -> None:
+        """Samples every engine now and shows the result (also after a step).
+
+        Every frame updates what moves (diagram, clock, timeline); ``full`` frames update
+        the rest too. Nothing is lost in between: event lines wait for the next full frame.
+        """
         async with self._sampling:
             samples = await asyncio.gather(
                 *(self._sample(s) for s in self.sessions), return_exceptions=True)
-            view = self.clock_view()
-            for index, (session, sample) in enumerate(zip(self.sessions, samples,
-                                                          strict=True)):
-                if isinstance(sample, BaseException) or sample is None:
-                    continue
-                snapshot, tap = sample
-                self.frames[index] = self.builders[index].build(
-                    snapshot, tap, session.drain(), view)
-            self.frame_count += 1
-            self.show(self.frames)
+            # samples the frame timer asked for earlier were taken before these: show them
+            # first, as each holds events no other sample has
+            earlier, self._ready = self._ready, [None] * len(self.sessions)
+            if any(sample is not None for sample in earlier):
+                self._build(earlier, full=False)
+            self._build([None if isinstance(s, BaseException) else s for s in samples], full)
 
     async def _sample(self, session: Session) -> Any:
         if session.host is None:
             return None
         return await asyncio.wait_for(asyncio.wrap_future(session.sample()), SAMPLE_TIMEOUT)
 
-    def show(self, frames: list[Frame | None]) -> None:
-        """Pushes the frames down into the panes."""
+    def show(self, frames: list[Frame | None], full: bool) -> None:
+        """Pushes the frames down into the panes (the slower ones only when ``full``)."""
         raise NotImplementedError
 
     # --- what the controls act on ----------------------------------------------------------
@@ -107,6 +155,8 @@ class RunningScreen(Screen[None]):
         """The run started again (new engines): forget what belonged to the old ones."""
         for builder in self.builders:
             builder.reset()
+        self._asked = [None for _ in self.sessions]
+        self._ready = [None for _ in self.sessions]
         self._bind_clock()
         self.notify(reason, title="Restarted")
 

@@ -37,15 +37,21 @@ class Canvas:
             return self.chars[y][x]
         return ""
 
+    def rows(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each row as (text, style names): equal rows draw the same."""
+        return [("".join(chars), tuple(keys))
+                for chars, keys in zip(self.chars, self.styles, strict=True)]
+
+    def strip(self, y: int, styles: Mapping[str, Style], base: Style) -> Strip:
+        chars, keys = self.chars[y], self.styles[y]
+        segments: list[Segment] = []
+        start = 0
+        for x in range(1, self.width + 1):
+            if x == self.width or keys[x] != keys[start]:
+                style = styles.get(keys[start], base) if keys[start] else base
+                segments.append(Segment("".join(chars[start:x]), style))
+                start = x
+        return Strip(segments, self.width)
+
     def strips(self, styles: Mapping[str, Style], base: Style) -> list[Strip]:
-        out: list[Strip] = []
-        for chars, keys in zip(self.chars, self.styles, strict=True):
-            segments: list[Segment] = []
-            start = 0
-            for x in range(1, self.width + 1):
-                if x == self.width or keys[x] != keys[start]:
-                    style = styles.get(keys[start], base) if keys[start] else base
-                    segments.append(Segment("".join(chars[start:x]), style))
-                    start = x
-            out.append(Strip(segments, self.width))
-        return out
+        return [self.strip(y, styles, base) for y in range(self.height)]

@@ -15,6 +15,7 @@ from playground.ui import figures
 from playground.ui.frame import Frame
 from playground.ui.widgets.lines import text_strip
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+from playground.ui.widgets.styled import StyleCache
 
 
 def _errors(frame: Frame) -> float:
@@ -50,7 +51,7 @@ def differences(a: Frame, b: Frame) -> list[tuple[str, str, str, str]]:
 BAND_WIDTH = 60
 
 
-class CompareSummary(Widget):
+class CompareSummary(StyleCache, Widget):
     COMPONENT_CLASSES = STATE_CLASSES | {"summary--title", "summary--label"}
     DEFAULT_CSS = """
     CompareSummary { background: $panel; padding: 0 1; }
@@ -61,11 +62,23 @@ class CompareSummary(Widget):
     frames: var[tuple[Frame | None, Frame | None]] = var((None, None), always_update=True)
     """The newest frame of each side."""
 
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._lines: list[Text] | None = None
+
     def watch_frames(self) -> None:
+        self._lines = None
         self.refresh()
 
+    def styles_changed(self) -> None:
+        self._lines = None
+
+    def on_resize(self) -> None:
+        self._lines = None
+
     def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(name, partial=True)
+        return self.part(name)
 
     def lines(self) -> list[Text]:
         a, b = self.frames
@@ -79,14 +92,14 @@ class CompareSummary(Widget):
             out.append(Text(title, self._style("summary--title")))
             out.append(Text.assemble(("A ", self._style("summary--label")),
                                      (va, self._style("state--failed") if better_b
-                                      else self.rich_style)))
+                                      else self.base)))
             out.append(Text.assemble(("B ", self._style("summary--label")),
                                      (vb, self._style("state--failed") if worse_b
-                                      else self.rich_style)))
+                                      else self.base)))
             out.append(Text.assemble(("B−A ", self._style("summary--label")),
                                      (delta, self._style("state--delivered") if better_b
                                       else self._style("state--failed") if worse_b
-                                      else self.rich_style)))
+                                      else self.base)))
             out.append(Text())
         return out
 
@@ -104,19 +117,21 @@ class CompareSummary(Widget):
             better_b, worse_b = get(b) < get(a), get(b) > get(a)
             rows[0].append(name.ljust(width), title)
             rows[1].append(va.ljust(width), self._style("state--failed") if better_b
-                           else self.rich_style)
+                           else self.base)
             rows[2].append(vb.ljust(width), self._style("state--failed") if worse_b
-                           else self.rich_style)
+                           else self.base)
             rows[3].append(delta.ljust(width), self._style("state--delivered") if better_b
-                           else self._style("state--failed") if worse_b else self.rich_style)
+                           else self._style("state--failed") if worse_b else self.base)
         return rows
 
     def render_line(self, y: int) -> Strip:
-        lines = self.band() if self.size.width >= BAND_WIDTH else self.lines()
+        if self._lines is None:
+            self._lines = self.band() if self.size.width >= BAND_WIDTH else self.lines()
+        lines = self._lines
         width = self.size.width - 2 if self.size.width > 2 else self.size.width
         if y >= len(lines):
-            return Strip.blank(width, self.rich_style)
-        return text_strip(lines[y], width, self.app.console, self.rich_style)
+            return Strip.blank(width, self.base)
+        return text_strip(lines[y], width, self.app.console, self.base)
 
     def text(self) -> str:
         lines = self.band() if self.size.width >= BAND_WIDTH else self.lines()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
@@ -24,6 +23,7 @@ from playground.ui.diagram_paint import PaintOptions, paint
 from playground.ui.frame import Frame
 from playground.ui.widgets.canvas import Canvas
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+from playground.ui.widgets.styled import StyleCache
 
 PARTS = frozenset({
     "edge", "edge--active", "edge--label", "box", "box--selected", "box--kind", "box--id",
@@ -32,7 +32,7 @@ PARTS = frozenset({
 })
 
 
-class DiagramPane(ScrollView, can_focus=True):
+class DiagramPane(StyleCache, ScrollView, can_focus=True):
     """Boxes and edges of the topology; arrows or a click select a node."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -81,6 +81,7 @@ class DiagramPane(ScrollView, can_focus=True):
         self._grid: GridLayout | None = None
         self._geo: Geometry | None = None
         self._strips: list[Strip] | None = None
+        self._rows: list[tuple[str, tuple[str, ...]]] | None = None
 
     # --- state coming down -------------------------------------------------------------------
 
@@ -91,7 +92,7 @@ class DiagramPane(ScrollView, can_focus=True):
         self._relayout()
 
     def watch_frame(self) -> None:
-        self._invalidate()
+        self._update()
 
     def watch_selected(self) -> None:
         self._invalidate()
@@ -99,9 +100,9 @@ class DiagramPane(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._relayout()
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
+    def styles_changed(self) -> None:
         self._strips = None
+        self._rows = None
 
     def _relayout(self) -> None:
         size = self.size  # not less the scrollbars: fit without them when it can
@@ -115,7 +116,31 @@ class DiagramPane(ScrollView, can_focus=True):
 
     def _invalidate(self) -> None:
         self._strips = None
+        self._rows = None
         self.refresh()
+
+    def _update(self) -> None:
+        """Redraws what changed since the last frame, and refreshes only those lines."""
+        if self._strips is None or self._rows is None or not self.display:
+            self._invalidate()
+            return
+        canvas = self._paint()
+        if canvas is None:
+            self._invalidate()
+            return
+        rows = canvas.rows()
+        if len(rows) != len(self._rows):
+            self._invalidate()
+            return
+        styles, base = self.parts(), self.base
+        scroll_y = self.scroll_offset.y
+        width, height = self.scrollable_content_region.size
+        for y, (new, old) in enumerate(zip(rows, self._rows, strict=True)):
+            if new != old:
+                self._strips[y] = canvas.strip(y, styles, base)
+                if 0 <= y - scroll_y < height:
+                    self.refresh(Region(0, y - scroll_y, width, 1))
+        self._rows = rows
 
     @property
     def geo(self) -> Geometry | None:
@@ -123,19 +148,22 @@ class DiagramPane(ScrollView, can_focus=True):
 
     # --- drawing -------------------------------------------------------------------------
 
-    def _build(self) -> list[Strip]:
+    def _paint(self) -> Canvas | None:
         geo, topology = self._geo, self.topology
         if geo is None or topology is None:
-            return []
+            return None
         canvas = Canvas(geo.width, geo.height)
         paint(canvas, geo, topology, self.frame,
               PaintOptions(selected=self.selected, speed=self.speed))
-        base = self.rich_style
-        styles: dict[str, Style] = {
-            name: base + self.get_component_rich_style(name, partial=True)
-            for name in self.COMPONENT_CLASSES
-        }
-        return canvas.strips(styles, base)
+        return canvas
+
+    def _build(self) -> list[Strip]:
+        canvas = self._paint()
+        if canvas is None:
+            self._rows = None
+            return []
+        self._rows = canvas.rows()
+        return canvas.strips(self.parts(), self.base)
 
     def render_line(self, y: int) -> Strip:
         if self._strips is None:
@@ -144,7 +172,7 @@ class DiagramPane(ScrollView, can_focus=True):
         index = y + scroll_y
         width = self.scrollable_content_region.width
         if index >= len(self._strips):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.base)
         return self._strips[index].crop(scroll_x, scroll_x + width)
 
     def text_lines(self) -> list[str]:

@@ -49,6 +49,7 @@ class YamlEditor(TextArea):
                          tab_behavior="indent", soft_wrap=False)
         self.error_lines: frozenset[int] = frozenset()
         self.warning_lines: frozenset[int] = frozenset()
+        self._styles: dict[str, Style] = {}
 
     def mark(self, problems: list[Problem]) -> None:
         self.error_lines = frozenset(p.line - 1 for p in problems if p.is_error)
@@ -56,8 +57,15 @@ class YamlEditor(TextArea):
         self._line_cache.clear()  # the marks are not part of TextArea's own cache key
         self.refresh()
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
+
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return style
 
     def get_line(self, line_index: int) -> Text:
         line = super().get_line(line_index)

@@ -24,6 +24,7 @@ from playground.ui.figures import duration
 from playground.ui.frame import Frame
 from playground.ui.widgets.lines import text_strip
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+from playground.ui.widgets.styled import StyleCache
 
 KEEP = 2_000
 
@@ -32,7 +33,7 @@ def _time(t: float) -> str:
     return f"{t:8.3f}"
 
 
-class EventLog(ScrollView, can_focus=True):
+class EventLog(StyleCache, ScrollView, can_focus=True):
     """The newest notable events (at most :data:`KEEP`); a cursor picks one to follow."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -67,14 +68,24 @@ class EventLog(ScrollView, can_focus=True):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.entries: deque[EventLine] = deque(maxlen=KEEP)
-        self.view: list[EventLine] = []
+        self.view: deque[EventLine] = deque(maxlen=KEEP)
         self.cursor: int | None = None
 
     def add(self, lines: list[EventLine]) -> None:
+        """New lines: only they are matched against the filter (not the whole log)."""
         if not lines:
             return
         self.entries.extend(lines)
-        self._refilter()
+        shown = [e for e in lines if e.matches(self.category, self.search)]
+        if not shown:
+            return
+        dropped = max(0, len(self.view) + len(shown) - KEEP)
+        self.view.extend(shown)
+        if self.cursor is not None:
+            self.cursor -= dropped
+            if self.cursor < 0:
+                self.cursor = None
+        self._resized()
 
     def clear(self) -> None:
         self.entries.clear()
@@ -88,12 +99,16 @@ class EventLog(ScrollView, can_focus=True):
 
     def _refilter(self) -> None:
         chosen = self.view[self.cursor] if self.cursor is not None and self.view else None
-        self.view = [e for e in self.entries if e.matches(self.category, self.search)]
+        self.view = deque((e for e in self.entries if e.matches(self.category, self.search)),
+                          maxlen=KEEP)
         if chosen is not None and self.cursor is not None:
             try:
                 self.cursor = self.view.index(chosen)
             except ValueError:
                 self.cursor = None
+        self._resized()
+
+    def _resized(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.view))
         if self.cursor is None:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
@@ -120,30 +135,32 @@ class EventLog(ScrollView, can_focus=True):
         if self.cursor is not None and self.view:
             self.post_message(self.Chosen(self.view[self.cursor]))
 
-    def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(name, partial=True)
-
     def render_line(self, y: int) -> Strip:
         index = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
         if index >= len(self.view):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.base)
         entry = self.view[index]
-        base = self._style("log--cursor") if index == self.cursor else self.rich_style
+        cursor = index == self.cursor
+        base = self.part("log--cursor") if cursor else self.base
+
+        def style(name: str) -> Style:
+            return base + self.part(name) if cursor else self.part(name)
+
         text = Text(style=base)
-        text.append(_time(entry.t), base + self._style("log--time"))
+        text.append(_time(entry.t), style("log--time"))
         text.append(" ")
-        text.append(f"{entry.node:<12.12}", base + self._style("log--node"))
+        text.append(f"{entry.node:<12.12}", style("log--node"))
         state = STATE_OF_CATEGORY.get(entry.category, "delivered")
-        style = "log--caption" if entry.category == "scenario" else f"state--{state}"
-        text.append(" " + entry.text, base + self._style(style))
+        name = "log--caption" if entry.category == "scenario" else f"state--{state}"
+        text.append(" " + entry.text, style(name))
         return text_strip(text, width, self.app.console, base)
 
     def text_lines(self) -> list[str]:
         return [f"{_time(e.t)} {e.node} {e.text}" for e in self.view]
 
 
-class TraceView(ScrollView):
+class TraceView(StyleCache, ScrollView):
     """Every hop of one trace, with simulated times (newest hops arrive live)."""
 
     COMPONENT_CLASSES = STATE_CLASSES | {"trace--title", "trace--time"}
@@ -168,7 +185,7 @@ class TraceView(ScrollView):
         self.refresh()
 
     def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(name, partial=True)
+        return self.part(name)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -178,18 +195,18 @@ class TraceView(ScrollView):
             title = Text(f"trace {self.trace}: {len(hops)} hops"
                          + (f" over {duration(hops[-1].t - start)}" if hops else "")
                          + "  (esc closes)", self._style("trace--title"))
-            return text_strip(title, width, self.app.console, self.rich_style)
+            return text_strip(title, width, self.app.console, self.base)
         index = y - 1 + self.scroll_offset.y
         if index >= len(hops):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.base)
         hop = hops[index]
         state = STATE_OF_CATEGORY.get(hop.category, "delivered")
         text = Text()
         text.append(_time(hop.t), self._style("trace--time"))
         text.append(f" {hop.node:<15.15} ")
         text.append(hop.text, self._style(f"state--{state}") if hop.category != "hop"
-                    else self.rich_style)
-        return text_strip(text, width, self.app.console, self.rich_style)
+                    else self.base)
+        return text_strip(text, width, self.app.console, self.base)
 
     def text_lines(self) -> list[str]:
         return [f"{_time(h.t)} {h.node} {h.text}" for h in self.hops]

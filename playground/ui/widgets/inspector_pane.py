@@ -24,6 +24,7 @@ from playground.ui import figures
 from playground.ui.frame import Frame
 from playground.ui.widgets.lines import text_strip
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+from playground.ui.widgets.styled import StyleCache
 from playground.ui.yaml_edit import inline
 
 READ_ONLY = ("kind", "to")
@@ -68,7 +69,7 @@ def live_figures(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     return out
 
 
-class FiguresView(Widget):
+class FiguresView(StyleCache, Widget):
     """The live figures, two to a line, redrawn every frame."""
 
     COMPONENT_CLASSES = STATE_CLASSES | {"figures--label"}
@@ -81,25 +82,30 @@ class FiguresView(Widget):
     """The node's part of the newest snapshot."""
 
     def watch_data(self) -> None:
+        self._items = None
         self.refresh()
 
+    _items: list[tuple[str, str, str]] | None = None
+
     def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(name, partial=True)
+        return self.part(name)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        items = live_figures(self.data)
+        if self._items is None:
+            self._items = live_figures(self.data)
+        items = self._items
         per_line = max(1, width // 18)
         chunk = items[y * per_line:(y + 1) * per_line]
         text = Text()
         for label, value, state in chunk:
             cell = Text()
             cell.append(f"{label} ", self._style("figures--label"))
-            cell.append(value, self._style(state) if state else self.rich_style)
+            cell.append(value, self._style(state) if state else self.base)
             cell.truncate(width // per_line)
             cell.pad_right(width // per_line - cell.cell_len)
             text.append_text(cell)
-        return text_strip(text, width, self.app.console, self.rich_style)
+        return text_strip(text, width, self.app.console, self.base)
 
     def text(self) -> str:
         return "  ".join(f"{label} {value}" for label, value, _ in live_figures(self.data))

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import var
 from textual.scroll_view import ScrollView
@@ -19,7 +19,9 @@ from textual.widget import Widget
 
 from playground.ui import figures
 from playground.ui.frame import Frame
+from playground.ui.widgets.lines import text_strip
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+from playground.ui.widgets.styled import StyleCache
 
 COLUMNS = (("in/s", 7), ("out/s", 7), ("depth", 6), ("fly", 5), ("err", 6), ("thr", 6),
            ("retry", 6), ("p50", 6), ("p99", 6))
@@ -60,7 +62,7 @@ def node_figures(data: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-class MetricsTable(ScrollView, can_focus=True):
+class MetricsTable(StyleCache, ScrollView, can_focus=True):
     """One row per node; the selected node's row is highlighted."""
 
     COMPONENT_CLASSES = STATE_CLASSES | {"metrics--header", "metrics--selected",
@@ -89,10 +91,28 @@ class MetricsTable(ScrollView, can_focus=True):
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._strips: list[Strip] | None = None
+        self._lines: list[Text] = []
 
     def watch_frame(self) -> None:
-        self._strips = None
-        self.refresh()
+        if self._strips is None or not self.display:
+            self._strips = None
+            self.refresh()
+            return
+        lines = self._text_lines()
+        if len(lines) != len(self._lines):
+            self._strips = None
+            self.refresh()
+            return
+        width = self.scrollable_content_region.width
+        scroll_y = self.scroll_offset.y
+        console = self.app.console
+        for index, (new, old) in enumerate(zip(lines, self._lines, strict=True)):
+            if new.plain != old.plain or new.spans != old.spans or new.style != old.style:
+                self._strips[index] = text_strip(new, width, console, self.base)
+                y = 0 if index == 0 else index - scroll_y
+                if 0 <= y < self.size.height and (index == 0 or y > 0):
+                    self.refresh(Region(0, y, width, 1))
+        self._lines = lines
 
     def watch_order(self, order: tuple[str, ...]) -> None:
         self.virtual_size = Size(self.size.width, len(order) + 1)
@@ -107,19 +127,19 @@ class MetricsTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.order) + 1)
         self._strips = None
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
+    def styles_changed(self) -> None:
         self._strips = None
-
-    def _styles(self) -> dict[str, Style]:
-        base = self.rich_style
-        return {name: base + self.get_component_rich_style(name, partial=True)
-                for name in self.COMPONENT_CLASSES}
 
     def _build(self) -> list[Strip]:
         width = self.scrollable_content_region.width
-        styles = self._styles()
-        base = self.rich_style
+        self._lines = self._text_lines()
+        console = self.app.console
+        return [text_strip(line, width, console, self.base) for line in self._lines]
+
+    def _text_lines(self) -> list[Text]:
+        width = self.scrollable_content_region.width
+        styles = self.parts()
+        base = self.base
         name_w = max(8, min(16, max((len(n) for n in self.order), default=8) + 1))
         fixed = name_w + sum(w for _, w in COLUMNS)
         spark_w = max(0, min(30, width - fixed - 1))
@@ -143,8 +163,7 @@ class MetricsTable(ScrollView, can_focus=True):
                 row.append(" " + figures.sparkline(series[1:], spark_w),
                            row_style + styles["metrics--spark"])
             lines.append(row)
-        return [Strip(list(line.render(self.app.console)), line.cell_len).adjust_cell_length(
-            width, base).simplify() for line in lines]
+        return lines
 
     def render_line(self, y: int) -> Strip:
         if self._strips is None:
@@ -154,7 +173,7 @@ class MetricsTable(ScrollView, can_focus=True):
         # the header stays put while rows scroll
         index = 0 if y == 0 else y + scroll_y
         if index >= len(self._strips):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.base)
         return self._strips[index]
 
     def on_click(self, event: events.Click) -> None:
@@ -172,7 +191,7 @@ class MetricsTable(ScrollView, can_focus=True):
         return [s.text for s in self._strips]
 
 
-class LedgerBar(Widget):
+class LedgerBar(StyleCache, Widget):
     """Three lines: the ledger (``lost`` in red if it was ever above zero) and what the
     clients saw (success rate, errors, latency)."""
 
@@ -186,11 +205,28 @@ class LedgerBar(Widget):
     frame: var[Frame | None] = var(None, always_update=True)
     """The newest frame."""
 
+    def __init__(self, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._strips: list[Strip] | None = None
+        self._shown: list[tuple[str, object]] = []
+
     def watch_frame(self) -> None:
-        self.refresh()
+        lines = self.lines()
+        shown = [(line.plain, tuple(line.spans)) for line in lines]
+        if shown != self._shown:  # the ledger changes far less often than frames come
+            self._shown = shown
+            self._strips = None
+            self.refresh()
+
+    def styles_changed(self) -> None:
+        self._strips = None
+
+    def on_resize(self) -> None:
+        self._strips = None
 
     def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(name, partial=True)
+        return self.part(name)
 
     def lines(self) -> tuple[Text, Text, Text]:
         frame = self.frame
@@ -203,7 +239,7 @@ class LedgerBar(Widget):
         for title, key in LEDGER:
             line = ledger if key in ("created", "delivered", "failed", "expired") else more
             value = frame.ledger.get(key, 0)
-            style = self.rich_style
+            style = self.base
             if key == "lost" and (value or frame.lost_ever):
                 style = self._style("ledger--alarm")
             elif key == "failed" and value:
@@ -224,7 +260,7 @@ class LedgerBar(Widget):
                       self._style("state--delivered" if not errors else "state--failed"))
         client.append("  errors ", label)
         client.append(figures.count(errors), self._style("state--failed") if errors
-                      else self.rich_style)
+                      else self.base)
         statuses = {k: v for k, v in c.get("statuses", {}).items() if not k.startswith("2")}
         if statuses:
             client.append(" (" + " ".join(f"{k}×{figures.count(v)}"
@@ -239,17 +275,17 @@ class LedgerBar(Widget):
                       self._style("state--delivered"))
         client.append(" / ")
         client.append(f"{figures.rate(c.get('rate_errors', 0.0))} err",
-                      self._style("state--failed") if c.get("rate_errors") else self.rich_style)
+                      self._style("state--failed") if c.get("rate_errors") else self.base)
         return ledger, more, client
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        if y > 2:
-            return Strip.blank(width, self.rich_style)
-        line = self.lines()[y]
-        line.truncate(width)
-        return Strip(list(line.render(self.app.console)), line.cell_len).adjust_cell_length(
-            width, self.rich_style)
+        if self._strips is None:
+            width, console = self.size.width, self.app.console
+            self._strips = [text_strip(line, width, console, self.base)
+                            for line in self.lines()]
+        if y >= len(self._strips):
+            return Strip.blank(self.size.width, self.base)
+        return self._strips[y]
 
 
 class MetricsPane(Vertical):
@@ -262,7 +298,3 @@ class MetricsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield MetricsTable(id="metrics-table")
         yield LedgerBar(id="ledger")
-
-    def show(self, frame: Frame) -> None:
-        self.query_one(MetricsTable).frame = frame
-        self.query_one(LedgerBar).frame = frame

@@ -12,9 +12,10 @@ from playground.ui import figures
 from playground.ui.frame import Frame
 from playground.ui.widgets.lines import text_strip
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+from playground.ui.widgets.styled import StyleCache
 
 
-class StatusBar(Widget):
+class StatusBar(StyleCache, Widget):
     COMPONENT_CLASSES = STATE_CLASSES | {"status--name", "status--label", "status--paused",
                                          "status--running"}
     DEFAULT_CSS = """
@@ -32,17 +33,30 @@ class StatusBar(Widget):
     note: var[str] = var("")
     """A short note after the figures (restarted, invalid file...)."""
 
+    _shown: tuple[str, tuple[object, ...]] | None = None
+
     def watch_frame(self) -> None:
-        self.refresh()
+        self._changed()
 
     def watch_title(self) -> None:
-        self.refresh()
+        self._changed()
 
     def watch_note(self) -> None:
-        self.refresh()
+        self._changed()
+
+    def styles_changed(self) -> None:
+        self._shown = None
+
+    def _changed(self) -> None:
+        """Refreshes only when the line would read differently."""
+        line = self.line()
+        shown = (line.plain, tuple(line.spans))
+        if shown != self._shown:
+            self._shown = shown
+            self.refresh()
 
     def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(name, partial=True)
+        return self.part(name)
 
     def line(self) -> Text:
         text = Text(" ")
@@ -70,4 +84,4 @@ class StatusBar(Widget):
         return text
 
     def render_line(self, y: int) -> Strip:
-        return text_strip(self.line(), self.size.width, self.app.console, self.rich_style)
+        return text_strip(self.line(), self.size.width, self.app.console, self.base)

@@ -14,13 +14,14 @@ from textual.widget import Widget
 from playground.engine.scenario import describe
 from playground.ui.widgets.lines import text_strip
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
+from playground.ui.widgets.styled import StyleCache
 
 
 def next_step(steps: tuple[Any, ...], t: float) -> Any | None:
     return next((s for s in steps if s.at > t + 1e-9), None)
 
 
-class TimelineBar(Widget):
+class TimelineBar(StyleCache, Widget):
     COMPONENT_CLASSES = STATE_CLASSES | {"timeline--done", "timeline--todo", "timeline--step",
                                          "timeline--next", "timeline--label"}
     DEFAULT_CSS = """
@@ -39,14 +40,30 @@ class TimelineBar(Widget):
     t: var[float] = var(0.0)
     """Simulated time now."""
 
+    _shown: tuple[str, tuple[object, ...]] | None = None
+
     def watch_t(self) -> None:
-        self.refresh()
+        self._changed()
 
     def watch_steps(self) -> None:
-        self.refresh()
+        self._changed()
+
+    def styles_changed(self) -> None:
+        self._shown = None
+
+    def on_resize(self) -> None:
+        self._shown = None
+
+    def _changed(self) -> None:
+        """Refreshes only when the line would read differently."""
+        line = self.line(self.size.width)
+        shown = (line.plain, tuple(line.spans))
+        if shown != self._shown:
+            self._shown = shown
+            self.refresh()
 
     def _style(self, name: str) -> Style:
-        return self.rich_style + self.get_component_rich_style(name, partial=True)
+        return self.part(name)
 
     def line(self, width: int) -> Text:
         steps, t = self.steps, self.t
@@ -68,11 +85,15 @@ class TimelineBar(Widget):
             style = "timeline--next" if step is coming else "timeline--step"
             cells[i] = ("◆", style)
         text = Text(" ")
-        for char, style in cells:
-            text.append(char, self._style(style))
+        run_start = 0
+        for i in range(1, len(cells) + 1):
+            if i == len(cells) or cells[i][1] != cells[run_start][1]:
+                text.append("".join(c for c, _ in cells[run_start:i]),
+                            self._style(cells[run_start][1]))
+                run_start = i
         text.append(label, self._style("timeline--label"))
         return text
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        return text_strip(self.line(width), width, self.app.console, self.rich_style)
+        return text_strip(self.line(width), width, self.app.console, self.base)
