@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from playground.runner import EngineHost
 
+MAX_STEP = 0.25
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0)
 
 
@@ -147,9 +148,11 @@ class LinkedClock(RunClock):
     def tick(self, wall_seconds: float) -> None:
         if self.paused or not self.hosts:
             return
-        step = wall_seconds * self.speed
+        # a stalled frame does not make time leap: at most MAX_STEP wall seconds a frame
+        step = min(wall_seconds, MAX_STEP) * self.speed
         # never more than a few frames ahead of the slower engine: the two stay linked
-        self.target = min(self.target + step, self.now + max(step * 4, 0.05))
+        ahead = min(self.target + step, self.now + max(step * 4, 0.05))
+        self.target = max(self.target, ahead)  # never back: the leader waits, it does not undo
         if math.isfinite(self.target):
             self._limit(self.target)
 

@@ -147,8 +147,10 @@ def _route(a: Box, b: Box, boxes: dict[str, Box], edge: Edge, gap: int, vgap: in
            ) -> tuple[Point, ...]:
     start = (a.right + 1, a.mid)
     end = (b.x - 1, b.mid)
-    near_target = b.x - 1 - max(1, gap // 2)
-    near_source = a.right + max(1, gap // 2)
+    # the middle of the gap before the target's column, and after the source's: the same
+    # cell for neighbouring columns, so edges fanning out or in share one trunk
+    near_target = b.x - gap + (gap - 1) // 2
+    near_source = a.right + 1 + (gap - 1) // 2
     skip = (a, b)
     if b.x > a.right + 1:
         if a.mid == b.mid:
@@ -166,6 +168,6 @@ def _route(a: Box, b: Box, boxes: dict[str, Box], edge: Edge, gap: int, vgap: in
                        (near_target, lane), (near_target, b.mid), end])
     # a loop back to the left (or the same column): under both boxes and back up
     lane = max(a.bottom, b.bottom) + 1 + (vgap - 1) // 2
-    near_target = b.x - 1 - max(1, min(2, gap // 2))
+    near_target = max(0, b.x - 1 - max(1, min(2, gap // 2)))
     return _cells([start, (near_source, a.mid), (near_source, lane), (near_target, lane),
                    (near_target, b.mid), end])

@@ -103,8 +103,9 @@ def paint(canvas: Canvas, geo: Geometry, topology: m.Topology, frame: Frame | No
     crossings = {cell for cell, value in bits.items() if value not in (E | W, N | S)}
     if frame is not None:
         for edge in visible:
+            source = topology.nodes.get(edge.source)
             _glyphs(canvas, geo.paths[edge], rates[edge], frame, edge, options,
-                    labelled | crossings)
+                    labelled | crossings, isinstance(source, m.QueueSpec))
     for node_id, box in geo.boxes.items():
         spec = topology.nodes.get(node_id)
         data = frame.node(node_id) if frame is not None else {}
@@ -162,7 +163,8 @@ def _longest_run(cells: tuple[tuple[int, int], ...]) -> list[tuple[int, int]] | 
 
 
 def _glyphs(canvas: Canvas, cells: tuple[tuple[int, int], ...], rate: float, frame: Frame,
-            edge: Edge, options: PaintOptions, skip: set[tuple[int, int]]) -> None:
+            edge: Edge, options: PaintOptions, skip: set[tuple[int, int]],
+            source_is_queue: bool) -> None:
     length = len(cells) - 1  # the arrow cell is not a place for a glyph
     if rate <= 0 or length <= 0:
         return
@@ -172,6 +174,10 @@ def _glyphs(canvas: Canvas, cells: tuple[tuple[int, int], ...], rate: float, fra
     head = travelled % spacing
     newest = math.floor(travelled / spacing)
     mix = frame.outcomes.get(edge.target, {})
+    if source_is_queue:  # what comes back to a queue shows on the way to its consumer
+        own = frame.outcomes.get(edge.source, {})
+        mix = {**mix, **{k: max(mix.get(k, 0.0), own.get(k, 0.0))
+                         for k in ("retried", "dead-lettered")}}
     if edge.kind == "dead-letter":
         mix = {"dead-lettered": 1.0}
     elif edge.kind == "redrive":

@@ -53,6 +53,7 @@ class Tap:
         bus.subscribe(self._throttled, [ev.MessageThrottled])
         bus.subscribe(self._failed, [ev.MessageRefused, ev.MessageFailed])
         bus.subscribe(self._retried, [ev.MessageRetried, ev.MessageRedelivered])
+        bus.subscribe(self._invoked, [ev.InvocationFinished])
         bus.subscribe(self._keep, list(NOTABLE))
 
     # --- handlers (engine thread) ---------------------------------------------------------
@@ -94,6 +95,13 @@ class Tap:
 
     def _retried(self, e: ev.MessageEvent) -> None:
         self._outcome(e.node, "retried", e.t)
+
+    def _invoked(self, e: ev.InvocationFinished) -> None:
+        if not e.ok:
+            window = self._outcomes.get((e.node, "failed"))
+            if window is None:
+                window = self._outcomes[(e.node, "failed")] = RateWindow()
+            window.add(e.t, len(e.failed) or len(e.msgs))
 
     def _keep(self, e: ev.Event) -> None:
         notable = self._notable

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from playground.ui.screens.run_screen import RunScreen
 from playground.ui.widgets.diagram_pane import DiagramPane
-from playground.ui.widgets.events_pane import EventLog
+from playground.ui.widgets.events_pane import EventLog, TraceView
 from playground.ui.widgets.metrics_pane import MetricsTable
 from playground.ui.widgets.status_bar import StatusBar
 from tests.ui.conftest import SIZE, MakeApp, run_to
@@ -181,3 +183,54 @@ async def test_arrows_and_clicks_select_nodes(make_app: MakeApp) -> None:
         assert diagram.selected == "orders"
         lines = diagram.text_lines()
         assert lines[box.y][box.x] == "┏"  # the selected box is drawn heavy
+
+
+async def test_filter_the_log_and_follow_a_message_hop_by_hop(make_app: MakeApp) -> None:
+    app = make_app("poison-with-dlq")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 62)
+        log = screen.query_one(EventLog)
+        log.focus()
+        await pilot.press("f", "f")  # all -> error -> retry
+        assert log.category == "retry"
+        assert log.view and all("visible again" in e.text for e in log.view)
+        await pilot.press("f", "f")  # -> throttle -> dlq
+        assert log.view and all(e.category == "dlq" for e in log.view)
+        assert log.view[-1].text.startswith("-> orders-dlq")
+        await pilot.press("up", "enter")
+        await screen.refresh_frame()
+        await pilot.pause()
+        trace = screen.query_one(TraceView)
+        assert trace.display and trace.trace == log.view[-1].trace
+        hops = trace.text_lines()
+        assert any("created" in h for h in hops)
+        assert sum("received by process-order" in h for h in hops) == 5
+        assert "-> orders-dlq" in hops[-1]
+        times = [float(h.split()[0]) for h in hops]
+        assert times == sorted(times)
+        await pilot.press("escape")
+        assert trace.trace is None and not trace.display
+        search = screen.query_one("#events-filter", Input)
+        search.value = "no such node"
+        await pilot.pause()
+        assert not log.view
+
+
+async def test_a_real_clock_runs_on_its_own_and_pauses(make_app: MakeApp) -> None:
+    app = make_app("event-driven", mode="real", speed=10)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        while screen.frames[0] is None or screen.frames[0].t < 2:
+            await pilot.pause(0.05)  # ten simulated seconds per wall second
+        await pilot.press("space")
+        await pilot.pause(0.2)
+        held = screen.sessions[0].host.now  # type: ignore[union-attr]
+        await pilot.pause(0.3)
+        assert screen.sessions[0].host.now == held  # type: ignore[union-attr]
+        await pilot.press("n")  # fast-forward to the first scenario step and hold
+        while screen.clock.now < 15 - 1e-9:
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        assert screen.clock.now == 15
+        assert "held at 15s" in screen.query_one(StatusBar).line().plain

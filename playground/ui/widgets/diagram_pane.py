@@ -43,7 +43,7 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
     ]
     COMPONENT_CLASSES = STATE_CLASSES | PARTS
     DEFAULT_CSS = """
-    DiagramPane { background: $surface; }
+    DiagramPane { background: $surface; overflow: auto auto; }
     DiagramPane > .edge { color: $foreground 35%; }
     DiagramPane > .edge--active { color: $foreground 70%; }
     DiagramPane > .edge--label { color: $text-accent; text-style: bold; }

@@ -45,7 +45,7 @@ class EventLog(StyleCache, ScrollView, can_focus=True):
     COMPONENT_CLASSES = STATE_CLASSES | {"log--time", "log--node", "log--cursor",
                                          "log--caption"}
     DEFAULT_CSS = """
-    EventLog { background: $surface; height: 1fr; }
+    EventLog { background: $surface; height: 1fr; overflow-y: auto; overflow-x: hidden; }
     EventLog > .log--time { color: $foreground 50%; }
     EventLog > .log--node { color: $foreground 85%; }
     EventLog > .log--cursor { background: $accent 35%; }
@@ -86,6 +86,9 @@ class EventLog(StyleCache, ScrollView, can_focus=True):
             if self.cursor < 0:
                 self.cursor = None
         self._resized()
+        if self.cursor is None:  # following the newest lines
+            self.scroll_end(animate=False, x_axis=False)
+        self.refresh()
 
     def clear(self) -> None:
         self.entries.clear()
@@ -111,7 +114,7 @@ class EventLog(StyleCache, ScrollView, can_focus=True):
     def _resized(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.view))
         if self.cursor is None:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_end(animate=False, x_axis=False)
         self.refresh()
 
     def action_cursor(self, step: int) -> None:
@@ -165,7 +168,7 @@ class TraceView(StyleCache, ScrollView):
 
     COMPONENT_CLASSES = STATE_CLASSES | {"trace--title", "trace--time"}
     DEFAULT_CSS = """
-    TraceView { background: $panel; height: 40%; display: none; }
+    TraceView { background: $panel; height: 40%; display: none; overflow-y: auto; }
     TraceView.-open { display: block; }
     TraceView > .trace--title { color: $accent; text-style: bold; }
     TraceView > .trace--time { color: $foreground 55%; }
@@ -246,16 +249,16 @@ class EventsPane(Vertical, can_focus=False):
 
     def _show_kind(self, category: str) -> None:
         self.query_one("#events-kind", Static).update(
-            f" showing: {category}   f: kind · ↑↓ choose · enter: follow its trace")
+            f" {category} · f: kind · enter: follow a message")
 
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None:
             return
         self.query_one(EventLog).add(frame.lines)
         view = self.query_one(TraceView)
-        if frame.followed is not None:
-            view.trace = frame.followed_trace
-            view.hops = tuple(frame.followed)
+        # the pane decides what is followed; a frame only brings that trace's newest hops
+        if view.trace is not None and frame.followed_trace == view.trace:
+            view.hops = tuple(frame.followed or ())
 
     @on(Input.Changed, "#events-filter")
     def _search(self, event: Input.Changed) -> None:

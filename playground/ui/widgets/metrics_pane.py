@@ -68,7 +68,7 @@ class MetricsTable(StyleCache, ScrollView, can_focus=True):
     COMPONENT_CLASSES = STATE_CLASSES | {"metrics--header", "metrics--selected",
                                          "metrics--spark", "metrics--alarm"}
     DEFAULT_CSS = """
-    MetricsTable { background: $surface; height: 1fr; }
+    MetricsTable { background: $surface; height: 1fr; overflow-y: auto; overflow-x: hidden; }
     MetricsTable > .metrics--header { color: $foreground 60%; text-style: bold; }
     MetricsTable > .metrics--selected { background: $accent-muted; }
     MetricsTable > .metrics--spark { color: $primary; }

@@ -7,12 +7,24 @@ the CSS that applies changes (theme switch, focus, classes), and the cache is dr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.style import Style
-from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    _Base = Widget
+else:
+    _Base = object
 
 
-class StyleCache(Widget):
-    """Mix in before a Widget subclass: ``self.part(name)``, ``self.base``."""
+class StyleCache(_Base):
+    """Mix in before a Widget class: ``self.part(name)``, ``self.base``.
+
+    A plain mixin, not a Widget: Textual takes a widget's CSS (and its CSS type names) from
+    the first DOM class among its bases, which must stay the real widget class.
+    """
 
     _style_cache: dict[str, Style] | None = None
 
