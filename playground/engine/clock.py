@@ -31,6 +31,14 @@ MIN_SPEED, MAX_SPEED = 0.01, 10_000.0
 # time slows down instead of racing to make up for the past.
 MAX_LAG = 0.25
 IDLE_POLL = 0.1
+# Timers are set on a grid of one microsecond: two ways of computing the same instant
+# (t0 + k / rate, or now + delay) then land on the same float, and time does not drift by
+# rounding errors summed over millions of steps.
+GRID = 6
+
+
+def on_grid(when: float) -> float:
+    return round(when, GRID)
 
 
 class _Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
@@ -65,6 +73,8 @@ class SimLoop(asyncio.SelectorEventLoop):
         self._achieved = 0.0
         self.idle_at_limit = threading.Event()
         self.wall_started = time.monotonic()
+        # timers closer than this to `now` are due; well below the grid, above float noise
+        self._clock_resolution = 1e-8
 
     # --- what node code sees -------------------------------------------------------------
 
@@ -155,8 +165,12 @@ class SimLoop(asyncio.SelectorEventLoop):
             self.idle_at_limit.set()
             return select(None)
         if self._mode == "virtual":
-            # a step below the float resolution of `now` leaves it unchanged; the loop still
-            # runs the timer, as it is within its clock resolution
+            # jump to the timer's own time, not now + timeout: summing those would drift
+            scheduled = self._scheduled  # type: ignore[attr-defined]
+            if scheduled:
+                when = scheduled[0].when()
+                if when <= self._limit and abs(when - target) <= 1e-9 * max(1.0, when):
+                    target = when
             self._now = max(self._now, target)
             return select(0)
         return self._real_select(select, target)
@@ -187,28 +201,45 @@ def _clamp(speed: float) -> float:
 
 
 class Clock:
-    """What nodes use: now, sleep and timers, all on the engine's loop."""
+    """What nodes use: now, sleep and timers, all on the engine's loop.
 
-    __slots__ = ("loop",)
+    Once the engine stops, timers still due do nothing: a stopped engine's state stays as
+    its report saw it, even while the loop goes on (flushing rows to disk, say).
+    """
+
+    __slots__ = ("loop", "stopped")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        self.stopped = False
 
     def now(self) -> float:
         return self.loop.time()
 
+    def reached(self, when: float) -> bool:
+        """Whether ``when`` has come, as the grid its timer was set on sees it."""
+        return round(when, GRID) <= self.loop.time()
+
     def sleep(self, delay: float) -> asyncio.Future[None]:
         """A future done after ``delay`` simulated seconds (cheaper than asyncio.sleep)."""
         future = self.loop.create_future()
-        self.loop.call_at(self.loop.time() + delay, _finish, future)
+        self.loop.call_at(round(self.loop.time() + delay, GRID), _finish, future)
         return future
 
     def at(self, when: float, callback: Callable[..., None], *args: Any) -> asyncio.TimerHandle:
-        return self.loop.call_at(when, callback, *args)
+        return self.loop.call_at(round(when, GRID), self._fire, callback, args)
 
     def later(self, delay: float, callback: Callable[..., None], *args: Any
               ) -> asyncio.TimerHandle:
-        return self.loop.call_at(self.loop.time() + delay, callback, *args)
+        return self.loop.call_at(round(self.loop.time() + delay, GRID), self._fire, callback,
+                                 args)
+
+    def soon(self, callback: Callable[..., None], *args: Any) -> None:
+        self.loop.call_soon(self._fire, callback, args)
+
+    def _fire(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+        if not self.stopped:
+            callback(*args)
 
 
 def _finish(future: asyncio.Future[None]) -> None:

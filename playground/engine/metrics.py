@@ -154,11 +154,10 @@ class Metrics:
             ev.MessageBlocked: self._blocked,
         }
 
-    def __call__(self, event: ev.Event) -> None:
-        self.events += 1
-        handler = self._handlers.get(type(event))
-        if handler is not None:
-            handler(event)
+    def attach(self, bus: Any) -> None:
+        """Subscribes one handler per event type (no dispatch of our own per event)."""
+        for kind, handler in self._handlers.items():
+            bus.subscribe(handler, [kind])
 
     def stats(self, node: str) -> NodeStats:
         stats = self.nodes.get(node)

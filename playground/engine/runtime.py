@@ -49,7 +49,7 @@ class Engine:
         self.broker = Broker(on_error=self._delivery_failed)
         self.ledger = Ledger()
         self.metrics = Metrics({i: n.kind for i, n in topology.nodes.items()})
-        self.bus.subscribe(self.metrics)
+        self.metrics.attach(self.bus)
         self.base_topic = "playground/" + (_TOPIC_UNSAFE.sub("-", topology.name) or "topology")
         self._corr = 0
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -87,6 +87,9 @@ class Engine:
         return node.spec
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        if self.stopped:
+            coro.close()
+            raise RuntimeError("the engine has stopped")
         task = self.loop.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -135,6 +138,7 @@ class Engine:
     async def stop(self) -> None:
         """Cancels every task and waits for them: nothing is left running."""
         self.stopped = True
+        self.clock.stopped = True
         for node in self.nodes.values():
             node.stop()
         while self._tasks:
@@ -179,8 +183,8 @@ class Engine:
         self._drain_deadline = deadline
         self._drained = loop.create_future()
         self.ledger.on_release = self._maybe_drained
-        timer = loop.call_at(deadline, _settle, self._drained)
-        poll = loop.call_at(loop.time(), self._poll_drained, deadline)
+        timer = self.clock.at(deadline, _settle, self._drained)
+        poll = self.clock.at(loop.time(), self._poll_drained, deadline)
         try:
             await self._drained
         finally:
@@ -191,7 +195,7 @@ class Engine:
     def _maybe_drained(self) -> None:
         if not self._drain_check:
             self._drain_check = True
-            self.loop.call_soon(self._check_drained)
+            self.clock.soon(self._check_drained)
 
     def _check_drained(self) -> None:
         self._drain_check = False
@@ -204,7 +208,7 @@ class Engine:
     def _poll_drained(self, deadline: float) -> None:
         self._check_drained()
         if self._drained is not None and not self._drained.done():
-            self.loop.call_at(self.loop.time() + 1.0, self._poll_drained, deadline)
+            self.clock.later(1.0, self._poll_drained, deadline)
 
     # --- controls ------------------------------------------------------------------------
 
@@ -223,7 +227,7 @@ class Engine:
             node.factor /= factor
             node.rate_changed()
 
-        self.loop.call_at(self.loop.time() + seconds, end)
+        self.clock.later(seconds, end)
 
     def outage(self, node_id: str, seconds: float) -> None:
         node = self.node(node_id)
@@ -238,7 +242,7 @@ class Engine:
         node.degrade_until = self.loop.time() + seconds
         if isinstance(node, ProducerNode):
             node.rate_changed()
-            self.loop.call_at(node.degrade_until, node.rate_changed)
+            self.clock.at(node.degrade_until, node.rate_changed)
 
     def pause(self, node_id: str) -> None:
         node = self.node(node_id)

@@ -38,9 +38,9 @@ class Scenario:
         self.fired: list[bool] = [False] * len(self.steps)
 
     def start(self) -> None:
-        loop = self.engine.loop
+        clock = self.engine.clock
         for index, step in enumerate(self.steps):
-            loop.call_at(max(step.at, loop.time()), self._fire, index)
+            clock.at(max(step.at, clock.now()), self._fire, index)
 
     def due_before(self, deadline: float) -> bool:
         return any(not fired and step.at <= deadline

@@ -236,7 +236,7 @@ class Checker:
         if any(name not in valid for name in fields):
             return
         try:
-            spec.model_validate({**raw, **fields})
+            changed = spec.model_validate({**raw, **fields})
         except ValidationError as error:
             for item in error.errors(include_url=False):
                 field = item["loc"][0] if item["loc"] else None
@@ -250,6 +250,27 @@ class Checker:
                     # valid alone, invalid together (provisioned above concurrency)
                     message = str(item["msg"]).removeprefix("Value error, ")
                     self.problem(here, f"after this set, {node_id!r} is invalid: {message}")
+            return
+        self._rules_after_set(node_id, changed, fields, here)
+
+    def _rules_after_set(self, node_id: str, changed: m.NodeSpec, fields: dict[str, Any],
+                         here: tuple[Any, ...]) -> None:
+        """The rules a node's own fields must follow (dlq, on_failure, filters, fifo) apply
+        to what a `set` makes of it too; the findings point at the step's fields."""
+        saved_nodes, saved_findings = self.nodes, self.findings
+        self.nodes = {**saved_nodes, node_id: changed}
+        self.findings = []
+        try:
+            self._kind_rules(node_id, changed)
+            for queue_id, queue in self.nodes.items():
+                if isinstance(queue, m.QueueSpec) and node_id in queue.targets:
+                    self._kind_rules(queue_id, queue)
+            found = self.findings
+        finally:
+            self.nodes, self.findings = saved_nodes, saved_findings
+        for path, message, at_key in found:
+            if path[:2] == ("nodes", node_id) and len(path) > 2 and path[2] in fields:
+                self.problem((*here, *path[2:]), f"after this set: {message}", at_key)
 
     def _layout(self) -> None:
         layout = self.data.get("layout")

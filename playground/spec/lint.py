@@ -47,15 +47,39 @@ class Linter:
     def warn(self, path: tuple[Any, ...], message: str, at_key: bool = True) -> None:
         self.findings.append((path, message, at_key))
 
-    def run(self) -> list[Finding]:
+    def run(self, after_sets: bool = True) -> list[Finding]:
         try:
             self._run()
+            if after_sets:
+                self._after_sets()
         except RecursionError:
             # the estimates walk the graph recursively; a chain of hundreds of nodes is
             # beyond them, and a warning is better than no answer at all
             self.warn((), "lint stopped: the chains of nodes are too long for its estimates",
                       at_key=False)
         return self.findings
+
+    def _after_sets(self) -> None:
+        """What the topology becomes after each `set` step (in time order) is linted too;
+        a warning that only the change brings is shown at the step."""
+        known = {message for _, message, _ in self.findings}
+        nodes = dict(self.t.nodes)
+        steps = sorted(((s.at, i, s) for i, s in enumerate(self.t.scenario)
+                        if isinstance(s, m.SetStep)), key=lambda item: item[:2])
+        for _, index, step in steps:
+            node = nodes.get(step.node)
+            if node is None:
+                continue
+            try:
+                nodes[step.node] = type(node).model_validate(
+                    {**node.model_dump(by_alias=True), **step.fields})
+            except ValueError:
+                continue  # checks reports it
+            changed = self.t.model_copy(update={"nodes": dict(nodes)})
+            for _, message, _ in Linter(changed).run(after_sets=False):
+                if message not in known:
+                    known.add(message)
+                    self.warn(("scenario", index), f"after this set: {message}")
 
     def _run(self) -> None:
         for node_id, node in self.t.nodes.items():
@@ -137,8 +161,8 @@ class Linter:
     # --- producers and what can drain them -----------------------------------------------
 
     def _producer(self, node_id: str, producer: m.ProducerSpec) -> None:
-        if not producer.targets:
-            return
+        if not producer.targets or producer.limit is not None:
+            return  # a producer with a limit cannot overflow anything for ever
         drain = self.capacity(producer.targets[0], frozenset())
         if producer.rate > drain * 1.0001:
             self.warn(("nodes", node_id, "rate"),
@@ -164,7 +188,11 @@ class Linter:
             own = node.throttle.rate if node.throttle else INF
             return min(own, *after) if after else own
         if isinstance(node, m.TopicSpec):
-            return min(after) if after else INF
+            # a filtered subscription gets an unknown share of the traffic: only the
+            # subscriptions that get every message bound what the topic can absorb
+            unfiltered = [self.capacity(sub.node, seen) for sub in m.subscriptions(node.to)
+                          if sub.filter is None]
+            return min(unfiltered) if unfiltered else INF
         if isinstance(node, m.QueueSpec):
             return sum(self._consumer_rate(t, seen) for t in node.targets) if after else 0.0
         if isinstance(node, m.FunctionSpec):

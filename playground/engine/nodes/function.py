@@ -70,8 +70,8 @@ class _Work:
 
 
 class _Instance:
-    __slots__ = ("cold", "cold_start", "cold_until", "current", "number", "provisioned",
-                 "reclaim", "timed_out", "waiter")
+    __slots__ = ("cold", "cold_start", "cold_until", "current", "idle_since", "number",
+                 "provisioned", "timed_out", "waiter")
 
     def __init__(self, number: int, cold_start: float, provisioned: bool) -> None:
         self.number = number
@@ -80,7 +80,7 @@ class _Instance:
         self.cold_until = 0.0
         self.provisioned = provisioned
         self.waiter: asyncio.Future[_Work | None] | None = None
-        self.reclaim: asyncio.TimerHandle | None = None
+        self.idle_since = 0.0
         self.current: asyncio.Future[Reply | None] | None = None
         self.timed_out = False
 
@@ -104,6 +104,7 @@ class FunctionNode(Node):
         self.running: dict[Message, _Event] = {}
         self.retrying: dict[Message, _Event] = {}
         self.paused = False
+        self._reaper: asyncio.TimerHandle | None = None
         self.cold_starts = 0
         self.error_rng = engine.rng(node_id, "errors")
         self.jitter_rng = engine.rng(node_id, "backoff")
@@ -209,9 +210,6 @@ class FunctionNode(Node):
         self.busy += 1
         if self.idle:
             inst = self.idle.pop()  # the most recently used: the others get reclaimed first
-            if inst.reclaim is not None:
-                inst.reclaim.cancel()
-                inst.reclaim = None
             waiter = inst.waiter
             assert waiter is not None
             inst.waiter = None
@@ -224,19 +222,36 @@ class FunctionNode(Node):
     def _go_idle(self, inst: _Instance) -> asyncio.Future[_Work | None]:
         waiter: asyncio.Future[_Work | None] = self.clock.loop.create_future()
         inst.waiter = waiter
+        inst.idle_since = self.clock.loop.time()
         self.idle.append(inst)
-        if not inst.provisioned:
-            inst.reclaim = self.clock.later(self.spec.idle_timeout, self._reclaim, inst)
+        if not inst.provisioned and self._reaper is None:
+            self._arm_reaper()
         return waiter
 
-    def _reclaim(self, inst: _Instance) -> None:
-        inst.reclaim = None
-        if inst in self.idle:
-            self.idle.remove(inst)
-            self.instances.pop(inst.number, None)
-            self.emit(ev.InstanceReclaimed(self.clock.loop.time(), self.id))
-            if inst.waiter is not None and not inst.waiter.done():
-                inst.waiter.set_result(None)
+    def _arm_reaper(self) -> None:
+        """One timer for the instance idle longest (the idle list is most recent last), not
+        one per idle period: reusing a warm instance then costs no timer at all."""
+        for inst in self.idle:
+            if not inst.provisioned:
+                due = inst.idle_since + self.spec.idle_timeout
+                self._reaper = self.clock.at(due, self._reap)
+                return
+        self._reaper = None
+
+    def _reap(self) -> None:
+        now = self.clock.loop.time()
+        timeout = self.spec.idle_timeout
+        keep: list[_Instance] = []
+        for inst in self.idle:
+            if not inst.provisioned and self.clock.reached(inst.idle_since + timeout):
+                self.instances.pop(inst.number, None)
+                self.emit(ev.InstanceReclaimed(now, self.id))
+                if inst.waiter is not None and not inst.waiter.done():
+                    inst.waiter.set_result(None)
+            else:
+                keep.append(inst)
+        self.idle = keep
+        self._arm_reaper()
 
     async def _serve(self, inst: _Instance, work: _Work | None,
                      waiter: asyncio.Future[_Work | None] | None) -> None:
@@ -296,7 +311,7 @@ class FunctionNode(Node):
                     return [False] * count, "poison message"
             return results, "" if all(results) else "poison message"
         inst.timed_out = False
-        timer = loop.call_at(deadline, _deadline, inst)
+        timer = self.clock.at(deadline, _deadline, inst)
         reason = ""
         try:
             failed_groups: set[str | None] = set()

@@ -139,8 +139,9 @@ class GatewayNode(Node):
         op = CALL if self.sync else SEND
         forward.corr = self.expect(self.target, self._answered, forward)
         self.forwarding[forward.corr] = forward
-        forward.timer = self.clock.later(self.spec.timeout, self._timed_out, forward)
         self.post(self.target, Request(op, 0, "", "", msg), forward.corr)
+        if forward.corr in self.forwarding:  # not answered at once
+            forward.timer = self.clock.at(now + self.spec.timeout, self._timed_out, forward)
 
     def _answered(self, reply: Reply, forward: _Forward) -> None:
         if not reply.final:

@@ -76,10 +76,11 @@ class ProducerNode(Node):
             if not await self._sleep_until(next_at):
                 now = loop.time()  # the rate changed
                 if constant:
-                    if k > 0:
-                        anchor, k = anchor + (k - 1) / anchor_rate, 1
+                    # the next send keeps the new gap after the last one, never in the past
+                    last = anchor + (k - 1) / anchor_rate if k > 0 else -math.inf
                     anchor_rate = self.rate
-                    next_at = max(now, anchor + k / anchor_rate)
+                    anchor, k = max(now, last + 1 / anchor_rate), 0
+                    next_at = anchor
                 else:  # memoryless: drawing again from now is exact
                     next_at = now + self.arrivals.expovariate(self.rate)
                 continue
@@ -106,7 +107,7 @@ class ProducerNode(Node):
         loop = self.clock.loop
         future: asyncio.Future[bool] = loop.create_future()
         self._sleep = future
-        self._sleep_timer = loop.call_at(when, _wake, future, True)
+        self._sleep_timer = self.clock.at(when, _wake, future, True)
         return future
 
     def rate_changed(self) -> None:
@@ -136,8 +137,9 @@ class ProducerNode(Node):
         self.emit(ev.MessageSent(now, self.id, msg.id, msg.trace, self.target, try_number))
         call.corr = self.expect(self.target, self._answered, call)
         self.calls[call.corr] = call
-        call.timer = self.clock.later(self.spec.timeout, self._timed_out, call)
         self.post(self.target, Request(self.op, 0, "", "", msg), call.corr)
+        if call.corr in self.calls:  # not answered at once: the client starts waiting
+            call.timer = self.clock.at(now + self.spec.timeout, self._timed_out, call)
 
     def _answered(self, reply: Reply, call: _Call) -> None:
         now = self.clock.loop.time()

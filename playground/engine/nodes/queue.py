@@ -9,13 +9,13 @@ messages succeeded; those are deleted, the others stay hidden until their timeou
 from __future__ import annotations
 
 import asyncio
-import heapq
 import math
 from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
+from playground.engine.deadlines import Deadlines
 from playground.engine.limits import TokenBucket
 from playground.engine.message import EXPIRED, Message
 from playground.engine.node import Node
@@ -40,14 +40,13 @@ GONE, VISIBLE, IN_FLIGHT, DELAYED, MOVING = 0, 1, 2, 3, 4
 
 
 class _Batch:
-    __slots__ = ("consumer", "msgs", "open", "receipts", "timer")
+    __slots__ = ("consumer", "msgs", "open", "receipts")
 
     def __init__(self, consumer: str, msgs: list[Message]) -> None:
         self.consumer = consumer
         self.msgs = msgs
         self.receipts = [msg.receives for msg in msgs]
         self.open = len(msgs)
-        self.timer: asyncio.TimerHandle | None = None
 
 
 class QueueNode(Node):
@@ -71,8 +70,9 @@ class QueueNode(Node):
         self.blocked: deque[Request] = deque()
         self.max_depth = 0
         self._seq = 0
-        self._expiry: list[tuple[float, int, Message]] = []
-        self._expiry_timer: asyncio.TimerHandle | None = None
+        self._visibility = Deadlines(self.clock, self._visibility_over, _batch_open,
+                                     lambda: len(self.in_flight))
+        self._retention = Deadlines(self.clock, self._expire, _still_here, lambda: self.held)
         self._window_timer: asyncio.TimerHandle | None = None
         self.redrives: dict[str, asyncio.Task[None]] = {}
 
@@ -126,13 +126,13 @@ class QueueNode(Node):
             value = payload.get(group_by) if group_by and isinstance(payload, dict) else None
             msg.group = "" if value is None else str(value)
         self.emit(ev.MessageAccepted(now, self.id, msg.id, msg.trace, request.sender))
-        self.reply(request, ACCEPTED)
-        self._track_expiry(msg)
         if self.spec.delay > 0:
             msg.state = DELAYED
             self.delayed[msg] = self.clock.later(self.spec.delay, self._delay_over, msg)
         else:
             self._make_visible(msg, now, returning=False)
+        self._track_expiry(msg)
+        self.reply(request, ACCEPTED)
         depth = self.held
         if depth > self.max_depth:
             self.max_depth = depth
@@ -193,7 +193,6 @@ class QueueNode(Node):
             self.ready.append(group)
 
     def _visibility_over(self, batch: _Batch) -> None:
-        batch.timer = None
         now = self.clock.loop.time()
         dlq = self.spec.dlq
         for msg, receipt in zip(batch.msgs, batch.receipts, strict=True):
@@ -244,7 +243,7 @@ class QueueNode(Node):
             if spec.batch_window > 0 and self.n_visible < size:
                 oldest = self._oldest_visible()
                 due = oldest.visible_since + spec.batch_window if oldest else math.inf
-                if self.clock.loop.time() < due:
+                if not self.clock.reached(due):
                     self._arm_window(due)
                     return
             batch = self._take(size)
@@ -327,8 +326,7 @@ class QueueNode(Node):
             self.in_flight[msg] = batch
             self.emit(ev.MessageReceived(now, self.id, msg.id, msg.trace, consumer,
                                          msg.receives, now - msg.visible_since))
-        batch.timer = self.clock.later(self.spec.visibility_timeout, self._visibility_over,
-                                       batch)
+        self._visibility.add(now + self.spec.visibility_timeout, batch)
         self.request(consumer, Request(BATCH, 0, "", "", batch=msgs,
                                        receipts=list(batch.receipts)), self._batch_done, batch)
 
@@ -338,9 +336,6 @@ class QueueNode(Node):
         for msg, receipt, ok in zip(batch.msgs, batch.receipts, results, strict=True):
             if ok and self._delete(msg, receipt, batch):
                 deleted += 1
-        if batch.open == 0 and batch.timer is not None:
-            batch.timer.cancel()
-            batch.timer = None
         if deleted:
             self._room_made()
             self._dispatch()
@@ -362,33 +357,14 @@ class QueueNode(Node):
     # --- retention -------------------------------------------------------------------------
 
     def _track_expiry(self, msg: Message) -> None:
-        due = msg.enqueued_at + self.spec.retention
-        heapq.heappush(self._expiry, (due, msg.seq, msg))
-        if len(self._expiry) > 2 * self.held + 64:
-            self._expiry = [e for e in self._expiry if e[2].state != GONE]
-            heapq.heapify(self._expiry)
-        timer = self._expiry_timer
-        if timer is None or due < timer.when():
-            if timer is not None:
-                timer.cancel()
-            self._expiry_timer = self.clock.at(due, self._expire)
+        self._retention.add(msg.enqueued_at + self.spec.retention, msg)
 
-    def _expire(self) -> None:
-        self._expiry_timer = None
-        now = self.clock.loop.time()
-        heap = self._expiry
-        expired_any = False
-        while heap and heap[0][0] <= now:
-            _, _, msg = heapq.heappop(heap)
-            if msg.state == GONE:
-                continue
-            self._drop_expired(msg, now)
-            expired_any = True
-        if heap:
-            self._expiry_timer = self.clock.at(heap[0][0], self._expire)
-        if expired_any:
-            self._room_made()
-            self._dispatch()
+    def _expire(self, msg: Message) -> None:
+        if msg.state == GONE:
+            return
+        self._drop_expired(msg, self.clock.loop.time())
+        self._room_made()
+        self._dispatch()
 
     def _drop_expired(self, msg: Message, now: float) -> None:
         state = msg.state
@@ -488,3 +464,11 @@ class QueueNode(Node):
         super().apply(spec)
         self._room_made()
         self._dispatch()
+
+
+def _batch_open(batch: _Batch) -> bool:
+    return batch.open > 0
+
+
+def _still_here(msg: Message) -> bool:
+    return msg.state != GONE

@@ -1,0 +1,67 @@
+"""Many deadlines, one timer.
+
+A queue holds a visibility deadline per batch in flight and a retention deadline per
+message. Giving each its own loop timer costs a timer per message on the hot path; here
+they wait in a heap and the loop's single timer is set for the earliest. Items that no
+longer matter (a deleted message) are skipped when they come up, and the heap is rebuilt
+when such leftovers outnumber the live entries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from playground.engine.clock import Clock, on_grid
+
+
+class Deadlines:
+    def __init__(self, clock: Clock, on_due: Callable[[Any], None],
+                 alive: Callable[[Any], bool], live: Callable[[], int]) -> None:
+        self._clock = clock
+        self._on_due = on_due
+        self._alive = alive
+        self._live = live
+        self._heap: list[tuple[float, int, Any]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def add(self, due: float, item: Any) -> None:
+        due = on_grid(due)  # the timer is set on the grid; the heap must agree with it
+        heap = self._heap
+        if len(heap) > 2 * self._live() + 64:
+            self._heap = heap = [entry for entry in heap if self._alive(entry[2])]
+            heapq.heapify(heap)
+        heapq.heappush(heap, (due, next(self._order), item))
+        earliest = heap[0][0]
+        timer = self._timer
+        if timer is None or earliest < timer.when():
+            if timer is not None:
+                timer.cancel()
+            self._timer = self._clock.at(earliest, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        now = self._clock.loop.time()
+        heap = self._heap
+        due_items = []
+        while heap and heap[0][0] <= now:
+            item = heapq.heappop(heap)[2]
+            if self._alive(item):
+                due_items.append(item)
+        for item in due_items:
+            self._on_due(item)
+        if heap and self._timer is None:
+            self._timer = self._clock.at(heap[0][0], self._fire)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._heap.clear()

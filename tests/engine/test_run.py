@@ -1,0 +1,184 @@
+"""Whole runs: the scenario and live controls, the ledger on every example, determinism,
+stopping cleanly, the clocks, and the engine's independence from the UI."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import EXAMPLES, ROOT, topology
+
+from playground.engine import events as ev
+from playground.engine.clock import SimLoop
+from playground.engine.runtime import Engine
+from playground.runner import EngineHost
+from playground.spec import load_file
+from playground.spec import model as m
+
+CHAIN = {
+    "client": {"kind": "producer", "rate": 20, "pattern": "constant", "to": "api"},
+    "api": {"kind": "gateway", "to": "q"},
+    "q": {"kind": "queue", "visibility_timeout": "2s", "to": "fn",
+          "dlq": {"queue": "dlq", "max_receives": 2}},
+    "fn": {"kind": "function", "duration": "50ms", "concurrency": 2, "batch_size": 2,
+           "to": "db"},
+    "db": {"kind": "store", "latency": "5ms"},
+    "dlq": {"kind": "queue"},
+}
+
+
+@pytest.mark.parametrize("step", [
+    {"action": "burst", "node": "client", "factor": 5, "for": "3s"},
+    {"action": "outage", "node": "fn", "for": "5s"},
+    {"action": "outage", "node": "db", "for": "5s"},
+    {"action": "outage", "node": "q", "for": "2s"},
+    {"action": "degrade", "node": "fn", "errors": 0.5, "slow": 3, "for": "5s"},
+    {"action": "degrade", "node": "db", "errors": 0.3, "slow": 2, "for": "5s"},
+    {"action": "pause", "node": "fn"},
+    {"action": "set", "node": "fn", "concurrency": 1, "duration": "80ms"},
+    {"action": "set", "node": "q", "visibility_timeout": "100ms"},
+    {"action": "set", "node": "client", "rate": "50/s"},
+], ids=lambda s: f"{s['action']}-{s['node']}")
+def test_every_action_fires_at_its_time_and_the_ledger_balances(sim, step):
+    scenario = [{"at": "2s", "say": "now", **step},
+                {"at": "12s", "action": "resume", "node": "fn"},
+                {"at": "14s", "action": "redrive", "from": "dlq", "rate": "100/s"}]
+    run = sim(topology(CHAIN, duration=10, scenario=scenario), drain=60)
+    fired = run.of(ev.ScenarioStepFired)
+    assert [(e.t, e.action) for e in fired][:1] == [(2.0, step["action"])]
+    assert fired[0].say == "now"
+    assert run.ledger["lost"] == 0
+    rows = run.rows("db", "id")
+    assert run.ledger["delivered"] == len({r[0] for r in rows})
+    assert run.ledger["pending"] == 0
+
+
+def test_set_changes_a_producers_rate_live(sim):
+    scenario = [{"at": "5s", "action": "set", "node": "client", "rate": "100/s"}]
+    run = sim(topology(CHAIN, duration=10, scenario=scenario))
+    times = [e.t for e in run.of(ev.MessageCreated)]
+    assert len([t for t in times if t < 5]) == 100
+    assert len([t for t in times if t >= 5]) == 500
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_balances_its_ledger_and_rows_match_deliveries(sim, path):
+    topo = load_file(path).require()
+    duration = min(topo.duration, 2.0) if topo.name == "iot-firehose" else None
+    run = sim(topo, duration=duration, drain=600, keep_events=False)
+    ledger = run.ledger
+    assert ledger["lost"] == 0, ledger
+    accounted = sum(v for k, v in ledger.items() if k not in ("created", "lost"))
+    assert accounted == ledger["created"]
+    stores = {i: n for i, n in topo.nodes.items() if isinstance(n, m.StoreSpec)}
+    with sqlite3.connect(run.db) as db:
+        for store, spec in stores.items():
+            rows = db.execute(f'SELECT id, trace, payload FROM "{store}"').fetchall()
+            if not spec.idempotent:  # every copy delivered here has its row (or more)
+                assert len({r[0] for r in rows}) == run.node(store)["delivered"], store
+            else:  # one row per key, and only one
+                key_of = (lambda r: r[1]) if spec.idempotent is True else \
+                    (lambda r, k=spec.idempotent.key: repr(json.loads(r[2]).get(k)))
+                keys = [key_of(r) for r in rows]
+                assert len(keys) == len(set(keys)), store
+                assert len(rows) == run.node(store)["out"], store
+    assert run.report["version"] == 1 and run.report["topology"] == topo.name
+
+
+def test_the_same_seed_gives_the_same_report(sim):
+    topo = load_file(ROOT / "topologies" / "showcase.yaml").require()
+    first = sim(topo, duration=40, keep_events=False).report
+    second = sim(topo, duration=40, keep_events=False).report
+    other = sim(topo, duration=40, seed=topo.seed + 1, keep_events=False).report
+    for report in (first, second, other):
+        report.pop("wall_seconds")
+        report.pop("db")
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    assert json.dumps(first, sort_keys=True) != json.dumps(other, sort_keys=True)
+
+
+def test_stop_leaves_no_task_behind():
+    loop = SimLoop("virtual")
+
+    async def main() -> tuple[int, int]:
+        engine = Engine(topology(CHAIN, duration=100))
+        engine.start()
+        await engine.clock.sleep(5)
+        during = len(engine.tasks)
+        await engine.stop()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        return during, len(others)
+
+    try:
+        during, left = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert during > 1
+    assert left == 0
+
+
+def test_virtual_time_jumps_while_the_wall_clock_barely_moves():
+    loop = SimLoop("virtual")
+
+    async def main() -> float:
+        await asyncio.sleep(3600)
+        return loop.time()
+
+    started = time.monotonic()
+    try:
+        assert loop.run_until_complete(main()) == 3600.0
+    finally:
+        loop.close()
+    assert time.monotonic() - started < 60  # an hour simulated, not waited
+
+
+def test_the_real_clock_never_runs_ahead_of_the_wall_clock_times_speed():
+    loop = SimLoop("real", speed=50)
+    seen: list[tuple[float, float]] = []
+
+    async def main() -> None:
+        start = time.monotonic()
+        for _ in range(20):
+            await asyncio.sleep(0.5)  # simulated: 10 ms of wall time each at 50x
+            seen.append((loop.time(), (time.monotonic() - start) * 50))
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    for simulated, allowed in seen:
+        assert simulated <= allowed + 1e-6
+
+
+def test_the_host_runs_the_engine_in_its_own_thread_and_leaves_the_callers_time_alone(
+        tmp_path):
+    topo = topology(CHAIN, duration=100)
+
+    async def app() -> tuple[float, float, dict[str, object]]:
+        host = EngineHost(topo, mode="virtual", db=tmp_path / "h.sqlite").start(limit=0)
+        before = asyncio.get_running_loop().time()
+        await asyncio.to_thread(host.advance_to, 30.0)
+        snapshot = await host.snapshot_async()
+        after = asyncio.get_running_loop().time()
+        host.stop()
+        return before, after, snapshot
+
+    before, after, snapshot = asyncio.run(app())
+    assert snapshot["t"] == 30.0
+    assert after - before < 30  # thirty simulated seconds, not thirty of ours
+    assert snapshot["nodes"]["client"]["counters"]["created"] == 601  # t = 0, 0.05, ... 30
+    assert snapshot["ledger"]["lost"] == 0
+
+
+def test_the_engine_never_imports_the_ui():
+    code = ("import sys, playground.engine.runtime, playground.runner, playground.sim; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich') "
+            "or m.startswith('playground.ui')]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout.strip()
+    assert out == "[]"
