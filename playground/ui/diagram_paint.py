@@ -28,7 +28,7 @@ LINES = {
     S | E: "╭", S | W: "╮", N | E: "╰", N | W: "╯",
     E | W | S: "┬", E | W | N: "┴", N | S | E: "├", N | S | W: "┤", N | E | S | W: "┼",
 }
-GLYPH_SPEED = 6.0  # cells per wall-clock second
+GLYPH_SPEED = 10.0  # cells per wall-clock second
 GOLDEN = 0.6180339887498949
 OUTCOME_ORDER = ("throttled", "failed", "dead-lettered", "retried")
 

@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import time
+from dataclasses import replace
 from typing import Any
 
 from textual.screen import Screen
@@ -215,16 +216,26 @@ class RunningScreen(Screen[None]):
 
     # --- actions -------------------------------------------------------------------------
 
+    def _acknowledge(self) -> None:
+        """Shows a change of the clock at once, on the last frame (no wait for a sample)."""
+        view = self.clock_view()
+        self.frames = [None if f is None else replace(f, clock=view, lines=[])
+                       for f in self.frames]
+        self.show(self.frames, False)
+
     def action_toggle_pause(self) -> None:
         self.clock.toggle_pause()
+        self._acknowledge()
         self._say("paused" if self.clock.paused else f"running at {self.clock.speed:g}x")
 
     def action_faster(self) -> None:
         self.clock.set_speed(faster(self.clock.speed))
+        self._acknowledge()
         self._say(f"speed {self.clock.speed:g}x")
 
     def action_slower(self) -> None:
         self.clock.set_speed(slower(self.clock.speed))
+        self._acknowledge()
         self._say(f"speed {self.clock.speed:g}x")
 
     def action_burst(self) -> None:
