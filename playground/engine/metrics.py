@@ -265,6 +265,9 @@ class Metrics:
             stats.counters["failed_invocations"] += 1
 
     def _answered(self, e: ev.ClientAnswered) -> None:
+        if self.kinds.get(e.node) != "producer":  # injected from outside: not a client's view
+            self.stats(e.node).counters["ok" if 200 <= e.status < 300 else "errors"] += 1
+            return
         client = self.client
         client.statuses[str(e.status)] += 1
         if 200 <= e.status < 300:

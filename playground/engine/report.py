@@ -106,6 +106,8 @@ def _node_report(engine: Engine, node_id: str) -> dict[str, Any]:
         entry.update({"unmatched": counters.get("unmatched", 0),
                       "dead_lettered": counters.get("dead_lettered", 0),
                       "failed": counters.get("failed", 0)})
+    elif kind == "external":
+        entry.update({"created": counters.get("created", 0), "ok": counters.get("ok", 0)})
     elif kind == "producer":
         entry.update({"sent": counters.get("sent", 0), "created": counters.get("created", 0),
                       "timeouts": counters.get("timeouts", 0),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from playground.engine import events as ev
@@ -21,6 +21,7 @@ from playground.engine.clock import Clock
 from playground.engine.message import Ledger
 from playground.engine.metrics import Metrics
 from playground.engine.node import Node
+from playground.engine.nodes.external import EXTERNAL, ExternalNode
 from playground.engine.nodes.function import FunctionNode
 from playground.engine.nodes.gateway import GatewayNode
 from playground.engine.nodes.producer import ProducerNode
@@ -40,15 +41,23 @@ _TOPIC_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 class Engine:
     def __init__(self, topology: m.Topology, *, seed: int | None = None,
-                 loop: asyncio.AbstractEventLoop | None = None) -> None:
+                 loop: asyncio.AbstractEventLoop | None = None, broker: Broker | None = None,
+                 only: Iterable[str] | None = None) -> None:
+        """``broker`` replaces the in-process one (MQTT, for a topology spanning processes);
+        ``only`` runs just those nodes here (the others run elsewhere on the same broker)."""
         self.topology = topology
         self.seed = topology.seed if seed is None else seed
         self.loop = loop or asyncio.get_running_loop()
         self.clock = Clock(self.loop)
         self.bus = EventBus()
-        self.broker = Broker(on_error=self._delivery_failed)
+        self.broker = broker if broker is not None else Broker(on_error=self._delivery_failed)
         self.ledger = Ledger()
-        self.metrics = Metrics({i: n.kind for i, n in topology.nodes.items()})
+        local = set(only) if only is not None else set(topology.nodes)
+        unknown = local - set(topology.nodes)
+        if unknown:
+            raise ValueError(f"no such nodes: {', '.join(sorted(unknown))}")
+        kinds = {i: n.kind for i, n in topology.nodes.items() if i in local}
+        self.metrics = Metrics({**kinds, EXTERNAL: "external"})
         self.metrics.attach(self.bus)
         self.base_topic = "playground/" + (_TOPIC_UNSAFE.sub("-", topology.name) or "topology")
         self._corr = 0
@@ -58,8 +67,9 @@ class Engine:
         self.stop_at = math.inf
         self.nodes: dict[str, Node] = {
             node_id: NODE_CLASSES[spec.kind](self, node_id, spec)
-            for node_id, spec in topology.nodes.items()
+            for node_id, spec in topology.nodes.items() if node_id in local
         }
+        self.external: ExternalNode | None = None
         self.scenario = Scenario(self)
         self.sim_seconds = 0.0
         self._drain_check = False
@@ -82,9 +92,11 @@ class Engine:
         return rng_for(self.seed, *names)
 
     def function_spec(self, node_id: str) -> m.FunctionSpec:
-        node = self.nodes[node_id]
-        assert isinstance(node, FunctionNode)
-        return node.spec
+        """The function's current spec (after live changes when it runs here)."""
+        node = self.nodes.get(node_id)
+        spec = node.spec if node is not None else self.topology.nodes[node_id]
+        assert isinstance(spec, m.FunctionSpec)
+        return spec
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         if self.stopped:
@@ -212,6 +224,16 @@ class Engine:
 
     # --- controls ------------------------------------------------------------------------
 
+    def inject(self, node_id: str, payload: Any, asynchronous: bool = False) -> str:
+        """A new message from outside (counted as created by ``external``) into a node."""
+        if node_id not in self.topology.nodes:
+            raise KeyError(f"no node {node_id!r}")
+        if self.external is None:
+            self.external = ExternalNode(self)
+            self.external.start()
+            self.nodes[EXTERNAL] = self.external
+        return self.external.inject(node_id, payload, asynchronous)
+
     def node(self, node_id: str) -> Node:
         if node_id not in self.nodes:
             raise KeyError(f"no node {node_id!r}")
@@ -297,6 +319,8 @@ def _has_work(node: Node) -> bool:
         return bool(node.busy or node.events or node.retrying or node.running)
     if isinstance(node, StoreNode):
         return node.writing > 0
+    if isinstance(node, ExternalNode):
+        return bool(node.waiting)
     return False
 
 

@@ -34,7 +34,11 @@ def describe(step: Any) -> str:
 class Scenario:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.steps: list[Any] = sorted(engine.topology.scenario, key=lambda s: s.at)
+        # with a topology spread over processes, each fires the steps of its own nodes
+        self.steps: list[Any] = sorted(
+            (s for s in engine.topology.scenario
+             if (getattr(s, "node", None) or getattr(s, "from_", None)) in engine.nodes),
+            key=lambda s: s.at)
         self.fired: list[bool] = [False] * len(self.steps)
 
     def start(self) -> None:

@@ -182,3 +182,31 @@ def test_the_engine_never_imports_the_ui():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout.strip()
     assert out == "[]"
+
+
+def test_injected_messages_enter_a_node_and_count_as_created_by_external(sim):
+    def setup(engine: Engine) -> None:
+        engine.clock.at(1.0, engine.inject, "q", {"from": "outside"})
+        engine.clock.at(2.0, engine.inject, "fn", {"direct": True})
+
+    run = sim(topology(CHAIN, duration=3), setup=setup, drain=10)
+    created = [(e.t, e.msg) for e in run.of(ev.MessageCreated, node="external")]
+    assert created == [(1.0, "external-1"), (2.0, "external-2")]
+    rows = [json.loads(p) for (p,) in run.rows("db", "payload")]
+    assert {"from": "outside"} in rows and {"direct": True} in rows
+    assert run.node("external")["created"] == 2
+    assert run.report["client"]["sent"] == 60  # the producer's view only
+    assert run.ledger["lost"] == 0 and run.ledger["created"] == 62
+
+
+def test_a_process_can_run_only_some_nodes():
+    loop = SimLoop("virtual")
+
+    async def main() -> list[str]:
+        engine = Engine(topology(CHAIN, duration=3), only=["q", "fn", "db", "dlq"])
+        return sorted(engine.nodes)
+
+    try:
+        assert loop.run_until_complete(main()) == ["db", "dlq", "fn", "q"]
+    finally:
+        loop.close()
