@@ -44,6 +44,8 @@ RUN_CONTROLS = (
     Control("t", "talk", "Talk", "Talk mode: the diagram, big counters and captions only"),
     Control("z", "maximize_pane", "Maximise", "Maximise the focused pane (esc restores)",
             show=False),
+    Control("escape", "back", "Back", "Restore a maximised pane, or leave talk mode",
+            show=False, key_display="esc"),
     Control("1", "toggle_pane('diagram')", "Diagram", "Show or hide the diagram", show=False),
     Control("2", "toggle_pane('metrics')", "Metrics", "Show or hide the metrics", show=False),
     Control("3", "toggle_pane('events')", "Events", "Show or hide the events", show=False),

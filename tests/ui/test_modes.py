@@ -91,7 +91,7 @@ async def test_talk_mode_shows_diagram_counters_and_captions_only(make_app: Make
         assert banner.display and "Flash sale" in str(banner.render())
         digits = screen.query_one("#big-delivered Digits")
         assert digits.value not in ("", "0")  # type: ignore[attr-defined]
-        await pilot.press("t")
+        await pilot.press("escape")
         await pilot.pause()
         assert not screen.has_class("-talk")
         assert screen.query_one("#lower").region.height > 0
@@ -134,6 +134,10 @@ async def test_toggle_and_maximise_panes(make_app: MakeApp) -> None:
         await pilot.pause()
         assert screen.maximized is screen.query_one(DiagramPane)
         assert screen.query_one(DiagramPane).region.height >= 35
+        await pilot.press("escape")
+        assert screen.maximized is None
+        await pilot.press("z")
+        assert screen.maximized is not None
         await pilot.press("z")
         assert screen.maximized is None
         height = screen.query_one("#lower").region.height

@@ -279,6 +279,12 @@ class RunScreen(RunningScreen):
                 self.maximized = pane
                 return
 
+    def action_back(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        elif self.has_class("-talk"):
+            self.action_talk()
+
     def action_resize(self, what: str, step: int) -> None:
         if what == "lower":
             lower = self.query_one("#lower")
