@@ -72,11 +72,13 @@ class PlaygroundApp(App[None]):
 
     # --- building screens ----------------------------------------------------------------
 
-    def _session(self, path: Path, mode: ClockMode) -> Session:
+    def _session(self, path: Path, mode: ClockMode, *, seed: int | None = None,
+                 second: bool = False) -> Session:
         db = self.db
-        if db is not None and self.compare_path is not None and path == self.compare_path:
+        if db is not None and second:
             db = db.with_name(f"{db.stem}-b{db.suffix}")
-        return Session(path, mode=mode, speed=self.speed, seed=self.seed, db=db)
+        seed = self.seed if seed is None else seed
+        return Session(path, mode=mode, speed=self.speed, seed=seed, db=db)
 
     def _run_screen(self, path: Path) -> RunScreen:
         clock: RunClock
@@ -88,7 +90,12 @@ class PlaygroundApp(App[None]):
 
     def _compare_screen(self, a: Path, b: Path) -> CompareScreen:
         clock = LinkedClock(self.speed, paused=self.mode == "virtual")
-        return CompareScreen(self._session(a, "virtual"), self._session(b, "virtual"), clock)
+        first = self._session(a, "virtual")
+        # the same seed on both sides: the same producers send the same traffic
+        seed = self.seed if self.seed is not None else (
+            first.topology.seed if first.topology is not None else None)
+        second = self._session(b, "virtual", seed=seed, second=True)
+        return CompareScreen(first, second, clock)
 
     def _show(self, screen: Screen[None]) -> None:
         if isinstance(self.screen, RunningScreen):

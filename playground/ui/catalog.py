@@ -38,3 +38,9 @@ def examples(directory: Path = TOPOLOGIES_DIR) -> list[Example]:
             found.append(Example(path, path.stem, description, False))
     found.sort(key=lambda e: (e.path.name != DEFAULT_EXAMPLE, e.path.name))
     return found
+
+
+def typed_path(text: str) -> Path | None:
+    """The file a user typed, if there is one."""
+    path = Path(text.strip()).expanduser()
+    return path if text.strip() and path.is_file() else None

@@ -203,7 +203,12 @@ class Session:
             return SaveOutcome(False, loaded.problems, "not saved",
                                f"not saved: {len(loaded.errors)} problem(s) in the file")
         if self.path is not None:
-            topology_file.write_text(self.path, text)
+            try:
+                topology_file.write_text(self.path, text)
+            except OSError as error:
+                return SaveOutcome(False, loaded.problems, "not saved",
+                                   f"not saved: cannot write {self.path}: "
+                                   f"{error.strerror or error}")
         self.text, self.loaded = text, loaded
         return self.apply(loaded.topology, loaded.problems)
 

@@ -9,6 +9,7 @@ from playground.ui.screens.run_screen import RunScreen
 from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.editor_pane import EditorPane, YamlEditor
 from playground.ui.widgets.inspector_pane import FiguresView, InspectorPane
+from playground.ui.widgets.status_bar import StatusBar
 from tests.ui.conftest import SIZE, MakeApp, run_to
 
 
@@ -181,3 +182,45 @@ async def test_unsaved_edits_survive_an_inspector_edit(make_app: MakeApp) -> Non
         assert "seed: 4  # to try later" in text and "latency: 9ms" in text
         saved = screen.session.path.read_text()  # type: ignore[union-attr]
         assert "latency: 9ms" in saved and "seed: 3" in saved
+
+
+async def test_a_file_with_errors_opens_in_the_editor_and_runs_once_fixed(
+        make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    assert app.path is not None
+    good = app.path.read_text()
+    app.path.write_text(good.replace("rate: 20/s", "rate: fast", 1))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        assert screen.session.host is None  # nothing runs
+        assert "the file has errors" in screen.query_one(StatusBar).note
+        side = screen.query_one("#side")
+        assert side.active == "tab-yaml"  # type: ignore[attr-defined]
+        pane = screen.query_one(EditorPane)
+        assert pane.problems and pane.problems[0].line == good.splitlines().index(
+            "    rate: 20/s") + 1
+        pane.editor.text = good
+        pane.editor.focus()
+        await pilot.press("ctrl+s")
+        screen = await run_to(pilot, 2)
+        assert screen.session.host is not None
+        frame = screen.frames[0]
+        assert frame is not None and frame.ledger["created"] > 0
+        assert app.path.read_text() == good
+
+
+async def test_an_unwritable_file_is_said_not_saved(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        screen.session.path = screen.session.path.parent / "missing-dir" / "x.yaml"  # type: ignore[union-attr]
+        pane = screen.query_one(EditorPane)
+        pane.editor.text = pane.text.replace("rate: 20/s", "rate: 30/s", 1)
+        pane.editor.focus()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert any("cannot write" in n.message for n in app._notifications)
+        assert "rate: 30/s" in pane.text and pane.dirty

@@ -152,3 +152,11 @@ def test_themes_load_and_are_checked() -> None:
         assert set(theme.variables) >= {"state-delivered", "state-failed", "state-throttled"}
     with pytest.raises(ValueError):
         ThemeFile.model_validate({"name": "x", "primary": "not-a-colour"})
+
+
+def test_a_broken_theme_file_is_a_problem_not_a_crash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "good.yaml").write_text("name: good\nprimary: '#336699'\n")
+    (tmp_path / "bad.yaml").write_text("name: bad\nprimary: '#336699'\nstates: {lost: red}\n")
+    themes, problems = load_themes(tmp_path)
+    assert [t.name for t in themes] == ["good"]
+    assert len(problems) == 1 and problems[0].file == "bad.yaml" and "lost" in problems[0].message

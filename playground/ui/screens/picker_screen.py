@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from playground.ui.catalog import Example
+from playground.ui.catalog import Example, typed_path
 
 
 class PickerScreen(Screen[Path]):
@@ -79,9 +79,9 @@ class PickerScreen(Screen[Path]):
 
     @on(Input.Submitted, "#path")
     def _typed(self, event: Input.Submitted) -> None:
-        path = Path(event.value.strip()).expanduser()
-        if not path.is_file():
-            self.notify(f"no such file: {path}", severity="error")
+        path = typed_path(event.value)
+        if path is None:
+            self.notify(f"no such file: {event.value.strip()}", severity="error")
             return
         self.dismiss(path)
 
