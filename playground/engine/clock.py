@@ -31,6 +31,7 @@ MIN_SPEED, MAX_SPEED = 0.01, 10_000.0
 # time slows down instead of racing to make up for the past.
 MAX_LAG = 0.25
 IDLE_POLL = 0.1
+POLL_EVERY = 0.001
 # Timers are set on a grid of one microsecond: two ways of computing the same instant
 # (t0 + k / rate, or now + delay) then land on the same float, and time does not drift by
 # rounding errors summed over millions of steps.
@@ -75,6 +76,7 @@ class SimLoop(asyncio.SelectorEventLoop):
         self.wall_started = time.monotonic()
         # timers closer than this to `now` are due; well below the grid, above float noise
         self._clock_resolution = 1e-8
+        self._last_poll = 0.0
 
     # --- what node code sees -------------------------------------------------------------
 
@@ -155,7 +157,7 @@ class SimLoop(asyncio.SelectorEventLoop):
 
     def _sim_select(self, select: Callable[..., Any], timeout: float | None) -> Any:
         if timeout == 0:  # work is ready: time stands still until it is done
-            return select(0)
+            return self._poll(select)
         if self._paused:
             return select(None)
         step = math.inf if timeout is None else timeout
@@ -172,8 +174,20 @@ class SimLoop(asyncio.SelectorEventLoop):
                 if when <= self._limit and abs(when - target) <= 1e-9 * max(1.0, when):
                     target = when
             self._now = max(self._now, target)
-            return select(0)
+            return self._poll(select)
         return self._real_select(select, target)
+
+    def _poll(self, select: Callable[..., Any]) -> Any:
+        """I/O without waiting. In virtual time the loop may turn a million times a second,
+        and only threads (the database, a UI) ever write to us: a poll every millisecond of
+        wall time sees them soon enough and saves a system call per turn."""
+        if self._mode == "real":
+            return select(0)
+        wall = time.monotonic()
+        if wall - self._last_poll < POLL_EVERY:
+            return ()
+        self._last_poll = wall
+        return select(0)
 
     def _real_select(self, select: Callable[..., Any], target: float) -> Any:
         wall = time.monotonic()

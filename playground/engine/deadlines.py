@@ -39,6 +39,8 @@ class Deadlines:
             self._heap = heap = [entry for entry in heap if self._alive(entry[2])]
             heapq.heapify(heap)
         heapq.heappush(heap, (due, next(self._order), item))
+        if not self._drop_dead_heads():
+            return
         earliest = heap[0][0]
         timer = self._timer
         if timer is None or earliest < timer.when():
@@ -57,8 +59,18 @@ class Deadlines:
                 due_items.append(item)
         for item in due_items:
             self._on_due(item)
+        heap = self._drop_dead_heads()
         if heap and self._timer is None:
             self._timer = self._clock.at(heap[0][0], self._fire)
+
+    def _drop_dead_heads(self) -> list[tuple[float, int, Any]]:
+        # most deadlines die before they come (a message is deleted long before its
+        # visibility timeout): no timer is ever set for those
+        heap = self._heap
+        alive = self._alive
+        while heap and not alive(heap[0][2]):
+            heapq.heappop(heap)
+        return heap
 
     def cancel(self) -> None:
         if self._timer is not None:

@@ -135,7 +135,9 @@ class Metrics:
 
     def __init__(self, kinds: dict[str, str]) -> None:
         self.kinds = kinds
-        self.nodes: dict[str, NodeStats] = {node: NodeStats() for node in kinds}
+        self.nodes: defaultdict[str, NodeStats] = defaultdict(NodeStats)
+        for node in kinds:
+            self.nodes[node] = NodeStats()
         self.client = ClientStats()
         self.end_to_end = Histogram()
         self.events = 0
@@ -160,28 +162,25 @@ class Metrics:
             bus.subscribe(handler, [kind])
 
     def stats(self, node: str) -> NodeStats:
-        stats = self.nodes.get(node)
-        if stats is None:
-            stats = self.nodes[node] = NodeStats()
-        return stats
+        return self.nodes[node]
 
     def _count_in(self, node: str, t: float) -> None:
-        stats = self.stats(node)
+        stats = self.nodes[node]
         stats.counters["in"] += 1
         stats.rate_in.add(t)
 
     def _count_out(self, node: str, t: float, amount: int = 1) -> None:
-        stats = self.stats(node)
+        stats = self.nodes[node]
         stats.counters["out"] += amount
         stats.rate_out.add(t, amount)
 
     # one handler per event type ------------------------------------------------------------
 
     def _created(self, e: ev.MessageCreated) -> None:
-        self.stats(e.node).counters["created"] += 1
+        self.nodes[e.node].counters["created"] += 1
 
     def _sent(self, e: ev.MessageSent) -> None:
-        sender = self.stats(e.node)
+        sender = self.nodes[e.node]
         kind = self.kinds.get(e.node)
         if kind == "producer":
             self.client.sent += 1
@@ -193,20 +192,20 @@ class Metrics:
         self._count_in(e.target, e.t)
 
     def _accepted(self, e: ev.MessageAccepted) -> None:
-        self.stats(e.node).counters["accepted"] += 1
+        self.nodes[e.node].counters["accepted"] += 1
         if self.kinds.get(e.source) == "topic":
             self._count_out(e.source, e.t)
 
     def _refused(self, e: ev.MessageRefused) -> None:
-        stats = self.stats(e.node)
+        stats = self.nodes[e.node]
         stats.counters["errors"] += 1
         stats.counters[f"refused_{e.reason}"] += 1
 
     def _throttled(self, e: ev.MessageThrottled) -> None:
-        self.stats(e.node).counters["throttled"] += 1
+        self.nodes[e.node].counters["throttled"] += 1
 
     def _received(self, e: ev.MessageReceived) -> None:
-        stats = self.stats(e.node)
+        stats = self.nodes[e.node]
         stats.counters["received"] += 1
         stats.wait.add(e.wait)
         self._count_in(e.consumer, e.t)
@@ -215,29 +214,29 @@ class Metrics:
         self._count_out(e.node, e.t)
 
     def _redelivered(self, e: ev.MessageRedelivered) -> None:
-        self.stats(e.node).counters["redelivered"] += 1
+        self.nodes[e.node].counters["redelivered"] += 1
 
     def _dead_lettered(self, e: ev.MessageDeadLettered) -> None:
-        self.stats(e.node).counters["dead_lettered"] += 1
+        self.nodes[e.node].counters["dead_lettered"] += 1
 
     def _redriven(self, e: ev.MessageRedriven) -> None:
-        self.stats(e.node).counters["redriven"] += 1
+        self.nodes[e.node].counters["redriven"] += 1
         self._count_out(e.node, e.t)
 
     def _expired(self, e: ev.MessageExpired) -> None:
-        self.stats(e.node).counters["expired"] += 1
+        self.nodes[e.node].counters["expired"] += 1
 
     def _unmatched(self, e: ev.MessageUnmatched) -> None:
-        self.stats(e.node).counters["unmatched"] += 1
+        self.nodes[e.node].counters["unmatched"] += 1
 
     def _retried(self, e: ev.MessageRetried) -> None:
-        self.stats(e.node).counters["retries"] += 1
+        self.nodes[e.node].counters["retries"] += 1
 
     def _failed(self, e: ev.MessageFailed) -> None:
-        self.stats(e.node).counters["failed"] += 1
+        self.nodes[e.node].counters["failed"] += 1
 
     def _written(self, e: ev.MessageWritten) -> None:
-        stats = self.stats(e.node)
+        stats = self.nodes[e.node]
         if e.deduplicated:
             stats.counters["deduplicated"] += 1
         else:
@@ -246,16 +245,16 @@ class Metrics:
             stats.counters["duplicates"] += 1
 
     def _delivered(self, e: ev.MessageDelivered) -> None:
-        self.stats(e.node).counters["delivered"] += 1
+        self.nodes[e.node].counters["delivered"] += 1
         self.end_to_end.add(e.end_to_end)
 
     def _invoked(self, e: ev.InvocationStarted) -> None:
-        stats = self.stats(e.node)
+        stats = self.nodes[e.node]
         stats.counters["invocations"] += 1
         stats.counters["messages"] += len(e.msgs)
 
     def _invocation_done(self, e: ev.InvocationFinished) -> None:
-        stats = self.stats(e.node)
+        stats = self.nodes[e.node]
         stats.duration.add(e.duration)
         ok = len(e.msgs) - len(e.failed)
         if ok:
@@ -266,7 +265,7 @@ class Metrics:
 
     def _answered(self, e: ev.ClientAnswered) -> None:
         if self.kinds.get(e.node) != "producer":  # injected from outside: not a client's view
-            self.stats(e.node).counters["ok" if 200 <= e.status < 300 else "errors"] += 1
+            self.nodes[e.node].counters["ok" if 200 <= e.status < 300 else "errors"] += 1
             return
         client = self.client
         client.statuses[str(e.status)] += 1
@@ -277,18 +276,18 @@ class Metrics:
         else:
             client.errors += 1
             client.rate_errors.add(e.t)
-            self.stats(e.node).counters["errors"] += 1
+            self.nodes[e.node].counters["errors"] += 1
 
     def _timed_out(self, e: ev.ClientTimedOut) -> None:
         self.client.timeouts += 1
         self.client.rate_errors.add(e.t)
-        self.stats(e.node).counters["timeouts"] += 1
+        self.nodes[e.node].counters["timeouts"] += 1
 
     def _cache_hit(self, e: ev.CacheHit) -> None:
-        self.stats(e.node).counters["cache_hits"] += 1
+        self.nodes[e.node].counters["cache_hits"] += 1
 
     def _short_circuited(self, e: ev.ShortCircuited) -> None:
-        self.stats(e.node).counters["short_circuited"] += 1
+        self.nodes[e.node].counters["short_circuited"] += 1
 
     def _blocked(self, e: ev.MessageBlocked) -> None:
-        self.stats(e.node).counters["blocked"] += 1
+        self.nodes[e.node].counters["blocked"] += 1

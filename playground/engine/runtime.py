@@ -61,6 +61,7 @@ class Engine:
         self.metrics.attach(self.bus)
         self.base_topic = "playground/" + (_TOPIC_UNSAFE.sub("-", topology.name) or "topology")
         self._corr = 0
+        self._inboxes: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.started = False
         self.stopped = False
@@ -79,7 +80,10 @@ class Engine:
     # --- plumbing the nodes use ----------------------------------------------------------
 
     def inbox_topic(self, node_id: str) -> str:
-        return f"{self.base_topic}/{node_id}/in"
+        topic = self._inboxes.get(node_id)
+        if topic is None:
+            topic = self._inboxes[node_id] = f"{self.base_topic}/{node_id}/in"
+        return topic
 
     def reply_topic(self, node_id: str) -> str:
         return f"{self.base_topic}/{node_id}/reply"

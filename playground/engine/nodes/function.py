@@ -70,8 +70,8 @@ class _Work:
 
 
 class _Instance:
-    __slots__ = ("cold", "cold_start", "cold_until", "current", "idle_since", "number",
-                 "provisioned", "timed_out", "waiter")
+    __slots__ = ("cold", "cold_start", "cold_until", "current", "deadline", "deadline_timer",
+                 "idle_since", "number", "provisioned", "timed_out", "waiter")
 
     def __init__(self, number: int, cold_start: float, provisioned: bool) -> None:
         self.number = number
@@ -82,6 +82,8 @@ class _Instance:
         self.waiter: asyncio.Future[_Work | None] | None = None
         self.idle_since = 0.0
         self.current: asyncio.Future[Reply | None] | None = None
+        self.deadline = 0.0
+        self.deadline_timer: asyncio.TimerHandle | None = None
         self.timed_out = False
 
 
@@ -311,7 +313,7 @@ class FunctionNode(Node):
                     return [False] * count, "poison message"
             return results, "" if all(results) else "poison message"
         inst.timed_out = False
-        timer = self.clock.at(deadline, _deadline, inst)
+        inst.deadline = deadline
         reason = ""
         try:
             failed_groups: set[str | None] = set()
@@ -334,7 +336,9 @@ class FunctionNode(Node):
                     if fifo:
                         failed_groups.add(msg.group)
         finally:
-            timer.cancel()
+            if inst.deadline_timer is not None:
+                inst.deadline_timer.cancel()
+                inst.deadline_timer = None
         return results, reason
 
     async def _chain(self, inst: _Instance, msg: Message, attempt: int) -> tuple[bool, str]:
@@ -352,6 +356,9 @@ class FunctionNode(Node):
             self.emit(ev.MessageSent(now, self.id, msg.id, msg.trace, target, attempt))
             corr = self.request(target, Request(self.ops[index], 0, "", "", msg, fork_id=fork,
                                                 attempt=attempt), _settle, future)
+            if not future.done() and inst.deadline_timer is None:
+                # the timeout needs a timer only once the invocation really waits
+                inst.deadline_timer = self.clock.at(inst.deadline, _deadline, inst)
             reply = await future
             inst.current = None
             if reply is None:  # the invocation's timeout
