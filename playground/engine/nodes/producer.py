@@ -97,6 +97,8 @@ class ProducerNode(Node):
             if not self.in_outage():
                 self._make(now)
             if constant:
+                if self.rate != anchor_rate:  # changed while this send was already due
+                    anchor, k, anchor_rate = now, 0, self.rate
                 k += 1
                 next_at = anchor + k / anchor_rate
             else:
