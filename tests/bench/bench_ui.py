@@ -3,7 +3,7 @@
 Runs the app headless (``run_test``) on the real clock with a producer of 5,000 messages/s
 (queue, function, table behind it) and prints:
 
-- time to the first frame (target: 1.5 s or less),
+- time to the first frame, from the app's start and from a new process (target: 1.5 s),
 - frames/s: frames sampled and pushed into the panes, and screen updates the compositor
   actually wrote (target: 20 or more),
 - key latency: from a key press (speed up or down) until the frame the panes get shows it
@@ -87,7 +87,7 @@ async def bench(seconds: float, rate: int) -> dict[str, Any]:
         result["feed_dropped"] = screen.sessions[0].host.feed.dropped  # type: ignore[union-attr]
 
         latencies = []
-        for i in range(12):
+        for i in range(30):
             key, char, speed = ("plus", "+", 2.0) if i % 2 == 0 else ("minus", "-", 1.0)
             pressed = time.perf_counter()
             # the key enters the app as the terminal driver would hand it over (Pilot.press
@@ -104,8 +104,44 @@ async def bench(seconds: float, rate: int) -> dict[str, Any]:
             latencies.append(time.perf_counter() - pressed)
             await asyncio.sleep(0.15)
         result["key_latency_median_ms"] = statistics.median(latencies) * 1000
+        result["key_latency_p90_ms"] = statistics.quantiles(latencies, n=10)[-1] * 1000
         result["key_latency_max_ms"] = max(latencies) * 1000
     return result
+
+
+COLD = """
+import asyncio, sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from playground.ui.app import PlaygroundApp
+from playground.ui.screens.run_screen import RunScreen
+
+async def run():
+    app = PlaygroundApp(Path({path!r}), mode="real", db=Path({db!r}))
+    async with app.run_test(size=(120, 40)):
+        while not (isinstance(app.screen, RunScreen) and app.screen.frames[0] is not None):
+            await asyncio.sleep(0.005)
+        print("first frame", flush=True)
+
+asyncio.run(run())
+"""
+
+
+def cold_start() -> float:
+    """Seconds from starting a new Python process to the app's first frame (imports too)."""
+    import subprocess
+
+    work = Path(tempfile.mkdtemp(prefix="bench-ui-cold-"))
+    code = COLD.format(root=str(ROOT), path=str(ROOT / "topologies" / "showcase.yaml"),
+                       db=str(work / "cold.sqlite"))
+    started = time.perf_counter()
+    with subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                          text=True) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if line.startswith("first frame"):
+                return time.perf_counter() - started
+    raise RuntimeError("the app did not show a frame")
 
 
 def main() -> int:
@@ -114,16 +150,19 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=5000)
     args = parser.parse_args()
     result = asyncio.run(bench(args.seconds, args.rate))
+    result["cold_start_s"] = cold_start()
     print(f"load:             {result['messages_per_s']:,.0f} messages/s created "
           f"(target {args.rate:,}/s), simulated time at {result['sim_speed']:.2f}x")
-    print(f"first frame:      {result['first_frame_s'] * 1000:.0f} ms (target <= 1500 ms)")
+    print(f"first frame:      {result['first_frame_s'] * 1000:.0f} ms after the app starts, "
+          f"{result['cold_start_s'] * 1000:.0f} ms from a new process (target <= 1500 ms)")
     print(f"frames/s:         {result['frames_per_s']:.1f} sampled and shown, "
           f"{result['screen_updates_per_s']:.1f} screen updates (target >= 20)")
     print(f"key latency:      median {result['key_latency_median_ms']:.0f} ms, "
+          f"90% under {result['key_latency_p90_ms']:.0f} ms, "
           f"max {result['key_latency_max_ms']:.0f} ms (target <= 100 ms)")
     print(f"events dropped:   {result['feed_dropped']:,} (the UI's bounded feed)")
     print(f"CPU:              {result['cpu_share']:.0%} of one core, engine and app together")
-    ok = (result["first_frame_s"] <= 1.5 and result["frames_per_s"] >= 20
+    ok = (result["cold_start_s"] <= 1.5 and result["frames_per_s"] >= 20
           and result["key_latency_max_ms"] <= 100)
     print("verdict:          " + ("meets the targets" if ok else "MISSES a target"))
     return 0 if ok else 1
