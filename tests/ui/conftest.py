@@ -39,9 +39,9 @@ def make_app(tmp_path: Path) -> MakeApp:
     def make(name: str | None = "showcase", *, compare: str | None = None,
              **options: object) -> PlaygroundApp:
         options.setdefault("mode", "virtual")
+        options.setdefault("db", tmp_path / "run.sqlite")
         app = PlaygroundApp(copy(name) if name else None,
                             compare=copy(compare) if compare else None,
-                            db=tmp_path / "run.sqlite",
                             screenshots_dir=tmp_path / "screenshots",
                             examples_dir=TOPOLOGIES, **options)  # type: ignore[arg-type]
         app.animation_level = "none"

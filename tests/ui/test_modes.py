@@ -4,6 +4,7 @@ app's lifecycle."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from textual.command import CommandPalette
 from textual.widgets import Input, Markdown, OptionList
@@ -252,3 +253,18 @@ async def test_small_terminal_still_works(make_app: MakeApp) -> None:
         assert any("shoppe" in line for line in diagram.text_lines())
         await pilot.press("3")  # the side panes come back when asked for
         assert screen.query_one("#side").display
+
+
+async def test_a_run_that_cannot_start_is_said_not_a_crash(make_app: MakeApp,
+                                                            tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    app = make_app("showcase", db=blocker / "run.sqlite")  # no database can live there
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert app.screen.sessions[0].host is None
+        assert any(n.title == "The run did not start" for n in app._notifications)
+        await pilot.press("ctrl+r")  # still refuses, still running the app
+        await pilot.pause()
+        assert app.is_running

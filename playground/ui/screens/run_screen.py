@@ -190,13 +190,19 @@ class RunScreen(RunningScreen):
 
     @on(EditorPane.SaveRequested)
     def _save(self, event: EditorPane.SaveRequested) -> None:
-        self._saved(self.session.save(event.text), event.text)
+        outcome: list[SaveOutcome] = []
+        if self.guarded(lambda: outcome.append(self.session.save(event.text))):
+            self._saved(outcome[0], event.text)
 
     @on(InspectorPane.FieldEdited)
     def _field_edited(self, event: InspectorPane.FieldEdited) -> None:
         editor = self.query_one(EditorPane)
         buffer, was_dirty = editor.text, editor.dirty
-        outcome = self.session.edit_field(event.node, event.field, event.raw)
+        edited: list[SaveOutcome] = []
+        if not self.guarded(lambda: edited.append(
+                self.session.edit_field(event.node, event.field, event.raw))):
+            return
+        outcome = edited[0]
         if not outcome.saved:
             self.notify(outcome.message, severity="error", title="Not applied")
             return

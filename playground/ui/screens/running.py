@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -29,7 +30,11 @@ SAMPLE_TIMEOUT = 2.0
 
 
 class RunningScreen(Screen[None]):
+    """Base of the run and compare screens (see the module docstring)."""
+
     CONTROLS: tuple[Control, ...] = ()
+    """The controls this screen offers (bindings, help and command palette)."""
+
     def __init__(self, sessions: list[Session], clock: RunClock, *, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -42,15 +47,26 @@ class RunningScreen(Screen[None]):
         self._asked: list[concurrent.futures.Future[Any] | None] = [None for _ in sessions]
         self._ready: list[Any] = [None for _ in sessions]
         self.frame_count = 0
+        self._failed: set[EngineHost] = set()
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         for session in self.sessions:
             if session.host is None:
-                session.start()
+                self.guarded(session.start)
         self._bind_clock()
         self.set_interval(1 / FPS, self._tick, name="frame")
+
+    def guarded(self, start: Callable[[], Any]) -> bool:
+        """Starts (or restarts) an engine; a failure is said, not a crash of the app."""
+        try:
+            start()
+        except Exception as error:  # the database cannot be opened, the engine refused...
+            self.notify(f"{type(error).__name__}: {error}", title="The run did not start",
+                        severity="error", timeout=10)
+            return False
+        return True
 
     def on_unmount(self) -> None:
         for session in self.sessions:
@@ -80,6 +96,13 @@ class RunningScreen(Screen[None]):
         now = time.monotonic()
         self.clock.tick(now - self._last_tick)
         self._last_tick = now
+        for session in self.sessions:
+            host = session.host
+            if host is not None and host.error is not None and host not in self._failed:
+                self._failed.add(host)
+                self.notify(f"{type(host.error).__name__}: {host.error}",
+                            title=f"The engine of {session.name} stopped", severity="error",
+                            timeout=10)
         if self._sampling.locked():
             return  # a step is being shown (refresh_frame): it has the newest state
         ready = self._ready
@@ -277,6 +300,7 @@ class RunningScreen(Screen[None]):
         self._say(f"held at {t:g}s")
 
     def action_restart(self) -> None:
-        for session in self.sessions:
-            session.restart()
-        self.after_restart("the run restarted from t = 0")
+        if all([self.guarded(session.restart) for session in self.sessions]):
+            self.after_restart("the run restarted from t = 0")
+        else:
+            self._bind_clock()
