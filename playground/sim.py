@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import threading
 import time
@@ -55,8 +56,13 @@ def run_sim(args: argparse.Namespace) -> int:
         thread.join()
     else:
         _wait_with_progress(thread, loop, total)
-    if "error" in outcome:
-        raise outcome["error"]
+    error = outcome.get("error")
+    if isinstance(error, OSError | sqlite3.Error):
+        where = args.db or "the default database under .playground/runs/"
+        print(f"playground sim: cannot write {where}: {error}", file=sys.stderr)
+        return 1
+    if error is not None:
+        raise error
     report = outcome["report"]
     if args.json:
         sys.stdout.write(json.dumps(report) + "\n")

@@ -1,0 +1,87 @@
+"""The lessons of the examples, as a user would check them: the numbers in the report and
+the rows in SQLite; and `sim` itself, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+
+from conftest import ROOT
+
+from playground.spec import load_file
+
+TOPOLOGIES = ROOT / "topologies"
+
+
+def test_a_burst_beyond_the_table_hurts_clients_of_request_response_only(sim):
+    sync = sim(load_file(TOPOLOGIES / "burst-request-response.yaml").require(),
+               keep_events=False)
+    queued = sim(load_file(TOPOLOGIES / "burst-event-driven.yaml").require(),
+                 keep_events=False, drain=600)
+    assert sync.report["client"]["errors"] > 100
+    assert sync.node("orders")["throttled"] > 100
+    assert queued.report["client"]["errors"] == 0
+    assert queued.node("orders")["throttled"] == 0
+    assert queued.node("order-queue")["max_depth"] > 100  # the queue took the burst...
+    assert queued.node("order-queue")["depth"] == 0  # ...and gave it back
+    assert queued.ledger["delivered"] == queued.ledger["created"]
+
+
+def test_a_short_visibility_timeout_duplicates_rows_only_in_the_plain_table(sim):
+    topo = load_file(TOPOLOGIES / "duplicates.yaml").require()
+    run = sim(topo, keep_events=False, drain=300)
+    plain = Counter(row[0] for row in run.rows("plain-rows", "id"))
+    idempotent = Counter(row[0] for row in run.rows("idempotent-rows", "trace"))
+    assert max(plain.values()) > 1
+    assert sum(plain.values()) > len(plain)
+    assert set(idempotent.values()) == {1}
+    assert run.ledger["lost"] == 0
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "run.py", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300, check=False)
+
+
+def test_sim_json_prints_exactly_one_report_with_the_spec_keys(tmp_path):
+    db = tmp_path / "rows.sqlite"
+    done = run_cli("sim", "topologies/event-driven.yaml", "--json", "--duration", "20s",
+                   "--seed", "3", "--drain", "1m", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert list(report) == ["version", "topology", "seed", "clock", "sim_seconds",
+                            "wall_seconds", "db", "ledger", "client", "end_to_end", "nodes"]
+    assert report["seed"] == 3 and report["clock"] == "virtual" and report["db"] == str(db)
+    assert 20.0 <= report["sim_seconds"] <= 80.0
+    assert set(report["ledger"]) >= {"created", "delivered", "failed", "dead_lettered",
+                                     "expired", "unmatched", "pending", "lost"}
+    assert report["ledger"]["lost"] == 0 and report["ledger"]["pending"] == 0
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute('SELECT COUNT(DISTINCT id) FROM "orders"').fetchone()[0]
+    assert rows == report["ledger"]["delivered"]
+
+
+def test_sim_without_json_prints_the_ledger_and_a_table_per_node():
+    done = run_cli("sim", "topologies/request-response.yaml", "--duration", "5s",
+                   "--db", "/dev/null/not-writable.sqlite")
+    assert done.returncode == 1  # an unwritable --db is said plainly
+    assert "cannot write /dev/null/not-writable.sqlite" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = run_cli("sim", "topologies/request-response.yaml", "--duration", "5s")
+    assert done.returncode == 0, done.stderr
+    for text in ("ledger:", "lost", "clients (producer)", "api (gateway)", "orders (store)"):
+        assert text in done.stdout
+
+
+def test_sim_refuses_a_broken_file_with_its_position(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nname: x\nnodes:\n  p: {kind: producer, rate: fast, to: q}\n"
+                   "  q: {kind: queue}\n")
+    done = run_cli("sim", str(bad), "--json")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert f"{bad}:4:" in done.stderr and "not a rate" in done.stderr
+    assert "Traceback" not in done.stderr
