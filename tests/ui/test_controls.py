@@ -177,6 +177,9 @@ async def test_arrows_and_clicks_select_nodes(make_app: MakeApp) -> None:
         await pilot.press("down")
         assert diagram.selected == "order-dlq"
         assert screen.query_one(MetricsTable).selected == "order-dlq"
+        await pilot.press("enter")  # the inspector opens on it
+        assert screen.query_one("#side").active == "tab-inspector"  # type: ignore[attr-defined]
+        assert "order-dlq · queue" in str(screen.query_one("#inspector-title").render())
         assert diagram.geo is not None
         box = diagram.geo.boxes["orders"]
         await pilot.click(DiagramPane, offset=(box.x + 2, box.y + 2))

@@ -168,6 +168,14 @@ class RunScreen(RunningScreen):
                        ) -> None:
         self._select(event.node)
 
+    @on(DiagramPane.NodeInspected)
+    def _inspect(self, event: DiagramPane.NodeInspected) -> None:
+        side = self.query_one("#side", TabbedContent)
+        side.display = True
+        side.remove_class("-hidden")
+        side.add_class("-pinned")
+        side.active = "tab-inspector"
+
     def select(self, node: str) -> None:
         """Selects ``node`` as a click on it would."""
         self._select(node)

@@ -40,6 +40,7 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
         Binding("right", "move(1, 0)", "Select right", show=False),
         Binding("up", "move(0, -1)", "Select up", show=False),
         Binding("down", "move(0, 1)", "Select down", show=False),
+        Binding("enter", "inspect", "Inspect"),
     ]
     COMPONENT_CLASSES = STATE_CLASSES | PARTS
     DEFAULT_CSS = """
@@ -61,6 +62,13 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
 
     class NodeSelected(Message):
         """The user selected a node (click or arrows)."""
+
+        def __init__(self, node: str) -> None:
+            super().__init__()
+            self.node = node
+
+    class NodeInspected(Message):
+        """The user asked to see the selected node's fields (enter)."""
 
         def __init__(self, node: str) -> None:
             super().__init__()
@@ -195,6 +203,10 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
             return
         scroll_x, scroll_y = self.scroll_offset
         self._select(geo.node_at(offset.x + scroll_x, offset.y + scroll_y))
+
+    def action_inspect(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.NodeInspected(self.selected))
 
     def action_move(self, dx: int, dy: int) -> None:
         geo = self._geo
