@@ -85,3 +85,13 @@ def test_sim_refuses_a_broken_file_with_its_position(tmp_path):
     assert done.stdout == ""
     assert f"{bad}:4:" in done.stderr and "not a rate" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_sim_on_the_real_clock_reports_the_speed_it_achieved(tmp_path):
+    done = run_cli("sim", "topologies/request-response.yaml", "--clock", "real", "--speed",
+                   "50", "--duration", "10s", "--json", "--db", str(tmp_path / "r.sqlite"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["clock"] == "real" and report["speed"] == 50
+    assert 0 < report["achieved_speed"] <= 50 * 1.01  # never ahead of the wall clock
+    assert report["sim_seconds"] == 10.0 and report["ledger"]["lost"] == 0
