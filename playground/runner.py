@@ -111,6 +111,9 @@ class EngineHost:
             engine.bus.subscribe(self.recorder, [ev.MessageWritten])
             engine.bus.subscribe(self.feed)
             engine.start(stop_at=self.stop_at)
+        except BaseException as error:
+            self.error = error  # before start() is woken, so that it raises it
+            raise
         finally:
             self._ready.set()
         try:
