@@ -239,8 +239,12 @@ class Session:
         for node, fields in reload.changes.items():
             try:
                 host.call(host.engine.set_fields, node, fields).result(10)
-            except (ValidationError, ValueError, KeyError) as error:
-                return f"{node} could not change live ({str(error).splitlines()[0]})"
+            except ValidationError as error:
+                detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                   for e in error.errors())
+                return f"{node} could not change live ({detail})"
+            except (ValueError, KeyError) as error:
+                return f"{node} could not change live ({error})"
         return None
 
     def edit_field(self, node: str, name: str, raw: str) -> SaveOutcome:
