@@ -34,6 +34,7 @@ class PlaygroundApp(App[None]):
     when stepped (``n``, ``.``, or :meth:`RunningScreen.refresh_frame` after a step)."""
 
     TITLE = "playground"
+    CSS_PATH = "styles/app.tcss"
     BINDINGS = bindings(APP_CONTROLS)
 
     def __init__(self, path: Path | None = None, *, compare: Path | None = None,

@@ -27,20 +27,6 @@ WIDE, TALL = 160, 50  # side by side from this width; metrics tables from this h
 class CompareScreen(RunningScreen):
     CONTROLS = COMPARE_CONTROLS
     BINDINGS = bindings(COMPARE_CONTROLS)
-    DEFAULT_CSS = """
-    CompareScreen #compare { height: 1fr; layout: vertical; }
-    CompareScreen .compare-side { height: 1fr; }
-    CompareScreen .side-title { height: 1; background: $primary-muted; color: $text;
-                                text-style: bold; padding: 0 1; }
-    CompareScreen .side-title.-focused { background: $accent-muted; }
-    CompareScreen DiagramPane { height: 1fr; }
-    CompareScreen MetricsTable { height: 1fr; max-height: 12; display: none; }
-    CompareScreen #difference { height: 4; width: 100%; }
-    CompareScreen.-wide #compare { layout: horizontal; }
-    CompareScreen.-wide .compare-side { height: 100%; width: 1fr; }
-    CompareScreen.-wide #difference { height: 100%; width: 24; }
-    CompareScreen.-tall MetricsTable, CompareScreen.-wide MetricsTable { display: block; }
-    """
 
     def __init__(self, a: Session, b: Session, clock: LinkedClock, *,
                  name: str | None = None, id: str | None = None,

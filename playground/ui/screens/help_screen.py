@@ -50,11 +50,6 @@ def _table(title: str, controls: tuple[Control, ...]) -> str:
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "dismiss", "Close")]
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90%; height: 90%; background: $surface;
-                                  border: round $accent; padding: 0 1; }
-    """
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():

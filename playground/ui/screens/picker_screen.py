@@ -21,15 +21,6 @@ class PickerScreen(Screen[Path]):
     """Dismisses with the chosen file's path."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Back", show=False)]
-    DEFAULT_CSS = """
-    PickerScreen #picker-title { height: 1; background: $primary-muted; color: $text;
-                                 text-style: bold; padding: 0 1; }
-    PickerScreen #examples { width: 42; height: 1fr; border: round $primary 50%; }
-    PickerScreen #examples:focus { border: round $accent; }
-    PickerScreen #description { width: 1fr; height: 1fr; border: round $primary 50%;
-                                padding: 0 1; }
-    PickerScreen #path { dock: bottom; }
-    """
 
     def __init__(self, examples: list[Example], *, cancellable: bool = False,
                  name: str | None = None, id: str | None = None,

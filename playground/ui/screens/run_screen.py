@@ -34,29 +34,6 @@ NARROW, SHORT = 100, 30
 class RunScreen(RunningScreen):
     CONTROLS = RUN_CONTROLS
     BINDINGS = bindings(RUN_CONTROLS)
-    DEFAULT_CSS = """
-    RunScreen #body { height: 1fr; }
-    RunScreen #diagram { height: 1fr; border: round $primary 50%; border-title-color: $text;
-                         min-height: 6; scrollbar-size: 1 1; }
-    RunScreen #diagram:focus { border: round $accent; }
-    RunScreen #lower { height: 15; }
-    RunScreen #metrics { width: 1fr; border: round $primary 50%; }
-    RunScreen #metrics:focus-within { border: round $accent; }
-    RunScreen #side { width: 42; border: round $primary 50%; }
-    RunScreen #side:focus-within { border: round $accent; }
-    RunScreen #side TabPane { padding: 0; }
-    RunScreen #counters { display: none; }
-    RunScreen.-narrow #side { width: 1fr; }
-    RunScreen.-editing #lower { height: 65%; }
-    RunScreen.-editing #side { width: 60%; }
-    RunScreen.-short #lower { height: 10; }
-    RunScreen.-talk StatusBar, RunScreen.-talk TimelineBar, RunScreen.-talk #lower,
-    RunScreen.-talk Footer { display: none; }
-    RunScreen.-talk #counters { display: block; }
-    RunScreen.-talk #diagram { border: none; }
-    RunScreen.-talk CaptionBanner { height: 3; content-align: center middle;
-                                    text-style: bold; background: $accent 35%; }
-    """
 
     def __init__(self, session: Session, clock: RunClock, *, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
