@@ -268,3 +268,22 @@ async def test_a_run_that_cannot_start_is_said_not_a_crash(make_app: MakeApp,
         await pilot.press("ctrl+r")  # still refuses, still running the app
         await pilot.pause()
         assert app.is_running
+
+
+async def test_drag_pane_borders_to_resize(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        lower, side = screen.query_one("#lower"), screen.query_one("#side")
+        top, left = lower.region.y, side.region.x
+        await pilot.mouse_down(offset=(20, top))
+        await pilot.hover(offset=(20, top - 5))
+        await pilot.mouse_up(offset=(20, top - 5))
+        await pilot.pause()
+        assert lower.region.y == top - 5
+        middle = side.region.y + 3
+        await pilot.mouse_down(offset=(left, middle))
+        await pilot.hover(offset=(left - 10, middle))
+        await pilot.mouse_up(offset=(left - 10, middle))
+        await pilot.pause()
+        assert side.region.x == left - 10

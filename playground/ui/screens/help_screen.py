@@ -30,6 +30,9 @@ GUIDE = """
 - **YAML**: the file, checked as you type; `ctrl+s` saves and applies (live when only fields
   changed, otherwise the run restarts and says so). A file with errors is never saved.
 
+Panes resize with `[` `]` `{` `}`, or by dragging the top border of the lower panes or the
+left border of the side panes; `z` maximises the focused one.
+
 ## Modes
 
 - **Talk mode** (`t`): the diagram full screen, big counters, captions as a banner. `n` runs

@@ -15,6 +15,7 @@ from playground.ui.clocks import RunClock
 from playground.ui.controls import RUN_CONTROLS, bindings
 from playground.ui.event_text import EventLine
 from playground.ui.frame import Frame
+from playground.ui.screens.pane_drag import PaneDrag
 from playground.ui.screens.running import RunningScreen
 from playground.ui.session import SaveOutcome, Session
 from playground.ui.widgets.big_counters import BigCounters
@@ -31,7 +32,7 @@ SIDE_TABS = {"events": "tab-events", "inspector": "tab-inspector", "yaml": "tab-
 NARROW, SHORT = 100, 30
 
 
-class RunScreen(RunningScreen):
+class RunScreen(PaneDrag, RunningScreen):
     CONTROLS = RUN_CONTROLS
     BINDINGS = bindings(RUN_CONTROLS)
 

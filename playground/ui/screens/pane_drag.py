@@ -1,0 +1,63 @@
+"""Resizing the run screen's panes with the mouse: drag the top border of the lower panes
+up or down, or the left border of the side panes left or right."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from textual import events
+from textual.widget import Widget
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    _Base = Screen[None]
+else:
+    _Base = object
+
+Edge = Literal["lower", "side"]
+
+
+class PaneDrag(_Base):
+    """Mix into a screen (before it) that has ``#lower`` and ``#side`` in it. A plain
+    mixin: the screen's CSS comes from its first DOM base."""
+
+    _dragging: Edge | None = None
+
+    def _edge_at(self, x: int, y: int) -> Edge | None:
+        lower: Widget = self.query_one("#lower")
+        side: Widget = self.query_one("#side")
+        if not lower.display:
+            return None
+        region = lower.region
+        if y == region.y and region.x <= x < region.right:
+            return "lower"
+        if side.display and x == side.region.x and side.region.y <= y < side.region.bottom:
+            return "side"
+        return None
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        edge = self._edge_at(event.screen_x, event.screen_y)
+        if edge is not None:
+            self._dragging = edge
+            self.capture_mouse()
+            event.stop()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._dragging is None:
+            return
+        if self._dragging == "lower":
+            lower = self.query_one("#lower")
+            bottom = lower.region.bottom
+            lower.styles.height = max(4, min(self.size.height - 8, bottom - event.screen_y))
+        else:
+            side = self.query_one("#side")
+            right = side.region.right
+            side.styles.width = max(20, min(self.size.width - 30, right - event.screen_x))
+        event.stop()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._dragging is not None:
+            self._dragging = None
+            self.release_mouse()
+            event.stop()
