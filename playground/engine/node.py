@@ -6,8 +6,9 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from playground.engine import events as ev
 from playground.engine.message import Message
-from playground.engine.protocol import CANCEL, Reply, Request
+from playground.engine.protocol import CANCEL, UNAVAILABLE, Reply, Request
 from playground.spec import model as m
 
 if TYPE_CHECKING:
@@ -115,6 +116,25 @@ class Node:
 
     def on_request(self, request: Request) -> None:
         raise NotImplementedError
+
+    def refuse(self, request: Request, status: int, reason: str) -> None:
+        """Turns a request away at once, saying why (an event, and the answer)."""
+        msg = request.msg
+        if msg is not None:
+            self.emit(ev.MessageRefused(self.clock.loop.time(), self.id, msg.id, msg.trace,
+                                        reason, status))
+        self.reply(request, status, reason)
+
+    def refused_by_fault(self, request: Request, degraded: bool = True) -> bool:
+        """An outage - or, with ``degraded``, a failure drawn from a degradation in force -
+        refuses the request at once (503). Returns whether it did."""
+        if self.in_outage():
+            self.refuse(request, UNAVAILABLE, "outage")
+            return True
+        if degraded and self.degraded_failure():
+            self.refuse(request, UNAVAILABLE, "degraded")
+            return True
+        return False
 
     # --- faults --------------------------------------------------------------------------
 

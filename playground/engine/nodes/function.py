@@ -28,7 +28,6 @@ from playground.engine.protocol import (
     OK,
     SEND,
     THROTTLED,
-    UNAVAILABLE,
     WRITE,
     Reply,
     Request,
@@ -152,10 +151,8 @@ class FunctionNode(Node):
         if op == CALL:
             msg = request.msg
             assert msg is not None
-            if self.in_outage():
-                self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "outage",
-                                            UNAVAILABLE))
-                self.reply(request, UNAVAILABLE, "outage")
+            if self.refused_by_fault(request, degraded=False):  # degradation: see _invoke
+                pass
             elif self.free == 0:
                 self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "concurrency"))
                 self.reply(request, THROTTLED, "concurrency limit")

@@ -85,7 +85,7 @@ class GatewayNode(Node):
         assert msg is not None
         now = self.clock.loop.time()
         if self.in_outage():
-            self._refuse(request, UNAVAILABLE, "outage")
+            self.refuse(request, UNAVAILABLE, "outage")
             return
         if self.bucket is not None and not self.bucket.take(now):
             self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "throttle"))
@@ -120,18 +120,11 @@ class GatewayNode(Node):
         self.delaying -= 1
         self._forward(request, key)
 
-    def _refuse(self, request: Request, status: int, reason: str) -> None:
-        msg = request.msg
-        assert msg is not None
-        self.emit(ev.MessageRefused(self.clock.loop.time(), self.id, msg.id, msg.trace, reason,
-                                    status))
-        self.reply(request, status, reason)
-
     def _forward(self, request: Request, key: Any) -> None:
         msg = request.msg
         assert msg is not None
         if self.degraded_failure():
-            self._refuse(request, FAILED, "degraded")
+            self.refuse(request, FAILED, "degraded")
             return
         now = self.clock.loop.time()
         forward = _Forward(request, key)

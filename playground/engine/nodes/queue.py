@@ -96,10 +96,7 @@ class QueueNode(Node):
         msg = request.msg
         assert msg is not None
         now = self.clock.loop.time()
-        if self.in_outage() or self.degraded_failure():
-            reason = "outage" if self.in_outage() else "degraded"
-            self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, reason, UNAVAILABLE))
-            self.reply(request, UNAVAILABLE, reason)
+        if self.refused_by_fault(request):
             return
         capacity = self.spec.capacity
         if capacity is not None and self.held >= capacity:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from playground.engine import events as ev
 from playground.engine.limits import TokenBucket
 from playground.engine.node import Node
-from playground.engine.protocol import FAILED, OK, THROTTLED, UNAVAILABLE, WRITE, Request
+from playground.engine.protocol import FAILED, OK, THROTTLED, WRITE, Request
 from playground.engine.sampling import sampler
 from playground.spec import model as m
 
@@ -51,9 +51,7 @@ class StoreNode(Node):
         msg = request.msg
         assert msg is not None
         now = self.clock.loop.time()
-        if self.in_outage():
-            self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "outage", UNAVAILABLE))
-            self.reply(request, UNAVAILABLE, "outage")
+        if self.refused_by_fault(request, degraded=False):  # degradation strikes at the end
             return
         if self.bucket is not None and not self.bucket.take(now):
             self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "capacity"))

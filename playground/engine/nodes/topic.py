@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from playground.engine import events as ev
 from playground.engine.message import FAILED, UNMATCHED, Message
 from playground.engine.node import Node
-from playground.engine.protocol import ACCEPTED, EVENT, SEND, UNAVAILABLE, Reply, Request
+from playground.engine.protocol import ACCEPTED, EVENT, SEND, Reply, Request
 from playground.spec import model as m
 from playground.spec.pattern import compile_pattern
 
@@ -51,10 +51,7 @@ class TopicNode(Node):
         msg = request.msg
         assert msg is not None
         now = self.clock.loop.time()
-        if self.in_outage() or self.degraded_failure():
-            reason = "outage" if self.in_outage() else "degraded"
-            self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, reason, UNAVAILABLE))
-            self.reply(request, UNAVAILABLE, reason)
+        if self.refused_by_fault(request):
             return
         payload = msg.payload
         matching = [(target, op) for target, op, match in self.subscriptions
