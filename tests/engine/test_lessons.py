@@ -4,6 +4,7 @@ the rows in SQLite; and `sim` itself, run as a user runs it."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -95,3 +96,18 @@ def test_sim_on_the_real_clock_reports_the_speed_it_achieved(tmp_path):
     assert report["clock"] == "real" and report["speed"] == 50
     assert 0 < report["achieved_speed"] <= 50 * 1.01  # never ahead of the wall clock
     assert report["sim_seconds"] == 10.0 and report["ledger"]["lost"] == 0
+
+
+def test_two_processes_with_the_same_seed_print_the_same_report(tmp_path):
+    reports = []
+    for hash_seed in ("1", "2"):  # string hashing differs between the processes
+        done = subprocess.run(
+            [sys.executable, "run.py", "sim", "topologies/fan-out.yaml", "--json",
+             "--duration", "30s", "--db", str(tmp_path / f"{hash_seed}.sqlite")],
+            capture_output=True, text=True, cwd=ROOT, timeout=300, check=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        report = json.loads(done.stdout)
+        report.pop("wall_seconds")
+        report.pop("db")
+        reports.append(report)
+    assert reports[0] == reports[1]
