@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from playground.engine import events as ev
 from playground.spec.units import format_duration
 
-# Categories double as the state colours (``$state-<category>``) where one applies.
-CATEGORIES = ("error", "retry", "throttle", "dlq", "scenario", "hop")
+# The kinds of line; each is drawn in the colour of the state it stands for.
 FILTERS = ("all", "error", "retry", "throttle", "dlq", "scenario")
 STATE_OF_CATEGORY = {"error": "failed", "retry": "retried", "throttle": "throttled",
                      "dlq": "dead-lettered", "scenario": "redriven", "hop": "delivered"}
@@ -26,11 +25,6 @@ class EventLine:
         if category != "all" and self.category != category:
             return False
         return not text or text.lower() in f"{self.node} {self.text}".lower()
-
-
-def sim_time(t: float) -> str:
-    """Simulated time as shown everywhere: seconds with millisecond precision."""
-    return f"{t:8.3f}s"
 
 
 def category(event: ev.Event) -> str:

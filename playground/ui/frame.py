@@ -6,7 +6,7 @@ never look at the engine or at single events themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from playground.engine import events as ev
@@ -52,7 +52,6 @@ class Frame:
     dropped: int = 0
     followed: list[EventLine] | None = None
     followed_trace: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def node(self, node_id: str) -> dict[str, Any]:
         return self.nodes.get(node_id, {})
@@ -62,9 +61,6 @@ class Frame:
         sent = self.client.get("ok", 0) + self.client.get("errors", 0) + self.client.get(
             "timeouts", 0)
         return self.client.get("ok", 0) / sent if sent else None
-
-    def store_write_rate(self) -> float:
-        return sum(n.get("rate_out", 0.0) for n in self.nodes.values() if n.get("kind") == "store")
 
 
 class FrameBuilder:

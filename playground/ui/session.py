@@ -8,7 +8,6 @@ Textual in this module.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,9 +263,3 @@ def _step_adapter() -> Any:
     from pydantic import TypeAdapter
 
     return TypeAdapter(m.ScenarioStep)
-
-
-def stop_all(sessions: list[Session]) -> None:
-    for session in sessions:
-        with contextlib.suppress(Exception):
-            session.stop()

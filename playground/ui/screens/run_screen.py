@@ -4,6 +4,7 @@ running topology; talk mode shows the diagram, big counters and captions only.""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -33,6 +34,8 @@ NARROW, SHORT = 100, 30
 
 
 class RunScreen(PaneDrag, RunningScreen):
+    """One topology running: every pane, the live controls, talk mode."""
+
     CONTROLS = RUN_CONTROLS
     BINDINGS = bindings(RUN_CONTROLS)
 
@@ -41,6 +44,7 @@ class RunScreen(PaneDrag, RunningScreen):
         super().__init__([session], clock, name=name, id=id, classes=classes)
         self.session = session
         self._lines: list[EventLine] = []
+        self._panes: tuple[Any, ...] | None = None
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -107,22 +111,30 @@ class RunScreen(PaneDrag, RunningScreen):
         frame = frames[0]
         if frame is None:
             return
+        panes = self._panes
+        if panes is None:  # found once: frames come 25 times a second
+            panes = self._panes = (
+                self.query_one(DiagramPane), self.query_one(StatusBar),
+                self.query_one(TimelineBar), self.query_one(CaptionBanner),
+                self.query_one(MetricsTable), self.query_one(LedgerBar),
+                self.query_one(EventsPane), self.query_one(InspectorPane),
+                self.query_one(BigCounters))
+        diagram, status, timeline, caption, table, ledger, events, inspector, counters = panes
         self._lines.extend(frame.lines)
-        diagram = self.query_one(DiagramPane)
         diagram.speed = frame.clock.speed
         diagram.frame = frame
-        self.query_one(StatusBar).frame = frame
-        self.query_one(TimelineBar).t = frame.t
-        self.query_one(CaptionBanner).caption = frame.caption
+        status.frame = frame
+        timeline.t = frame.t
+        caption.caption = frame.caption
         if not full:
             return
         lines, self._lines = self._lines, []
-        self.query_one(MetricsTable).frame = frame
-        self.query_one(LedgerBar).frame = frame
-        self.query_one(EventsPane).frame = replace(frame, lines=lines)
-        self.query_one(InspectorPane).frame = frame
+        table.frame = frame
+        ledger.frame = frame
+        events.frame = replace(frame, lines=lines)
+        inspector.frame = frame
         if self.has_class("-talk"):
-            self.query_one(BigCounters).frame = frame
+            counters.frame = frame
 
     # --- selection -------------------------------------------------------------------------
 
