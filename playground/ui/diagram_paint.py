@@ -10,6 +10,7 @@ proportions the tap measured (throttled, failed, dead-lettered, retried, else de
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -147,7 +148,10 @@ def _labels(canvas: Canvas, geo: Geometry, edges: list[Edge], rates: dict[Edge, 
     return used
 
 
+@functools.lru_cache(maxsize=1024)
 def _longest_run(cells: tuple[tuple[int, int], ...]) -> list[tuple[int, int]] | None:
+    """The longest horizontal stretch of an edge (its ends left out when long enough);
+    the same for every frame until the layout changes, hence the cache."""
     best: list[tuple[int, int]] = []
     run: list[tuple[int, int]] = []
     for cell in cells[:-1]:  # not the arrow

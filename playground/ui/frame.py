@@ -71,11 +71,26 @@ class FrameBuilder:
         self.caption: Caption | None = None
         self.lost_ever = False
         self.peak_writes = 0.0
-        self.follow: str | None = None
+
+    @property
+    def follow(self) -> str | None:
+        """The trace whose hops each frame carries (None: none)."""
+        return self._follow
+
+    @follow.setter
+    def follow(self, trace: str | None) -> None:
+        self._follow = trace
+        self.traces.follow(trace)
+
+    _follow: str | None = None
 
     def reset(self) -> None:
         """A new run: forget what belonged to the old one."""
-        self.__init__()  # type: ignore[misc]
+        self.traces.clear()
+        self.caption = None
+        self.lost_ever = False
+        self.peak_writes = 0.0
+        self._follow = None
 
     def build(self, snapshot: dict[str, Any], sample: TapSample, events: list[ev.Event],
               clock: ClockView) -> Frame:

@@ -128,13 +128,15 @@ def test_tap_measures_edges_and_outcome_mixes() -> None:
     assert len(sample.notable) == 4 and tap.take(6.0).notable == []
 
 
-def test_trace_index_is_bounded() -> None:
-    index = TraceIndex(traces=3, hops=2)
-    for i in range(5):
-        for hop in range(4):
-            index.add([ev.MessageSent(hop, "p", f"m{i}", f"t{i}", "q")])
-    assert len(index) == 3 and index.hops("t0") == []
-    assert len(index.hops("t4")) == 2
+def test_trace_index_is_bounded_and_follows_a_trace() -> None:
+    index = TraceIndex(keep=8, hops=3)
+    for i in range(5):  # five traces of four hops, one chunk each
+        index.add([ev.MessageSent(hop, "p", f"m{i}", f"t{i}", "q") for hop in range(4)])
+    assert len(index) <= 8 + 4 and index.hops("t0") == []
+    assert [e.t for e in index.hops("t4")] == [0, 1, 2]  # at most three hops
+    index.follow("t5")
+    index.add([ev.MessageSent(9, "p", "m5", "t5", "q"), ev.MessageSent(9, "p", "m6", "t6", "q")])
+    assert [e.trace for e in index.hops("t5")] == ["t5"]
 
 
 def test_event_lines_read_as_words() -> None:
