@@ -287,3 +287,15 @@ async def test_drag_pane_borders_to_resize(make_app: MakeApp) -> None:
         await pilot.mouse_up(offset=(left - 10, middle))
         await pilot.pause()
         assert side.region.x == left - 10
+
+
+async def test_quit_ends_the_app_and_its_engine(make_app: MakeApp) -> None:
+    before = len(engine_threads())
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        assert len(engine_threads()) == before + 1
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+    assert len(engine_threads()) == before
