@@ -48,7 +48,7 @@ class CompareScreen(RunningScreen):
                     yield LedgerBar(id=f"ledger-{side}")
                 if index == 0:
                     yield CompareSummary(id="difference")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -37,7 +37,7 @@ class PickerScreen(Screen[Path]):
             with Vertical(id="description"):
                 yield Markdown(id="description-text")
         yield Input(placeholder="or open a file: path/to/topology.yaml", id="path")
-        yield Footer()
+        yield Footer(compact=True)
 
     @staticmethod
     def _option(example: Example) -> Option:

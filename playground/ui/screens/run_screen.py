@@ -64,7 +64,7 @@ class RunScreen(PaneDrag, RunningScreen):
                     with TabPane("YAML", id="tab-yaml"):
                         yield EditorPane(id="yaml")
         yield BigCounters(id="counters")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         super().on_mount()

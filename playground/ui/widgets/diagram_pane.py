@@ -40,7 +40,7 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
         Binding("right", "move(1, 0)", "Select right", show=False),
         Binding("up", "move(0, -1)", "Select up", show=False),
         Binding("down", "move(0, 1)", "Select down", show=False),
-        Binding("enter", "inspect", "Inspect"),
+        Binding("enter", "inspect", "Inspect", show=False),
     ]
     COMPONENT_CLASSES = STATE_CLASSES | PARTS
     DEFAULT_CSS = """
