@@ -38,7 +38,8 @@ OUTCOME_ORDER = ("throttled", "failed", "dead-lettered", "retried")
 class PaintOptions:
     selected: str | None = None
     speed: float = 1.0
-    big: bool = False
+    t: float | None = None
+    """Simulated time the glyphs are placed at (default: the frame's)."""
 
 
 def _step(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
@@ -174,7 +175,8 @@ def _glyphs(canvas: Canvas, cells: tuple[tuple[int, int], ...], rate: float, fra
         return
     speed = max(options.speed, 1e-6)
     spacing = max(2.0, GLYPH_SPEED / (rate * speed))
-    travelled = GLYPH_SPEED * frame.t / speed
+    t = frame.t if options.t is None else options.t
+    travelled = GLYPH_SPEED * t / speed
     head = travelled % spacing
     newest = math.floor(travelled / spacing)
     mix = frame.outcomes.get(edge.target, {})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.widgets import Input
 
 from playground.ui.screens.run_screen import RunScreen
+from playground.ui.screens.running import FPS
 from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.events_pane import EventLog, TraceView
 from playground.ui.widgets.metrics_pane import MetricsTable
@@ -226,6 +229,11 @@ async def test_a_real_clock_runs_on_its_own_and_pauses(make_app: MakeApp) -> Non
         assert isinstance(screen, RunScreen)
         while screen.frames[0] is None or screen.frames[0].t < 2:
             await pilot.pause(0.05)  # ten simulated seconds per wall second
+        drawn = screen.frame_count + screen.glides
+        started = time.monotonic()
+        await pilot.pause(1.0)
+        rate = (screen.frame_count + screen.glides - drawn) / (time.monotonic() - started)
+        assert 5 < rate <= FPS + 2  # one frame timer, at its rate
         await pilot.press("space")
         await pilot.pause(0.2)
         held = screen.sessions[0].host.now  # type: ignore[union-attr]

@@ -51,7 +51,6 @@ class CompareScreen(RunningScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         a, b = self.sessions
         self.query_one(StatusBar).title = f"compare  A {a.name}  vs  B {b.name}"
         for session, side in zip(self.sessions, SIDES, strict=True):

@@ -67,7 +67,6 @@ class RunScreen(PaneDrag, RunningScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#diagram", DiagramPane).border_title = "diagram"
         self.query_one("#metrics").border_title = "metrics"
         self._show_topology()

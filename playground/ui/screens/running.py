@@ -22,10 +22,11 @@ from playground.ui.clocks import RunClock, faster, slower
 from playground.ui.controls import Control
 from playground.ui.frame import ClockView, Frame, FrameBuilder
 from playground.ui.session import ControlError, Session
+from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.timeline_bar import next_step
 
-FPS = 25
-SLOW_EVERY = 3  # tables, logs and the inspector are shown every third frame (about 8 Hz)
+FPS = 30
+SLOW_EVERY = 4  # tables, logs and the inspector are shown every fourth frame (7.5 Hz)
 SAMPLE_TIMEOUT = 2.0
 
 
@@ -47,11 +48,16 @@ class RunningScreen(Screen[None]):
         self._asked: list[concurrent.futures.Future[Any] | None] = [None for _ in sessions]
         self._ready: list[Any] = [None for _ in sessions]
         self.frame_count = 0
+        self.glides = 0
+        """Frames that only moved the glyphs on (no new sample had come)."""
+        self._last_glide = self._last_tick
         self._failed: set[EngineHost] = set()
 
     # --- lifecycle -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        # Textual calls this after the subclass's own on_mount (handlers of every class in
+        # the MRO run, most derived first): subclasses must not call it again.
         for session in self.sessions:
             if session.host is None:
                 self.guarded(session.start)
@@ -109,6 +115,12 @@ class RunningScreen(Screen[None]):
         self._ready = [None] * len(self.sessions)
         if any(sample is not None for sample in ready):
             self._build(ready, full=self.frame_count % SLOW_EVERY == 0)
+        else:  # the engine has not answered yet: the glyphs move on as the clock does
+            running = not self.clock.paused and self.clock.held_at is None
+            for diagram in self.query(DiagramPane):
+                diagram.glide(now - self._last_glide, running)
+            self.glides += 1
+        self._last_glide = now
         for index, session in enumerate(self.sessions):
             if self._asked[index] is None and session.host is not None:
                 self._ask(index, session)

@@ -25,6 +25,8 @@ from playground.ui.widgets.canvas import Canvas
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
 from playground.ui.widgets.styled import StyleCache
 
+GLIDE_AHEAD = 0.25  # wall seconds the glyphs may run ahead of the newest frame
+
 PARTS = frozenset({
     "edge", "edge--active", "edge--label", "box", "box--selected", "box--kind", "box--id",
     "box--selected-id", "box--fill", "gauge--empty", "gauge--visible", "gauge--text",
@@ -82,6 +84,8 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
     """The selected node's id."""
     speed: var[float] = var(1.0)
     """Simulated seconds per wall second, so glyphs move at a readable pace."""
+    glyph_t: var[float | None] = var(None)
+    """Where the glyphs are, in simulated time, between two frames (None: the frame's)."""
 
     def __init__(self, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
@@ -99,8 +103,26 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
             self.selected = None
         self._relayout()
 
-    def watch_frame(self) -> None:
+    def watch_frame(self, frame: Frame | None) -> None:
+        glyph_t = self.glyph_t
+        if glyph_t is not None and frame is not None and not (
+                frame.t < glyph_t <= frame.t + GLIDE_AHEAD * self.speed):
+            # the frame caught up with the glyphs (or time went back: a restart)
+            self.set_reactive(DiagramPane.glyph_t, None)
         self._update()
+
+    def watch_glyph_t(self) -> None:
+        self._update()
+
+    def glide(self, wall_seconds: float, running: bool) -> None:
+        """Moves the glyphs on between two frames, as the clock would (when it runs), so
+        they move smoothly even when the engine's answer is a frame late."""
+        frame = self.frame
+        if frame is None or not running:
+            return
+        start = frame.t if self.glyph_t is None else self.glyph_t
+        self.glyph_t = min(frame.t + GLIDE_AHEAD * self.speed,
+                           start + wall_seconds * self.speed)
 
     def watch_selected(self) -> None:
         self._invalidate()
@@ -162,7 +184,7 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
             return None
         canvas = Canvas(geo.width, geo.height)
         paint(canvas, geo, topology, self.frame,
-              PaintOptions(selected=self.selected, speed=self.speed))
+              PaintOptions(selected=self.selected, speed=self.speed, t=self.glyph_t))
         return canvas
 
     def _build(self) -> list[Strip]:
