@@ -111,7 +111,7 @@ class RunScreen(PaneDrag, RunningScreen):
         if frame is None:
             return
         panes = self._panes
-        if panes is None:  # found once: frames come 25 times a second
+        if panes is None:  # found once: frames come 30 times a second
             panes = self._panes = (
                 self.query_one(DiagramPane), self.query_one(StatusBar),
                 self.query_one(TimelineBar), self.query_one(CaptionBanner),

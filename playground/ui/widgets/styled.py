@@ -1,7 +1,7 @@
 """Rich styles of a pane and its component classes, worked out once per style change.
 
 ``Widget.rich_style`` walks every ancestor each time it is read; a pane drawn line by line
-25 times a second must not pay that per line. Textual calls ``notify_style_update`` whenever
+30 times a second must not pay that per line. Textual calls ``notify_style_update`` whenever
 the CSS that applies changes (theme switch, focus, classes), and the cache is dropped then.
 """
 
