@@ -235,9 +235,17 @@ class Clock:
         return round(when, GRID) <= self.loop.time()
 
     def sleep(self, delay: float) -> asyncio.Future[None]:
-        """A future done after ``delay`` simulated seconds (cheaper than asyncio.sleep)."""
+        """A future done after ``delay`` simulated seconds (cheaper than asyncio.sleep).
+
+        A positive delay always ends at a later instant, one grid step at least: a delay
+        below the grid must not round to now, or a loop that sleeps until some state
+        changes with time (a token bucket refilling) would spin forever at one instant."""
         future = self.loop.create_future()
-        self.loop.call_at(round(self.loop.time() + delay, GRID), _finish, future)
+        now = self.loop.time()
+        when = round(now + delay, GRID)
+        if delay > 0 and when <= now:
+            when = round(now + 10.0**-GRID, GRID)
+        self.loop.call_at(when, _finish, future)
         return future
 
     def at(self, when: float, callback: Callable[..., None], *args: Any) -> asyncio.TimerHandle:

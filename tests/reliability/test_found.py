@@ -1,0 +1,35 @@
+"""What the property tests found, each kept as the smallest topology that showed it."""
+
+from __future__ import annotations
+
+from playground.engine import events as ev
+from playground.spec.model import Topology
+
+from .checks import assert_sound, run_watched
+
+
+def _topology(nodes: dict, **top: object) -> Topology:
+    return Topology.model_validate({"version": 1, "name": "found", "duration": 1,
+                                    "nodes": nodes, **top})
+
+
+def test_a_redrive_whose_bucket_refills_below_the_clock_grid_still_moves_on() -> None:
+    # 40 refusals park 39 messages in the topic's DLQ. The redrive's bucket (30 tokens,
+    # 30/s) empties, and each refill of 1/30 s on the microsecond grid leaves it 0.00001 of
+    # a token short: the wait for that (0.3 us) rounded to no wait at all, and the redrive
+    # slept again and again at the same instant, for ever.
+    topology = _topology({
+        "p": {"kind": "producer", "rate": "100/s", "pattern": "constant", "limit": 40,
+              "to": "t"},
+        "t": {"kind": "topic", "to": "q", "retries": 0, "dlq": "dlq"},
+        "q": {"kind": "queue", "capacity": 1},
+        "dlq": {"kind": "queue"},
+        "elsewhere": {"kind": "queue"},
+    }, scenario=[{"at": "1s", "action": "redrive", "from": "dlq", "to": "elsewhere",
+                  "rate": "30/s"}])
+    outcome = run_watched(topology, drain=10, wall_limit=20)
+    assert_sound(outcome, topology)
+    moved = outcome.of(ev.MessageRedriven)
+    assert len(moved) == 39
+    assert moved[-1].t < 3.0  # 30 at once, then 9 more at 30/s
+    assert outcome.ledger["pending"] == 40  # in `q` and `elsewhere`, neither consumed
