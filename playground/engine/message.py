@@ -24,6 +24,9 @@ DELIVERED = "delivered"
 FAILED = "failed"
 EXPIRED = "expired"
 UNMATCHED = "unmatched"
+# Across processes (an MQTT transport): the copy went on to a node in another process,
+# whose own ledger counts it from there (as created and ``imported``).
+EXPORTED = "exported"
 _NO_OUTCOME = None
 LEDGER_KEYS = ("created", "delivered", "failed", "dead_lettered", "expired", "unmatched",
                "pending", "lost")
@@ -32,13 +35,14 @@ LEDGER_KEYS = ("created", "delivered", "failed", "dead_lettered", "expired", "un
 class Ledger:
     """Counts of copies by state, kept up to date as copies change."""
 
-    __slots__ = ("counts", "created", "on_release")
+    __slots__ = ("counts", "created", "imported", "on_release")
 
     def __init__(self) -> None:
         self.created = 0
+        self.imported = 0  # of ``created``: copies that arrived from another process
         self.on_release: Any = None  # called when a physical message goes (drain watches)
         self.counts: dict[str | None, int] = {ALIVE: 0, DELIVERED: 0, FAILED: 0, EXPIRED: 0,
-                                              UNMATCHED: 0, _NO_OUTCOME: 0}
+                                              UNMATCHED: 0, EXPORTED: 0, _NO_OUTCOME: 0}
 
     def in_system(self) -> int:
         """Copies neither delivered nor ended: what a drain waits for (DLQs included)."""

@@ -5,7 +5,15 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from playground.engine.message import ALIVE, DELIVERED, EXPIRED, FAILED, UNMATCHED, Copy
+from playground.engine.message import (
+    ALIVE,
+    DELIVERED,
+    EXPIRED,
+    EXPORTED,
+    FAILED,
+    UNMATCHED,
+    Copy,
+)
 from playground.engine.nodes.queue import QueueNode
 
 if TYPE_CHECKING:
@@ -31,6 +39,8 @@ def ledger(engine: Engine) -> dict[str, int]:
         for msg in node.holdings():
             if not msg.copy.delivered:
                 into.add(msg.copy)
+    for holder in engine.holders:  # an MQTT transport holding messages for remote senders
+        pending.update(msg.copy for msg in holder.holdings() if not msg.copy.delivered)
     dead_lettered = len(parked - pending)
     result = {
         "created": engine.ledger.created,
@@ -41,7 +51,11 @@ def ledger(engine: Engine) -> dict[str, int]:
         "unmatched": counts[UNMATCHED],
         "pending": len(pending),
     }
+    if engine.spans_processes:
+        result["exported"] = counts[EXPORTED]
     result["lost"] = result["created"] - sum(v for k, v in result.items() if k != "created")
+    if engine.spans_processes:
+        result["imported"] = engine.ledger.imported  # of created: not a final state
     return result
 
 
@@ -55,6 +69,8 @@ def live_ledger(engine: Engine) -> dict[str, int]:
     return {"created": engine.ledger.created, "delivered": counts[DELIVERED],
             "failed": counts[FAILED], "expired": counts[EXPIRED],
             "unmatched": counts[UNMATCHED], "in_system": counts[ALIVE], "in_dlqs": in_dlqs,
+            **({"exported": counts[EXPORTED], "imported": engine.ledger.imported}
+               if engine.spans_processes else {}),
             "lost": counts[None]}
 
 
@@ -171,4 +187,5 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         "end_to_end": metrics.end_to_end.summary(),
         "nodes": nodes,
         "scenario_next": getattr(engine.scenario.next_step(), "at", None),
+        **{key: read() for key, read in engine.status.items()},
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from playground.engine import events as ev
@@ -52,6 +52,14 @@ class Engine:
         self.bus = EventBus()
         self.broker = broker if broker is not None else Broker(on_error=self._delivery_failed)
         self.ledger = Ledger()
+        # A topology spread over processes: the ledger also reports copies that went to
+        # (``exported``) or came from (``imported``) another process.
+        self.spans_processes = broker is not None or only is not None
+        # Objects other than nodes that hold messages (an MQTT transport, for requests from
+        # other processes): their holdings count as pending, and a drain waits for them.
+        self.holders: list[Any] = []
+        # Extra sections of snapshot(), by key (an MQTT link's state under "mqtt").
+        self.status: dict[str, Callable[[], Any]] = {}
         local = set(only) if only is not None else set(topology.nodes)
         unknown = local - set(topology.nodes)
         if unknown:
@@ -190,7 +198,8 @@ class Engine:
     def idle(self) -> bool:
         """Nothing is pending: every node is done with its work (DLQs without consumers
         may hold messages) and no scenario step is due before the drain's end."""
-        return not any(_has_work(node) for node in self.nodes.values())
+        return not any(_has_work(node) for node in self.nodes.values()) \
+            and not any(holder.holdings() for holder in self.holders)
 
     async def drain(self, deadline: float) -> None:
         """Goes on until nothing is pending and no scenario step is due by ``deadline``,
