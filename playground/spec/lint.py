@@ -161,8 +161,8 @@ class Linter:
     # --- producers and what can drain them -----------------------------------------------
 
     def _producer(self, node_id: str, producer: m.ProducerSpec) -> None:
-        if not producer.targets or producer.limit is not None:
-            return  # a producer with a limit cannot overflow anything for ever
+        if not producer.targets or producer.limit is not None or producer.rate is None:
+            return  # a producer with a limit (or fed by a source) has no rate to overflow with
         drain = self.capacity(producer.targets[0], frozenset())
         if producer.rate > drain * 1.0001:
             self.warn(("nodes", node_id, "rate"),

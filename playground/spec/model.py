@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -16,11 +17,15 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from playground.spec.distribution import Distribution, Fixed
+from playground.spec.endpoint import parse_endpoint
 from playground.spec.units import Duration, PositiveNumber, Probability, Rate
 
 NODE_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
@@ -86,6 +91,18 @@ def subscriptions(to: list[str | Subscription] | None) -> list[Subscription]:
     return [Subscription(node=t) if isinstance(t, str) else t for t in to or ()]
 
 
+def _mqtt_source(value: str) -> str:
+    parse_endpoint(value, topic="required")
+    return value
+
+
+MqttSource = Annotated[str, AfterValidator(_mqtt_source), WithJsonSchema({
+    "type": "string", "pattern": "^mqtts?://[^/]+/.+",
+    "description": "mqtt://[USER:PASSWORD@]HOST:PORT/TOPIC (mqtts:// for TLS): the producer's "
+                   "messages are the JSON payloads published on TOPIC, not generated.",
+})]
+
+
 # --- shared parts --------------------------------------------------------------------------
 
 
@@ -143,13 +160,24 @@ class NodeSpec(Spec):
 
 class ProducerSpec(NodeSpec):
     kind: Literal["producer"]
-    rate: Rate
+    # An extension of version 1: messages taken from an MQTT topic instead of generated
+    # (payloads as published there); `rate` is then optional and caps what is taken.
+    source: MqttSource | None = None
+    rate: Rate | None = Field(default=None, validate_default=True)
     pattern: Literal["constant", "poisson"] = "poisson"
     payload: dict[str, Any] = Field(default_factory=dict)
     limit: Annotated[int, Field(ge=0)] | None = None
     timeout: Duration = 30.0
     retries: Annotated[int, Field(ge=0)] = 0
     to: Targets
+
+    @field_validator("rate", mode="after")
+    @classmethod
+    def _rate_or_source(cls, rate: float | None, info: ValidationInfo) -> float | None:
+        # only when `source` itself is valid and absent: a broken source is its own problem
+        if rate is None and "source" in info.data and info.data["source"] is None:
+            raise PydanticCustomError("missing", "Field required")
+        return rate
 
 
 class GatewaySpec(NodeSpec):

@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
+from playground.engine.limits import TokenBucket
 from playground.engine.message import FAILED, Copy, Message
 from playground.engine.node import Node
 from playground.engine.protocol import BLOCKED, CALL, SEND, Reply, Request
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 # Client retries back off like the AWS SDKs: full jitter over base x 2^(k-1), capped.
 RETRY_BASE, RETRY_CAP = 0.1, 20.0
+_RENDER: Any = object()  # _make's payload: render the template
 
 
 class _Call:
@@ -55,12 +57,14 @@ class ProducerNode(Node):
         self._sleep: asyncio.Future[bool] | None = None
         self._sleep_timer: asyncio.TimerHandle | None = None
         self._unblocked: asyncio.Future[None] | None = None
+        self.skipped = 0  # source messages refused (see offer)
+        self._cap: TokenBucket | None = None
 
     # --- the arrival loop ----------------------------------------------------------------
 
     @property
     def rate(self) -> float:
-        return self.spec.rate * self.factor / self.slow()
+        return (self.spec.rate or 0.0) * self.factor / self.slow()
 
     async def run(self) -> None:
         """Makes messages until the run's duration or ``limit``: the producer's task.
@@ -69,6 +73,8 @@ class ProducerNode(Node):
         rather than summed, so a run sends exactly ceil(duration x rate) messages.
         """
         loop = self.clock.loop
+        if self.spec.source is not None:
+            await loop.create_future()  # its messages come from outside: see offer()
         constant = self.spec.pattern == "constant"
         anchor, k, anchor_rate = loop.time(), 0, self.rate
         next_at = anchor if constant else anchor + self.arrivals.expovariate(self.rate)
@@ -124,12 +130,32 @@ class ProducerNode(Node):
 
     # --- one message's life at the client ---------------------------------------------------
 
-    def _make(self, now: float) -> None:
+    def offer(self, payload: Any) -> bool:
+        """A message from the producer's ``source`` (outside the engine), sent like one of its
+        own; refused (False, counted ``skipped``) past the run's duration or ``limit``, in
+        an outage, while its send is blocked, or beyond ``rate``, which caps a source."""
+        now = self.clock.loop.time()
+        limit = self.spec.limit
+        if now >= self.stop_at or (limit is not None and self.made >= limit) \
+                or self.in_outage() or self.blocked or not self._within_cap(now):
+            self.skipped += 1
+            return False
+        self._make(now, payload)
+        return True
+
+    def _within_cap(self, now: float) -> bool:
+        if self.spec.rate is None:
+            return True
+        if self._cap is None or self._cap.rate != self.rate:
+            self._cap = TokenBucket(self.rate, max(1.0, self.rate), now)
+        return self._cap.take(now)
+
+    def _make(self, now: float, payload: Any = _RENDER) -> None:
         self.made += 1
         seq = self.made
         msg_id = f"{self.id}-{seq}"
         copy = Copy(self.engine.ledger, msg_id, msg_id, now)
-        msg = Message(copy, self.render(seq, now))
+        msg = Message(copy, self.render(seq, now) if payload is _RENDER else payload)
         self.emit(ev.MessageCreated(now, self.id, msg_id, msg_id))
         self._send(msg, 1)
 
@@ -216,7 +242,7 @@ class ProducerNode(Node):
         now = self.clock.loop.time()
         blocked = self.blocked_seconds + (now - self.blocked_since if self.blocked else 0.0)
         return {"rate": self.rate, "made": self.made, "waiting_answers": len(self.calls),
-                "blocked": self.blocked > 0, "blocked_seconds": blocked}
+                "blocked": self.blocked > 0, "blocked_seconds": blocked, "skipped": self.skipped}
 
     def apply(self, spec: m.NodeSpec) -> None:
         super().apply(spec)

@@ -1,0 +1,114 @@
+"""MQTT endpoints as the format and the command line write them.
+
+``mqtt://[USER[:PASSWORD]@]HOST[:PORT][/TOPIC]`` (``mqtts://`` for TLS). The topic is taken
+literally, wildcards included (``mqtt://host:1883/sensors/+/temperature``, ``.../#``): it is
+not a URL path, so ``#`` starts no fragment. User and password may be percent-encoded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import unquote
+
+SCHEMES = {"mqtt": 1883, "mqtts": 8883}
+ENDPOINT_HINT = "write mqtt://HOST:PORT/TOPIC (mqtts:// for TLS, USER:PASSWORD@ before HOST)"
+_SECRET = re.compile(r"(://[^/@:]*:)[^/@]*@")
+_HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)$")
+TopicRule = Literal["required", "forbidden", "optional"]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where an MQTT broker is, and optionally a topic on it. The password is never shown."""
+
+    host: str
+    port: int
+    topic: str = ""
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    tls: bool = False
+
+    def url(self, *, topic: bool = True) -> str:
+        """The endpoint as a URL without its password (safe to print or log)."""
+        scheme = "mqtts" if self.tls else "mqtt"
+        user = f"{self.username}@" if self.username else ""
+        path = f"/{self.topic}" if topic and self.topic else ""
+        return f"{scheme}://{user}{self.host}:{self.port}{path}"
+
+    @property
+    def address(self) -> tuple[str, int, str | None, bool]:
+        """What makes two endpoints the same connection (the topic aside)."""
+        return self.host.strip("[]"), self.port, self.username, self.tls
+
+    def __str__(self) -> str:
+        return self.url()
+
+
+def topic_filter_problem(topic: str) -> str | None:
+    """Why ``topic`` is no valid MQTT subscription filter, or None."""
+    if not topic:
+        return "the topic is empty"
+    if "\x00" in topic:
+        return "a topic cannot hold a NUL character"
+    levels = topic.split("/")
+    for index, level in enumerate(levels):
+        if "#" in level and (level != "#" or index != len(levels) - 1):
+            return "'#' must be a whole level, and the last one"
+        if "+" in level and level != "+":
+            return "'+' must be a whole level"
+    return None
+
+
+def redacted(text: str) -> str:
+    """``text`` with the password of a URL in it replaced by ``***``."""
+    return _SECRET.sub(r"\1***@", text)
+
+
+def parse_endpoint(text: object, *, topic: TopicRule = "optional") -> Endpoint:
+    """An :class:`Endpoint` from its URL; ``ValueError`` says what is wrong and what is valid
+    (never showing the password)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{text!r} is not an MQTT address: {ENDPOINT_HINT}")
+    try:
+        return _parse(text, topic)
+    except ValueError as error:
+        raise ValueError(redacted(str(error))) from None
+
+
+def _parse(text: str, topic: TopicRule) -> Endpoint:
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme.lower() not in SCHEMES:
+        raise ValueError(f"{text!r} is not an MQTT address: {ENDPOINT_HINT}")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, hostport = authority.rpartition("@")
+    if not at:
+        hostport, userinfo = authority, ""
+    username = password = None
+    if at:
+        user, colon, secret = userinfo.partition(":")
+        username = unquote(user) or None
+        password = unquote(secret) if colon else None
+    host, port_text = hostport, ""
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        host, port_text = hostport[:close + 1], hostport[close + 1:].removeprefix(":")
+    elif ":" in hostport:
+        host, port_text = hostport.rsplit(":", 1)
+    if not host or not _HOST.match(host):
+        raise ValueError(f"{text!r} names no host: {ENDPOINT_HINT}")
+    port = SCHEMES[scheme.lower()]
+    if port_text:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+        port = int(port_text)
+    if topic == "required" and not (slash and path):
+        raise ValueError(f"{text!r} names no topic: {ENDPOINT_HINT}")
+    if topic == "forbidden" and slash and path:
+        raise ValueError(f"{text!r}: give only the broker here (mqtt://HOST:PORT), no topic")
+    if slash and path:
+        problem = topic_filter_problem(path)
+        if problem is not None:
+            raise ValueError(f"{text!r}: {problem}")
+    return Endpoint(host, port, path, username, password, scheme.lower() == "mqtts")
