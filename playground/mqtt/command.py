@@ -1,0 +1,57 @@
+"""What ``sim`` and ``run`` do with the MQTT options: check them, start the embedded broker,
+say where to watch, and stop it again."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shlex
+import sys
+from collections.abc import Iterator
+
+from playground.mqtt import options as mqtt_options
+from playground.mqtt.options import MqttOptions
+from playground.mqtt.topics import base_topic
+from playground.spec import model as m
+
+
+@contextlib.contextmanager
+def mqtt_run(args: argparse.Namespace, topology: m.Topology | None, *, prog: str,
+             clock: str = "real", compare: bool = False) -> Iterator[MqttOptions | None]:
+    """The run's MQTT options (None: no MQTT), the embedded broker serving meanwhile.
+    A combination of options that cannot work ends the command with what to do instead."""
+    if not mqtt_options.wanted(args, topology):
+        yield None
+        return
+    message = mqtt_options.problem(args, topology, clock=clock, compare=compare)
+    if message is not None:
+        raise SystemExit(f"{prog}: {message}")
+    embedded = None
+    if args.mqtt:
+        from playground.mqtt.embedded import BackgroundBroker
+
+        try:
+            embedded = BackgroundBroker(args.mqtt_port or 0).start()
+        except OSError as error:
+            raise SystemExit(f"{prog}: {error}") from None
+    try:
+        options = mqtt_options.options(args, embedded.endpoint if embedded else None)
+        announce(options, topology, prog, embedded=embedded is not None)
+        yield options
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def announce(options: MqttOptions, topology: m.Topology | None, prog: str, *,
+             embedded: bool) -> None:
+    """Where the broker is and how to watch (on stderr: stdout may be a JSON report)."""
+    broker = options.broker
+    if broker is None:
+        return
+    base = base_topic(topology.name) if topology is not None else "playground/<topology>"
+    what = "embedded MQTT broker on" if embedded else "MQTT broker"
+    watch = ["mosquitto_sub", "-h", broker.host.strip("[]"), "-p", str(broker.port), "-t",
+             f"{base}/tap/#", "-v"]
+    print(f"{prog}: {what} {broker.url()} (watch: {shlex.join(watch)}; send: publish JSON "
+          f"to {base}/<node>/in)", file=sys.stderr, flush=True)

@@ -1,0 +1,98 @@
+"""One MQTT connection that comes back: reconnects with exponential backoff and resubscribes.
+
+``async with Connection(...)`` starts it; for every session that gets connected and
+subscribed, it runs the owner's ``session(client)`` coroutine (its reader and writer loops)
+until the connection drops, then tries again after 0.1 s, 0.2 s, 0.4 s ... up to 5 s. Leaving
+the block cancels whatever runs and waits for it. The state (``connecting``, ``connected``,
+``reconnecting``, ``closed``) is plain data, safe to read from any thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Self
+
+import aiomqtt
+
+from playground.mqtt.options import Security
+from playground.spec.endpoint import Endpoint
+
+log = logging.getLogger("playground.mqtt")
+BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
+KEEPALIVE = 10  # wall seconds: a dead broker is noticed within 1.5x this
+CONNECTING, CONNECTED, RECONNECTING, CLOSED = "connecting", "connected", "reconnecting", "closed"
+Session = Callable[[aiomqtt.Client], Awaitable[None]]
+
+
+class Connection:
+    def __init__(self, endpoint: Endpoint, *, client_id: str, subscriptions: Sequence[str],
+                 session: Session, security: Security | None = None, qos: int = 1) -> None:
+        self.endpoint = endpoint
+        self.client_id = client_id
+        self.subscriptions = list(subscriptions)
+        self.session = session
+        self.security = security or Security()
+        self.qos = qos
+        self.state = CONNECTING
+        self.connects = 0
+        self.last_error = ""
+        self.connected = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        self._task = asyncio.create_task(self._run(), name=f"mqtt:{self.client_id}")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.state = CLOSED
+        self.connected.clear()
+
+    def _client(self) -> aiomqtt.Client:
+        endpoint, security = self.endpoint, self.security
+        tls = security.tls_context() if endpoint.tls else None
+        client = aiomqtt.Client(
+            endpoint.host.strip("[]"), endpoint.port, identifier=self.client_id,
+            username=endpoint.username or security.username,
+            password=endpoint.password if endpoint.username else security.password,
+            keepalive=KEEPALIVE, clean_session=True, tls_context=tls,
+            tls_insecure=security.insecure if tls is not None else None,
+            max_inflight_messages=1000, timeout=10, logger=log,
+            # small messages at once: Nagle's algorithm would hold them for an ACK (40 ms)
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        # writers here bound what they have in flight themselves; no warning per publish
+        client.pending_calls_threshold = 1_000_000
+        return client
+
+    async def _run(self) -> None:
+        backoff = BACKOFF_MIN
+        while True:
+            try:
+                async with self._client() as client:
+                    for topic in self.subscriptions:
+                        await client.subscribe(topic, qos=self.qos)
+                    self.state = CONNECTED
+                    self.connects += 1
+                    backoff = BACKOFF_MIN
+                    self.connected.set()
+                    log.info("MQTT %s connected to %s", self.client_id, self.endpoint)
+                    await self.session(client)
+                    return  # the owner's session ended on its own: nothing more to do
+            except* (aiomqtt.MqttError, OSError) as group:
+                self.last_error = "; ".join(str(e) for e in group.exceptions)[:200]
+            self.connected.clear()
+            was = self.state
+            self.state = RECONNECTING if self.connects else CONNECTING
+            if was == CONNECTED:
+                log.warning("MQTT %s lost %s (%s); reconnecting", self.client_id,
+                            self.endpoint, self.last_error)
+            await asyncio.sleep(backoff)
+            backoff = min(BACKOFF_MAX, backoff * 2)
