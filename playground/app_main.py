@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _problem(message: str) -> int:
@@ -39,8 +41,29 @@ def run_app(args: argparse.Namespace) -> int:
         if theme not in names:
             return _problem(f"no theme {theme!r}; themes: {', '.join(names)}")
     app = build_app(args)
-    app.run()  # type: ignore[attr-defined]
+    with _mqtt(args) as mqtt:
+        from playground.runner import serve_mqtt
+
+        serve_mqtt(mqtt)
+        try:
+            app.run()  # type: ignore[attr-defined]
+        finally:
+            serve_mqtt(None)
     return 0
+
+
+def _mqtt(args: argparse.Namespace) -> contextlib.AbstractContextManager[Any]:
+    """The MQTT options of the app's runs (the embedded broker lives as long as the app)."""
+    from playground.mqtt import options as mqtt_options
+
+    if not mqtt_options.wanted(args):
+        return contextlib.nullcontext()
+    from playground.mqtt.command import mqtt_run
+    from playground.spec import load_file
+
+    loaded = load_file(args.file, lint=False) if args.file else None
+    topology = loaded.topology if loaded is not None and loaded.ok else None
+    return mqtt_run(args, topology, prog="playground", compare=bool(args.compare))
 
 
 def serve_app(args: argparse.Namespace) -> int:

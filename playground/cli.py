@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from playground import __version__
+from playground.mqtt.options import add_arguments as mqtt_arguments
 
 COMMANDS = ("run", "sim", "check", "schema", "serve", "test")
 
@@ -32,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--db", metavar="PATH", help="SQLite file for the stores")
     run.add_argument("--compare", metavar="FILE2",
                      help="compare mode: FILE and FILE2 side by side under the same traffic")
+    mqtt_arguments(run)
 
     sim = sub.add_parser("sim", help="run a topology headless and report",
                          description="Run a topology without the UI, on a simulated clock by "
@@ -49,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="after the duration, go on without new messages until nothing is "
                           "pending, for at most D")
     sim.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    mqtt_arguments(sim)
 
     check = sub.add_parser("check", help="validate topology files",
                            description="Validate topology files: exit 0 when all are valid "

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
 from playground.engine.bus import BoundedFeed
@@ -20,6 +21,12 @@ from playground.engine.runtime import Engine
 from playground.spec import model as m
 from playground.store.recorder import Recorder, default_path
 
+if TYPE_CHECKING:
+    from playground.mqtt.link import MqttLink
+    from playground.mqtt.options import MqttOptions
+
+log = logging.getLogger("playground")
+
 
 def store_ids(topology: m.Topology) -> list[str]:
     return [i for i, n in topology.nodes.items() if isinstance(n, m.StoreSpec)]
@@ -28,20 +35,65 @@ def store_ids(topology: m.Topology) -> list[str]:
 async def simulate(topology: m.Topology, *, duration: float | None = None,
                    drain: float | None = None, seed: int | None = None,
                    db: str | Path | None = None,
-                   on_engine: Callable[[Engine], None] | None = None) -> dict[str, Any]:
-    """Runs ``topology`` in the current loop (a :class:`SimLoop`) and returns the report."""
-    engine = Engine(topology, seed=seed)
-    path = Path(db) if db is not None else default_path(topology.name, engine.seed)
-    recorder = await Recorder(path, store_ids(topology)).open()
-    engine.bus.subscribe(recorder, [ev.MessageWritten])
-    if on_engine is not None:
-        on_engine(engine)
+                   on_engine: Callable[[Engine], None] | None = None,
+                   mqtt: MqttOptions | None = None) -> dict[str, Any]:
+    """Runs ``topology`` in the current loop (a :class:`SimLoop`) and returns the report.
+    With ``mqtt`` (a real clock), the run is linked to an MQTT broker (see playground.mqtt)
+    and the report says how that went under ``"mqtt"``."""
+    link = _mqtt_link(topology, mqtt)
     try:
-        report = await engine.run(duration, drain)
+        engine = Engine(topology, seed=seed, **_engine_options(link))
+        if link is not None:
+            link.attach(engine)
+        path = Path(db) if db is not None else default_path(topology.name, engine.seed)
+        recorder = await Recorder(path, store_ids(topology)).open()
+        engine.bus.subscribe(recorder, [ev.MessageWritten])
+        if on_engine is not None:
+            on_engine(engine)
+        try:
+            report = await engine.run(duration, drain)
+        finally:
+            await recorder.close()
     finally:
-        await recorder.close()
+        if link is not None:
+            link.close()
     report["db"] = str(path)
+    if link is not None:
+        report["mqtt"] = link.status()
     return report
+
+
+def _mqtt_link(topology: m.Topology, options: MqttOptions | None) -> MqttLink | None:
+    """A started link to MQTT (None without options); says so when the broker is not there
+    yet (the link keeps trying in the background)."""
+    if options is None:
+        if not any(isinstance(n, m.ProducerSpec) and n.source for n in topology.nodes.values()):
+            return None
+        from playground.mqtt.options import MqttOptions
+
+        options = MqttOptions()  # only the producers' sources
+    from playground.mqtt.link import MqttLink
+
+    link = MqttLink(options, topology)
+    if not link.start(wait=5.0):
+        log.warning("MQTT: %s", link.not_ready())
+    return link
+
+
+def _engine_options(link: MqttLink | None) -> dict[str, Any]:
+    if link is None or link.transport is None:
+        return {}
+    return {"broker": link.transport, "only": link.local if link.partial else None}
+
+
+def serve_mqtt(options: MqttOptions | None) -> None:
+    """Every :class:`EngineHost` started from now on in this process links to MQTT with
+    ``options`` (``run --mqtt``: the app makes its hosts itself)."""
+    global _MQTT
+    _MQTT = options
+
+
+_MQTT: MqttOptions | None = None
 
 
 def run_simulation(topology: m.Topology, *, clock: ClockMode = "virtual", speed: float = 1.0,
@@ -63,7 +115,8 @@ class EngineHost:
 
     def __init__(self, topology: m.Topology, *, mode: ClockMode = "real", speed: float = 1.0,
                  seed: int | None = None, db: str | Path | None = None,
-                 stop_at: float | None = None, feed_size: int = 20_000) -> None:
+                 stop_at: float | None = None, feed_size: int = 20_000,
+                 mqtt: MqttOptions | None = None) -> None:
         self.topology = topology
         self.mode = mode
         self.speed = speed
@@ -71,6 +124,8 @@ class EngineHost:
         self.db_path = Path(db) if db is not None else default_path(topology.name, self.seed)
         self.stop_at = stop_at
         self.feed = BoundedFeed(feed_size)
+        self.mqtt = mqtt if mqtt is not None else _MQTT
+        self.link: MqttLink | None = None
         self.loop: SimLoop | None = None
         self.engine: Engine | None = None
         self.recorder: Recorder | None = None
@@ -106,13 +161,19 @@ class EngineHost:
         assert self.loop is not None
         self._done = self.loop.create_future()
         try:
-            engine = self.engine = Engine(self.topology, seed=self.seed)
+            link = self.link = _mqtt_link(self.topology, self.mqtt)
+            engine = self.engine = Engine(self.topology, seed=self.seed,
+                                          **_engine_options(link))
+            if link is not None:
+                link.attach(engine)
             self.recorder = await Recorder(self.db_path, store_ids(self.topology)).open()
             engine.bus.subscribe(self.recorder, [ev.MessageWritten])
             engine.bus.subscribe(self.feed)
             engine.start(stop_at=self.stop_at)
         except BaseException as error:
             self.error = error  # before start() is woken, so that it raises it
+            if self.link is not None:
+                self.link.close(linger=0.0)
             raise
         finally:
             self._ready.set()
@@ -121,6 +182,8 @@ class EngineHost:
         finally:
             await engine.stop()
             await self.recorder.close()
+            if link is not None:
+                link.close()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops the engine (no task left), closes the database, ends the thread."""

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from playground.engine.clock import SimLoop
+from playground.mqtt.command import mqtt_run
 from playground.runner import simulate
 from playground.spec import load_file
 from playground.spec.model import Topology
@@ -37,25 +38,27 @@ def run_sim(args: argparse.Namespace) -> int:
     drain = _duration_arg("--drain", args.drain)
     if args.speed <= 0:
         raise SystemExit("playground sim: --speed must be positive")
-    loop = SimLoop(args.clock, args.speed)
-    outcome: dict[str, Any] = {}
+    with mqtt_run(args, topology, prog="playground sim", clock=args.clock) as mqtt:
+        loop = SimLoop(args.clock, args.speed)
+        outcome: dict[str, Any] = {}
 
-    def work() -> None:
-        try:
-            outcome["report"] = loop.run_until_complete(simulate(
-                topology, duration=duration, drain=drain, seed=args.seed, db=args.db))
-        except BaseException as error:  # shown below, in the main thread
-            outcome["error"] = error
-        finally:
-            loop.close()
+        def work() -> None:
+            try:
+                outcome["report"] = loop.run_until_complete(simulate(
+                    topology, duration=duration, drain=drain, seed=args.seed, db=args.db,
+                    mqtt=mqtt))
+            except BaseException as error:  # shown below, in the main thread
+                outcome["error"] = error
+            finally:
+                loop.close()
 
-    thread = threading.Thread(target=work, name="sim", daemon=True)
-    thread.start()
-    total = (duration if duration is not None else topology.duration) + (drain or 0.0)
-    if args.json:
-        thread.join()
-    else:
-        _wait_with_progress(thread, loop, total)
+        thread = threading.Thread(target=work, name="sim", daemon=True)
+        thread.start()
+        total = (duration if duration is not None else topology.duration) + (drain or 0.0)
+        if args.json:
+            thread.join()
+        else:
+            _wait_with_progress(thread, loop, total)
     error = outcome.get("error")
     if isinstance(error, OSError | sqlite3.Error):
         where = args.db or "the default database under .playground/runs/"

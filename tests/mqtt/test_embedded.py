@@ -1,0 +1,111 @@
+"""``--mqtt``: the embedded broker that a real ``mosquitto_sub`` can watch and a real
+``mosquitto_pub`` can feed, while a topology runs (``sim --clock real``)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from playground.mqtt.embedded import free_port
+from tests.mqtt.conftest import needs_clients, report_of, sim, wait_for_line, write_topology
+
+CHAIN = {
+    "name": "shop",
+    "duration": "12s",
+    "nodes": {
+        "clients": {"kind": "producer", "rate": 20, "pattern": "constant",
+                    "payload": {"order": "{seq}"}, "to": "orders"},
+        "orders": {"kind": "queue", "to": "save"},
+        "save": {"kind": "function", "duration": "5ms", "to": "db"},
+        "db": {"kind": "store"},
+    },
+}
+
+
+def subscribe(port: int, topic: str, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", topic,
+                             "-v", "-C", str(count), "-W", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def publish(port: int, topic: str, message: str) -> None:
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-t", topic, "-m",
+                    message, "-q", "1"], check=True, timeout=10, capture_output=True)
+
+
+def rows(db: Path, table: str) -> list[tuple[str, str]]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(f'SELECT trace, payload FROM "{table}"').fetchall()
+
+
+@needs_clients
+def test_mosquitto_sub_sees_the_tap_and_mosquitto_pub_reaches_a_store(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "shop.sqlite"
+    run = sim(write_topology(tmp_path / "shop.yaml", CHAIN), "--speed", "2", "--mqtt",
+              "--mqtt-port", str(port), "--db", str(db))
+    line = wait_for_line(run, "embedded MQTT broker on")
+    assert f"mqtt://127.0.0.1:{port}" in line and "playground/shop/tap/#" in line
+    watcher = subscribe(port, "playground/shop/tap/#", 30)
+    first, _ = subscribe(port, "playground/shop/tap/db/message_written", 1).communicate(
+        timeout=30)  # the engine runs: every subscription is in place
+    assert first.startswith("playground/shop/tap/db/message_written {")
+    publish(port, "playground/shop/orders/in", '{"order": "from outside"}')
+    publish(port, "playground/shop/save/in", '{"direct": true}')
+    publish(port, "playground/shop/orders/in", "this is not JSON")
+    publish(port, "playground/shop/db/in", '{"x": 1}')  # a store takes no messages
+    report, err = report_of(run)
+    seen, _ = watcher.communicate(timeout=30)
+
+    events = [line.split(" ", 1) for line in seen.splitlines()]
+    assert len(events) == 30
+    for topic, body in events:
+        event = json.loads(body)
+        assert topic.startswith("playground/shop/tap/")
+        if not topic.startswith("playground/shop/tap/_"):
+            assert topic == f"playground/shop/tap/{event['node']}/{event['event']}"
+            assert isinstance(event["t"], float)
+
+    payloads = {json.loads(payload)["order"] if "order" in payload else "direct"
+                for trace, payload in rows(db, "db") if trace.startswith("external-")}
+    assert payloads == {"from outside", "direct"}
+    assert report["ledger"]["lost"] == 0
+    assert report["nodes"]["external"]["created"] == 2
+    mqtt = report["mqtt"]
+    assert (mqtt["injected"], mqtt["refused"], mqtt["reconnects"]) == (2, 2, 0)
+    assert mqtt["tap_published"] > 0 and mqtt["tap_dropped"] == 0
+    assert "the payload is not JSON" in err and "cannot be injected into store 'db'" in err
+    assert "Traceback" not in err
+
+
+@needs_clients
+def test_a_producer_takes_its_messages_from_an_mqtt_topic(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "devices.sqlite"
+    topology = {
+        "name": "devices", "duration": "8s",
+        "nodes": {
+            "sensors": {"kind": "producer", "source": f"mqtt://127.0.0.1:{port}/devices/+/t",
+                        "to": "readings"},
+            "readings": {"kind": "queue", "to": "keep"},
+            "keep": {"kind": "function", "to": "db"},
+            "db": {"kind": "store"},
+        },
+    }
+    run = sim(write_topology(tmp_path / "devices.yaml", topology), "--speed", "2", "--mqtt",
+              "--mqtt-port", str(port), "--db", str(db))
+    wait_for_line(run, "embedded MQTT broker on")
+    subscribe(port, "playground/devices/tap/_summary", 1).communicate(timeout=30)
+    for device, value in (("d1", 20.5), ("d2", 21), ("d1", 19.75)):
+        publish(port, f"devices/{device}/t", json.dumps({"device": device, "celsius": value}))
+    publish(port, "devices/d3/t", "{broken")
+    report, err = report_of(run)
+    written = sorted(json.loads(payload)["celsius"] for _, payload in rows(db, "db"))
+    assert written == [19.75, 20.5, 21]
+    assert report["nodes"]["sensors"]["created"] == 3
+    assert report["ledger"]["created"] == 3 and report["ledger"]["lost"] == 0
+    source = report["mqtt"]["sources"]["sensors"]
+    assert source["received"] == 4 and source["url"] == f"mqtt://127.0.0.1:{port}/devices/+/t"
+    assert "not JSON on the source topic devices/d3/t" in err

@@ -1,0 +1,78 @@
+"""What the MQTT options allow together, said before anything starts; the password never
+shows; an app's engine host reports the link's state in its snapshots."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from playground.cli import main
+from playground.mqtt.embedded import BackgroundBroker, free_port
+from playground.mqtt.options import MqttOptions
+from playground.runner import EngineHost
+from playground.spec.model import Topology
+from tests.mqtt.conftest import report_of, sim, write_topology
+
+SHOP = {"name": "shop", "duration": "2s", "nodes": {
+    "clients": {"kind": "producer", "rate": 5, "to": "orders"},
+    "orders": {"kind": "queue"}}}
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    (["--clock", "real", "--nodes", "orders"], "add --broker mqtt://HOST:PORT (or --mqtt)"),
+    (["--clock", "real", "--mqtt", "--broker", "mqtt://h:1"], "choose one"),
+    (["--mqtt"], "MQTT runs on the wall clock: add --clock real"),
+    (["--clock", "real", "--broker", "mqtt://h:1", "--nodes", "orders,nope"],
+     "--nodes: no node 'nope' in 'shop' (nodes: clients, orders)"),
+    (["--clock", "real", "--broker", "http://h:1"], "--broker: 'http://h:1' is not an MQTT"),
+    (["--clock", "real", "--broker", "mqtt://h:1/t"], "no topic"),
+    (["--clock", "real", "--broker", "mqtt://h:1", "--mqtt-ca", "ca.pem"], "mqtts://"),
+    (["--clock", "real", "--mqtt-port", "1883"], "add --mqtt"),
+    (["--clock", "real", "--mqtt", "--mqtt-username", "ann"], "are for --broker"),
+    (["--clock", "real", "--mqtt", "--tap-rate", "-1"], "--tap-rate cannot be negative"),
+])
+def test_combinations_that_cannot_work_are_refused_with_what_to_do(
+        tmp_path: Path, options: list[str], says: str) -> None:
+    spec = write_topology(tmp_path / "shop.yaml", SHOP)
+    with pytest.raises(SystemExit) as refused:
+        main(["sim", str(spec), *options])
+    assert says in str(refused.value)
+    assert str(refused.value).startswith("playground sim: ")
+
+
+def test_the_password_is_never_printed(tmp_path: Path) -> None:
+    spec = write_topology(tmp_path / "shop.yaml", SHOP)
+    port = free_port()  # nobody listens there: the link says so, and goes on trying
+    run = sim(spec, "--speed", "4", "--broker", f"mqtt://ann:{'hunter2'}@127.0.0.1:{port}",
+              "--mqtt-password", "s3cret-too", "--db", str(tmp_path / "shop.sqlite"))
+    report, err = report_of(run, timeout=60)
+    assert "not connected yet to mqtt://ann@127.0.0.1" in err
+    for secret in ("hunter2", "s3cret-too"):
+        assert secret not in err and secret not in str(report)
+    assert report["mqtt"]["state"] == "closed" and report["ledger"]["lost"] == 0
+
+
+def test_an_engine_host_shows_the_brokers_state_in_its_snapshots(tmp_path: Path) -> None:
+    topology = Topology.model_validate({"version": 1, **SHOP})
+    with BackgroundBroker() as broker:
+        host = EngineHost(topology, mode="real", speed=1.0, db=tmp_path / "shop.sqlite",
+                          mqtt=MqttOptions(broker.endpoint)).start()
+        try:
+            state = host.snapshot()["mqtt"]
+        finally:
+            host.stop()
+    assert state["state"] == "connected"
+    assert state["url"] == broker.endpoint.url()
+    assert state["tap_dropped"] == 0 and state["nodes"] == "all"
+
+
+def test_arguments_parse_for_run_and_sim() -> None:
+    from playground.cli import _parser
+
+    args = _parser().parse_args(["run", "x.yaml", "--mqtt", "--mqtt-port", "0"])
+    assert isinstance(args, argparse.Namespace) and args.mqtt and args.mqtt_port == 0
+    args = _parser().parse_args(["sim", "x.yaml", "--broker", "mqtt://h:1", "--nodes", "a,b",
+                                 "--tap-rate", "50"])
+    assert (args.broker, args.nodes, args.tap_rate) == ("mqtt://h:1", "a,b", 50.0)
