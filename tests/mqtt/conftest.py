@@ -20,7 +20,8 @@ import pytest
 from playground.mqtt.embedded import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-MOSQUITTO = shutil.which("mosquitto")
+# Debian installs the broker in /usr/sbin, which a user's PATH may lack
+MOSQUITTO = shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/sbin")
 CLIENTS = shutil.which("mosquitto_sub") and shutil.which("mosquitto_pub")
 needs_mosquitto = pytest.mark.skipif(
     MOSQUITTO is None, reason="mosquitto is not installed (apt-get install mosquitto)")
