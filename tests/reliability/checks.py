@@ -14,6 +14,8 @@ from typing import Any
 
 from playground.engine import events as ev
 from playground.engine.clock import SimLoop
+from playground.engine.nodes.function import FunctionNode
+from playground.engine.nodes.queue import VISIBLE, QueueNode
 from playground.engine.runtime import Engine
 from playground.runner import simulate
 from playground.spec import model as m
@@ -119,45 +121,76 @@ def assert_sound(outcome: Outcome, topology: m.Topology, *, failures_expected: b
             if isinstance(value, int | float) and not isinstance(value, bool):
                 assert value >= 0, (node_id, key, value)
     _assert_rows(outcome, topology)
+    _assert_no_idle_consumer(outcome)
+
+
+def _assert_no_idle_consumer(outcome: Outcome) -> None:
+    """No queue keeps a message waiting while one of its consumers could take it: free,
+    not paused, and with no asynchronous event of its own waiting (a second's grace covers a
+    batch window)."""
+    engine = outcome.engine
+    end = engine.sim_seconds
+    for queue in engine.nodes.values():
+        if not isinstance(queue, QueueNode) or not queue.consumers:
+            continue
+        waiting = [queue.groups[g][0] for g in queue.ready] if queue.fifo else \
+            [m for m in queue.visible if m.state == VISIBLE]
+        stale = [m for m in waiting if m.visible_since < end - 1.0]
+        if not stale:
+            continue
+        for consumer in queue.consumers:
+            function = engine.nodes[consumer]
+            assert isinstance(function, FunctionNode)
+            idle = function.free > 0 and not function.paused and not function.events
+            assert not idle, (f"{queue.id} has kept {stale[0].id} waiting since "
+                              f"t={stale[0].visible_since} while {consumer} was free")
 
 
 def _assert_rows(outcome: Outcome, topology: m.Topology) -> None:
-    delivered_at: dict[str, set[str]] = {}
-    for event in outcome.of(ev.MessageDelivered):
-        assert event.msg not in delivered_at.get("*", set()), f"{event.msg} delivered twice"
-        delivered_at.setdefault(event.node, set()).add(event.msg)
-        delivered_at.setdefault("*", set()).add(event.msg)
+    """The rows are the writes, and each write was the delivery of its copy or a duplicate."""
+    delivered: dict[str, str] = {}  # copy -> where it was delivered
+    previous: ev.Event | None = None
+    for event in outcome.events:
+        if isinstance(event, ev.MessageDelivered):
+            assert event.msg not in delivered, f"{event.msg} delivered twice"
+            delivered[event.msg] = event.node
+        elif isinstance(event, ev.MessageWritten):
+            # a copy's first write delivers it (and says so just before); any later write,
+            # or one of a copy already delivered elsewhere, is a duplicate
+            assert event.msg in delivered, f"{event.msg} written but never delivered"
+            first = isinstance(previous, ev.MessageDelivered) and previous.msg == event.msg \
+                and previous.node == event.node
+            assert event.duplicate == (not first), event
+        previous = event
+    changed = {s.node for s in topology.scenario
+               if isinstance(s, m.SetStep) and "idempotent" in s.fields}
     for store, rows in outcome.rows.items():
         spec = topology.nodes[store]
         assert isinstance(spec, m.StoreSpec)
         entry = outcome.report["nodes"][store]
-        written = [e for e in outcome.of(ev.MessageWritten, node=store) if not e.deduplicated]
+        writes = outcome.of(ev.MessageWritten, node=store)
+        kept = [e for e in writes if not e.deduplicated]
         # the file holds exactly the writes the engine made, each row whole
-        assert len(rows) == len(written) == entry["out"], (store, len(rows), entry)
-        assert sorted(r[0] for r in rows) == sorted(e.msg for e in written), store
+        assert len(rows) == len(kept) == entry["out"], (store, len(rows), entry)
+        assert sorted(r[0] for r in rows) == sorted(e.msg for e in kept), store
         for msg_id, trace, payload, written_at, attempt in rows:
             assert msg_id and trace and isinstance(json.loads(payload), dict), store
             assert written_at >= 0 and attempt >= 1, (store, written_at, attempt)
-        ids = {r[0] for r in rows}
-        here = delivered_at.get(store, set())
+        here = {msg for msg, node in delivered.items() if node == store}
         assert entry["delivered"] == len(here), (store, entry)
+        if store in changed:  # made idempotent or not during the run
+            continue
         if spec.idempotent:
             # one row per key, and every key written (deduplicated or not) has its row
             key = spec.idempotent.key if isinstance(spec.idempotent, m.IdempotencyKey) else None
             keys = [r[1] if key is None else repr(json.loads(r[2]).get(key)) for r in rows]
             assert len(keys) == len(set(keys)), f"{store}: a key written twice"
-            every = {e.trace if key is None else repr(_field(e.payload, key))
-                     for e in outcome.of(ev.MessageWritten, node=store)}
+            every = {e.trace if key is None else repr(_field(e.payload, key)) for e in writes}
             assert every == set(keys), store
         else:
-            assert here <= ids, store
-            # every copy delivered here has its row; a row of a copy not delivered here is a
-            # late write of a copy that had already ended elsewhere (a gateway answered it
-            # from its cache, or a DLQ's consumer took it while this write was under way)
-            for msg_id in ids - here:
-                first = next(e for e in written if e.msg == msg_id)
-                assert first.duplicate and msg_id in delivered_at.get("*", set()), \
-                    (store, msg_id)
+            # every copy delivered here has its row; the other rows are duplicates (above)
+            assert len(kept) == len(writes), store
+            assert here <= {r[0] for r in rows}, store
 
 
 def _field(payload: Any, key: str) -> Any:

@@ -33,3 +33,19 @@ def test_a_redrive_whose_bucket_refills_below_the_clock_grid_still_moves_on() ->
     assert len(moved) == 39
     assert moved[-1].t < 3.0  # 30 at once, then 9 more at 30/s
     assert outcome.ledger["pending"] == 40  # in `q` and `elsewhere`, neither consumed
+
+
+def test_a_consumer_written_before_its_queue_consumes_it() -> None:
+    # A function offers its queue its free instances when it starts. Nodes started in the
+    # order of the file, so a queue written after its consumer was not listening yet: the
+    # offer was lost and the queue never handed anything over (nothing lost, all pending).
+    topology = _topology({
+        "worker": {"kind": "function", "to": "table"},
+        "client": {"kind": "producer", "rate": "5/s", "pattern": "constant", "to": "jobs"},
+        "jobs": {"kind": "queue", "to": "worker"},
+        "table": {"kind": "store"},
+    })
+    outcome = run_watched(topology, drain=5)
+    assert_sound(outcome, topology)
+    assert outcome.ledger["delivered"] == outcome.ledger["created"] == 5
+    assert len(outcome.rows["table"]) == 5

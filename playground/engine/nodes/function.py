@@ -137,7 +137,9 @@ class FunctionNode(Node):
             inst = self._new_instance(provisioned=True)
             waiter = self._go_idle(inst)
             self.engine.spawn(self._serve(inst, None, waiter), f"{self.id}#{inst.number}")
-        self._offer_credits()
+        # the first credits go out once every node has started: a queue written after its
+        # consumer in the file is not listening yet, and would never hear of them
+        self.clock.soon(self._offer_credits)
 
     # --- taking work -----------------------------------------------------------------------
 
