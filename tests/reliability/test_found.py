@@ -49,3 +49,25 @@ def test_a_consumer_written_before_its_queue_consumes_it() -> None:
     assert_sound(outcome, topology)
     assert outcome.ledger["delivered"] == outcome.ledger["created"] == 5
     assert len(outcome.rows["table"]) == 5
+
+
+def test_a_consumer_of_two_queues_never_offers_an_instance_it_no_longer_has() -> None:
+    # A function with one instance offered it to both its queues in turn. The first queue,
+    # with a backlog, took it at once, and the second was still offered the instance
+    # (counted before the first took it): its messages were handed over, refused (429) and
+    # hidden until their visibility timeout, then dead-lettered without ever running, and
+    # the two sides' books disagreed from then on (a queue could wait for ever).
+    topology = _topology({
+        "busy": {"kind": "producer", "rate": "50/s", "pattern": "constant", "to": "first"},
+        "late": {"kind": "producer", "rate": "1/s", "pattern": "constant", "limit": 3,
+                 "to": "second"},
+        "first": {"kind": "queue", "to": "worker"},
+        "second": {"kind": "queue", "to": "worker", "visibility_timeout": "1s",
+                   "dlq": {"queue": "dlq", "max_receives": 1}},
+        "dlq": {"kind": "queue"},
+        "worker": {"kind": "function", "concurrency": 1, "batch_size": 1, "duration": "40ms"},
+    }, duration=3)
+    outcome = run_watched(topology, drain=30)
+    assert_sound(outcome, topology)
+    assert outcome.of(ev.MessageThrottled) == []
+    assert outcome.ledger["delivered"] == outcome.ledger["created"] == 153

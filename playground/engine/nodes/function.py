@@ -176,6 +176,10 @@ class FunctionNode(Node):
                                                   "concurrency"))
                 self.reply(request, THROTTLED, "concurrency limit",
                            results=[False] * len(batch))
+                # the queue spent a credit we did not have: tell it again what we have
+                if request.sender in self.offered:
+                    self.offered[request.sender] = -1
+                    self._offer_credits()
             else:
                 self._start(_Work(QUEUED, batch, request.sender, request=request))
 
@@ -190,8 +194,10 @@ class FunctionNode(Node):
         self._offer_credits()
 
     def _offer_credits(self) -> None:
-        free = 0 if self.paused or self.events else self.free
         for queue in self.sources:
+            # read again for each queue: an offer can be taken at once (in-process delivery
+            # is synchronous), and the next queue must not be offered an instance now busy
+            free = 0 if self.paused or self.events else self.free
             if self.offered[queue] != free:
                 self.offered[queue] = free
                 self.notify(queue, Request(CREDIT, 0, "", self.id, credit=free))
