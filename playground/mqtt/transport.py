@@ -12,7 +12,8 @@ The ledger stays honest in each process:
 - a copy that leaves for another process gets the outcome ``exported``: when its holders
   here let go of it (the remote node took it), that is how it ended *here*;
 - a copy that arrives is a copy of this process's ledger, counted as created and as
-  ``imported`` (one arriving again - a redelivery - is the same copy, not a new one). The
+  ``imported`` (one arriving again - a redelivery, or a fan-out's copy made again from a
+  message handled twice - is the same copy, not a new one). The
   transport holds the physical message for the remote sender until it answers, then lets it
   go as ``exported`` (its fate is the sender's business) unless it was delivered here;
 - a request whose answer never comes ends by the sender's own timeouts (producer, gateway,
@@ -277,10 +278,9 @@ class MqttBroker(Broker):
         engine = self.engine
         assert engine is not None
         copy_id = fork or fields["id"]
-        copy = None
-        if not fork:  # a fork is always a new copy, as in one process
-            # the same copy again from that process, or one of ours coming back
-            copy = self._copies.get((origin, copy_id)) or self._copies.get(("", copy_id))
+        # the same copy again from that process (a redelivery, or the same fork made again
+        # by a message handled twice), or one of ours coming back
+        copy = self._copies.get((origin, copy_id)) or self._copies.get(("", copy_id))
         if copy is None:
             created = now - fields["age"] - transit
             copy = Copy(engine.ledger, copy_id, fields["trace"], created)
