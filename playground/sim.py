@@ -111,6 +111,14 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
     e2e = report["end_to_end"]
     console.print(f"end to end: mean {_ms(e2e['mean'])} p50 {_ms(e2e['p50'])} "
                   f"p95 {_ms(e2e['p95'])} p99 {_ms(e2e['p99'])} max {_ms(e2e['max'])}")
+    mqtt = report.get("mqtt")
+    if mqtt is not None:
+        console.print(f"mqtt: {mqtt['url'] or 'sources only'}, {mqtt.get('reconnects', 0)} "
+                      f"reconnects; {mqtt['batches_sent']} batches sent ({mqtt['resent']} "
+                      f"resent), "
+                      f"{mqtt['received']} messages received, {mqtt['injected']} injected, "
+                      f"{mqtt['refused']} refused; tap: {mqtt['tap_published']} published, "
+                      f"{mqtt['tap_dropped']} left out or dropped", markup=False)
     from rich.columns import Columns
 
     tables = []
