@@ -52,7 +52,7 @@ class Ledger:
 class Copy:
     """One copy in the ledger's sense; shared by all physical messages of it."""
 
-    __slots__ = ("created", "delivered", "id", "ledger", "live", "outcome", "trace")
+    __slots__ = ("created", "delivered", "forks", "id", "ledger", "live", "outcome", "trace")
 
     def __init__(self, ledger: Ledger, copy_id: str, trace: str, created: float) -> None:
         self.ledger = ledger
@@ -62,6 +62,7 @@ class Copy:
         self.live = 0
         self.outcome: str | None = None
         self.delivered = False
+        self.forks: dict[str, Copy] | None = None  # copies made from this one, by id
         ledger.created += 1
         ledger.counts[_NO_OUTCOME] += 1  # until its first physical message exists
 
@@ -135,8 +136,16 @@ class Message:
         return Message(self.copy, self.payload, self.attempt)
 
     def fork(self, copy_id: str) -> Message:
-        """A new copy for one more target of a fan-out (its id derives from this one's)."""
-        copy = Copy(self.copy.ledger, copy_id, self.trace, self.copy.created)
+        """A copy for one more target of a fan-out (its id derives from this one's). The same
+        message handled twice (at-least-once) forks the same copy again, as it does for its
+        first target: a duplicate, not one more copy for the ledger."""
+        parent = self.copy
+        forks = parent.forks
+        if forks is None:
+            forks = parent.forks = {}
+        copy = forks.get(copy_id)
+        if copy is None:
+            copy = forks[copy_id] = Copy(parent.ledger, copy_id, self.trace, parent.created)
         return Message(copy, self.payload, self.attempt)
 
     def release(self, outcome: str | None = None) -> None:

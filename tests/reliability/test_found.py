@@ -71,3 +71,25 @@ def test_a_consumer_of_two_queues_never_offers_an_instance_it_no_longer_has() ->
     assert_sound(outcome, topology)
     assert outcome.of(ev.MessageThrottled) == []
     assert outcome.ledger["delivered"] == outcome.ledger["created"] == 153
+
+
+def test_a_fan_out_repeated_by_a_retry_makes_the_same_copies_again() -> None:
+    # The client gives up after 100 ms and sends again; the function (200 ms) runs twice for
+    # each message and sends it to its queue twice. The queue's copy kept its id (as the
+    # spec says: derived from the message's and the target's) but was a new copy to the
+    # ledger each time: counted as created twice, and delivered twice.
+    topology = _topology({
+        "client": {"kind": "producer", "rate": "2/s", "pattern": "constant", "limit": 2,
+                   "timeout": "100ms", "retries": 1, "to": "work"},
+        "work": {"kind": "function", "duration": "200ms", "to": ["table", "audit"]},
+        "table": {"kind": "store"},
+        "audit": {"kind": "queue", "to": "read"},
+        "read": {"kind": "function"},
+    })
+    outcome = run_watched(topology, drain=10)
+    assert_sound(outcome, topology)
+    assert outcome.ledger["created"] == 2 * 2  # each message, and its copy for `audit`
+    read = outcome.of(ev.InvocationFinished, node="read")
+    assert sorted(e.msgs[0] for e in read) == ["client-1>audit"] * 2 + ["client-2>audit"] * 2
+    assert sorted(e.msg for e in outcome.of(ev.MessageDelivered, node="read")) == \
+        ["client-1>audit", "client-2>audit"]
