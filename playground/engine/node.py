@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
 from playground.engine.message import Message
-from playground.engine.protocol import CANCEL, UNAVAILABLE, Reply, Request
+from playground.engine.protocol import CANCEL, FAILED, UNAVAILABLE, Reply, Request
 from playground.spec import model as m
 
 if TYPE_CHECKING:
@@ -112,7 +112,15 @@ class Node:
             pending[0](reply, pending[1])
 
     def _on_inbox(self, topic: str, request: Request) -> None:
-        self.on_request(request)
+        try:
+            self.on_request(request)
+        except Exception as error:  # the node's own code crashed: report it, serve on
+            self.emit(ev.NodeFailed(self.clock.loop.time(), self.id, repr(error)))
+            if request.reply_to:
+                # its sender must not wait for ever: it hears of a failure, and does what it
+                # does with one (retries, fails its client, leaves a batch to its timeout)
+                results = [False] * len(request.batch) if request.batch is not None else None
+                self.reply(request, FAILED, "the node crashed", results=results)
 
     def on_request(self, request: Request) -> None:
         raise NotImplementedError
