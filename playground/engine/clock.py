@@ -221,11 +221,14 @@ class Clock:
     its report saw it, even while the loop goes on (flushing rows to disk, say).
     """
 
-    __slots__ = ("loop", "stopped")
+    __slots__ = ("loop", "on_error", "stopped")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.stopped = False
+        # told of a timer's callback that raised (the engine reports it as NodeFailed);
+        # without it, asyncio would only log the error and the node's failure would go unseen
+        self.on_error: Callable[[Callable[..., None], BaseException], None] | None = None
 
     def now(self) -> float:
         return self.loop.time()
@@ -260,8 +263,14 @@ class Clock:
         self.loop.call_soon(self._fire, callback, args)
 
     def _fire(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
-        if not self.stopped:
+        if self.stopped:
+            return
+        try:
             callback(*args)
+        except Exception as error:
+            if self.on_error is None:
+                raise
+            self.on_error(callback, error)
 
 
 def _finish(future: asyncio.Future[None]) -> None:

@@ -49,6 +49,7 @@ class Engine:
         self.seed = topology.seed if seed is None else seed
         self.loop = loop or asyncio.get_running_loop()
         self.clock = Clock(self.loop)
+        self.clock.on_error = self._callback_failed
         self.bus = EventBus()
         self.broker = broker if broker is not None else Broker(on_error=self._delivery_failed)
         self.ledger = Ledger()
@@ -127,6 +128,19 @@ class Engine:
         if error is not None:
             node = task.get_name().split("#")[0].split(":")[-1]
             self.bus.emit(ev.NodeFailed(self.loop.time(), node, repr(error)))
+
+    def _callback_failed(self, callback: Callable[..., None], error: BaseException) -> None:
+        """A node's timer callback raised: the node failed; the loop goes on. The node is the
+        innermost one whose code the error went through (a queue's deadlines call it)."""
+        owner = getattr(callback, "__self__", None)
+        node = owner.id if isinstance(owner, Node) else "engine"
+        trace = error.__traceback__
+        while trace is not None:
+            here = trace.tb_frame.f_locals.get("self")
+            if isinstance(here, Node):
+                node = here.id
+            trace = trace.tb_next
+        self.bus.emit(ev.NodeFailed(self.loop.time(), node, repr(error)))
 
     def _delivery_failed(self, topic: str, error: BaseException) -> None:
         node = topic.removeprefix(self.base_topic + "/").split("/")[0]
