@@ -57,11 +57,19 @@ class Deadlines:
             item = heapq.heappop(heap)[2]
             if self._alive(item):
                 due_items.append(item)
-        for item in due_items:
-            self._on_due(item)
-        heap = self._drop_dead_heads()
-        if heap and self._timer is None:
-            self._timer = self._clock.at(heap[0][0], self._fire)
+        handled = 0
+        try:
+            for item in due_items:
+                handled += 1
+                self._on_due(item)
+        finally:
+            # one that raised (reported by the clock) must not take the others with it:
+            # those still due go back, and the timer is set again
+            for item in due_items[handled:]:
+                heapq.heappush(self._heap, (now, next(self._order), item))
+            heap = self._drop_dead_heads()
+            if heap and self._timer is None:
+                self._timer = self._clock.at(heap[0][0], self._fire)
 
     def _drop_dead_heads(self) -> list[tuple[float, int, Any]]:
         # most deadlines die before they come (a message is deleted long before its
