@@ -247,7 +247,21 @@ class QueueNode(Node):
             if not batch:
                 return
             self.credits[consumer] -= 1
-            self._hand_over(consumer, batch)
+            try:
+                self._hand_over(consumer, batch)
+            except Exception:
+                self._put_back(batch)
+                raise
+
+    def _put_back(self, batch: list[Message]) -> None:
+        """Messages taken but not yet in flight when handing them over crashed: visible
+        again, as if never taken (those already in flight come back by their timeout)."""
+        now = self.clock.loop.time()
+        for msg in batch:
+            if msg not in self.in_flight and msg.state != GONE:
+                if self.fifo:
+                    self._unlock(msg)
+                self._make_visible(msg, now, returning=True)
 
     def _pick_consumer(self) -> str | None:
         consumers = self.consumers
