@@ -277,7 +277,11 @@ class FunctionNode(Node):
             # idle before answering: an answer can bring new work, and a warm instance
             # must take it rather than a new one
             waiter = self._go_idle(inst)
-            self._finish(work, results, reason)
+            try:
+                self._finish(work, results, reason)
+            except Exception as error:  # its bookkeeping crashed: report it, and the
+                # instance serves on (a dead one left idle would swallow the work it is given)
+                self.emit(ev.NodeFailed(self.clock.loop.time(), self.id, repr(error)))
             self._pump()
             work = await waiter
 
