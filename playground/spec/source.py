@@ -10,13 +10,18 @@ from __future__ import annotations
 import io
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
+
+# An anchor defined again is valid YAML (later aliases mean the newer one); ruamel would
+# print a warning of its own on stderr, without the file's name, for a file that loads.
+warnings.filterwarnings("ignore", category=ReusedAnchorWarning)
 
 Path = tuple[Any, ...]
 
