@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import math
 import selectors
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +32,7 @@ MIN_SPEED, MAX_SPEED = 0.01, 10_000.0
 # time slows down instead of racing to make up for the past.
 MAX_LAG = 0.25
 IDLE_POLL = 0.1
-POLL_EVERY = 0.001
+POLL_EVERY = 2.0  # GIL switch intervals between two polls on the virtual clock
 # Timers are set on a grid of one microsecond: two ways of computing the same instant
 # (t0 + k / rate, or now + delay) then land on the same float, and time does not drift by
 # rounding errors summed over millions of steps.
@@ -67,6 +68,7 @@ class SimLoop(asyncio.SelectorEventLoop):
         self._speed = _clamp(speed)
         self._paused = False
         self._limit = math.inf
+        self._holds = 0
         self._anchor_wall = time.monotonic()
         self._anchor_sim = 0.0
         self._sample_wall = self._anchor_wall
@@ -127,6 +129,23 @@ class SimLoop(asyncio.SelectorEventLoop):
         self._reanchor()
         self._wake()
 
+    def hold(self) -> None:
+        """Keep simulated time where it is until :meth:`release` (work due now still runs).
+
+        For the loop's own tasks, such as the recorder waiting for a disk slower than the
+        engine: waiting costs wall time, never simulated time, and nothing piles up meanwhile.
+        Holds nest; call from the loop's thread."""
+        self._holds += 1
+
+    def release(self) -> None:
+        self._holds = max(0, self._holds - 1)
+        if self._holds == 0:
+            self._reanchor()
+
+    @property
+    def held(self) -> bool:
+        return self._holds > 0
+
     @property
     def achieved_speed(self) -> float:
         """Simulated seconds per wall second over the last sample window (real mode)."""
@@ -158,7 +177,7 @@ class SimLoop(asyncio.SelectorEventLoop):
     def _sim_select(self, select: Callable[..., Any], timeout: float | None) -> Any:
         if timeout == 0:  # work is ready: time stands still until it is done
             return self._poll(select)
-        if self._paused:
+        if self._paused or self._holds:
             return select(None)
         step = math.inf if timeout is None else timeout
         target = min(self._now + step, self._limit)
@@ -179,12 +198,16 @@ class SimLoop(asyncio.SelectorEventLoop):
 
     def _poll(self, select: Callable[..., Any]) -> Any:
         """I/O without waiting. In virtual time the loop may turn a million times a second,
-        and only threads (the database, a UI) ever write to us: a poll every millisecond of
-        wall time sees them soon enough and saves a system call per turn."""
+        and only threads (the database, a UI) ever write to us, so it polls now and then.
+
+        Not more often than every two GIL switch intervals: a poll lets go of the GIL, and a
+        thread waiting for the GIL only asks for it after a whole interval without a switch;
+        a poll every millisecond restarted that wait each time, and the recorder's thread
+        (or the app's) went without the GIL for seconds."""
         if self._mode == "real":
             return select(0)
         wall = time.monotonic()
-        if wall - self._last_poll < POLL_EVERY:
+        if wall - self._last_poll < POLL_EVERY * sys.getswitchinterval():
             return ()
         self._last_poll = wall
         return select(0)

@@ -2,16 +2,24 @@
 
 The recorder listens to ``MessageWritten`` events and appends rows to a buffer; a flusher
 task hands them to aiosqlite (which works in a thread of its own) in transactions of up to
-``BATCH`` rows. The simulated clock never waits for the disk: it only waits at the very end,
-when :meth:`Recorder.close` flushes what is left. WAL mode keeps the file readable, with
-every committed row whole, even if the process is killed mid-run.
+``BATCH`` rows. The engine does not wait for the disk, until the disk falls ``HIGH_WATER``
+rows behind: then simulated time is held (work due at the current instant still runs) until
+a flush has caught up, so a slow disk costs wall time, never memory or simulated time. WAL
+mode keeps the file readable, with every committed row whole, even if the process is killed
+mid-run.
+
+Rows go in as multi-row ``INSERT`` statements, a few thousand rows per statement: the
+sqlite3 module lets go of the GIL around every statement it steps, and a thread that gives
+the GIL back to a busy engine thread waits a whole switch interval (5 ms) to get it again. A
+statement per row made a batch of 5,000 rows take tens of seconds beside a busy engine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable, Iterator
+import sqlite3
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +29,11 @@ import aiosqlite
 from playground.engine import events as ev
 
 BATCH = 5_000
+HIGH_WATER = 100_000  # rows waiting for the disk before simulated time waits for it
+COLUMNS = ("id", "trace", "payload", "written_at", "attempt")
+# SQLite allows 32,766 bound values per statement since 3.32, 999 before
+ROWS_PER_STATEMENT = (32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999) \
+    // len(COLUMNS)
 RUNS_DIR = Path(".playground") / "runs"
 
 Row = tuple[str, str, Any, float, int]
@@ -55,6 +68,9 @@ class Recorder:
         self._task: asyncio.Task[None] | None = None
         self.rows = 0
         self.flushes = 0
+        self.holds = 0  # times simulated time waited for the disk
+        self._clock: Any = None
+        self._held = False
         self._closing = False
 
     async def open(self) -> Recorder:
@@ -70,8 +86,10 @@ class Recorder:
                 "attempt INTEGER NOT NULL)")
         await self._db.commit()
         self._wake = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._flusher(),
-                                                            name="recorder")
+        loop = asyncio.get_running_loop()
+        if hasattr(loop, "hold"):  # the engine's SimLoop; a plain loop's time cannot wait
+            self._clock = loop
+        self._task = loop.create_task(self._flusher(), name="recorder")
         return self
 
     def __call__(self, event: ev.MessageWritten) -> None:
@@ -81,13 +99,27 @@ class Recorder:
                                           event.attempt)))
         if len(self._buffer) >= BATCH and self._wake is not None:
             self._wake.set()
+            if len(self._buffer) >= HIGH_WATER and self._clock is not None and not self._held:
+                self._clock.hold()
+                self._held = True
+                self.holds += 1
 
     async def _flusher(self) -> None:
         assert self._wake is not None
-        while not self._closing:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._flush()
+        try:
+            while not self._closing:
+                await self._wake.wait()
+                self._wake.clear()
+                await self._flush()
+                if self._held and len(self._buffer) < HIGH_WATER:
+                    self._let_go()
+        finally:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        if self._held:
+            self._held = False
+            self._clock.release()
 
     async def _flush(self) -> None:
         if not self._buffer or self._db is None:
@@ -97,9 +129,9 @@ class Recorder:
         for store, row in rows:
             by_store.setdefault(store, []).append(row)
         for store, store_rows in by_store.items():
-            await self._db.executemany(
-                f"INSERT INTO {quote(store)} (id, trace, payload, written_at, attempt) "
-                "VALUES (?, ?, ?, ?, ?)", _encoded(store_rows))
+            for start in range(0, len(store_rows), ROWS_PER_STATEMENT):
+                chunk = store_rows[start:start + ROWS_PER_STATEMENT]
+                await self._db.execute(_insert(store, len(chunk)), _Values(chunk))
         await self._db.commit()
         self.rows += len(rows)
         self.flushes += 1
@@ -121,8 +153,29 @@ class Recorder:
             self._db = None
 
 
-def _encoded(rows: list[Row]) -> Iterator[tuple[str, str, str, float, int]]:
-    # a generator: aiosqlite consumes it in its own thread, so the JSON is made there
-    for msg_id, trace, payload, written_at, attempt in rows:
-        yield msg_id, trace, json.dumps(payload, separators=(",", ":"), default=str), \
-            written_at, attempt
+def _insert(store: str, rows: int) -> str:
+    one = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+    return f"INSERT INTO {quote(store)} ({', '.join(COLUMNS)}) VALUES " + \
+        ", ".join([one] * rows)
+
+
+class _Values(Sequence[Any]):
+    """The bound values of a multi-row insert, row after row. sqlite3 reads them in the
+    database's thread, so each payload is turned into JSON there, not in the engine's."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: list[Row]) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows) * len(COLUMNS)
+
+    def __getitem__(self, index: Any) -> Any:
+        row, column = divmod(index, len(COLUMNS))
+        value = self._rows[row][column]
+        return _json(value) if column == 2 else value
+
+
+def _json(payload: Any) -> str:
+    return json.dumps(payload, separators=(",", ":"), default=str)
