@@ -52,6 +52,9 @@ class Frame:
     dropped: int = 0
     followed: list[EventLine] | None = None
     followed_trace: str | None = None
+    mqtt: dict[str, Any] | None = None
+    """The run's MQTT link (``MqttLink.status()``: ``state``, ``url`` without password,
+    ``reconnects``, ``tap_dropped`` ...); None when the run is not linked to MQTT."""
 
     def node(self, node_id: str) -> dict[str, Any]:
         return self.nodes.get(node_id, {})
@@ -117,5 +120,5 @@ class FrameBuilder:
             edges=sample.edges, outcomes=sample.outcomes, lines=lines, clock=clock,
             caption=self.caption, scenario_next=snapshot.get("scenario_next"),
             lost_ever=self.lost_ever, peak_writes=self.peak_writes, dropped=sample.dropped,
-            followed=followed, followed_trace=self.follow,
+            followed=followed, followed_trace=self.follow, mqtt=snapshot.get("mqtt"),
         )

@@ -1,6 +1,9 @@
-"""The top line: what runs, the simulated time, the speed and whether time is moving."""
+"""The top line: what runs, the simulated time, the speed and whether time is moving; for a
+run linked to MQTT, the broker's address and state (never a password)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -14,16 +17,43 @@ from playground.ui.widgets.lines import text_strip
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
 from playground.ui.widgets.styled import StyleCache
 
+MQTT_STYLES = {"connected": "status--mqtt-up", "connecting": "status--mqtt-waiting",
+               "reconnecting": "status--mqtt-waiting"}
+"""The style of each state of the link (``MqttLink.status()``); any other is down."""
+WORST_FIRST = ("closed", "reconnecting", "connecting", "connected")
+# What gives way, in turn, when the line is wider than the bar (only with MQTT): the
+# broker's host (its port stays), the achieved speed, the port, and last the words of the
+# counts (``↻3`` for ``3 reconnects``). (address shown, achieved speed shown, counts short)
+DETAILS = (("host", True, False), ("port", True, False), ("port", False, False),
+           ("", False, False), ("", False, True))
+
+
+def broker_address(url: str, show: str = "host") -> str:
+    """``HOST:PORT`` of a broker's URL (``mqtts://HOST:PORT`` for TLS), never the user or a
+    password; ``show="port"``: ``:PORT`` alone; ``""``: nothing."""
+    scheme, _, rest = url.partition("://")
+    authority = rest.split("/", 1)[0].rpartition("@")[2]  # no userinfo, ever
+    if show == "port":
+        _, colon, port = authority.rpartition(":")
+        return f":{port}" if colon and not port.endswith("]") else ""
+    if not show:
+        return ""
+    return f"mqtts://{authority}" if scheme == "mqtts" else authority
+
 
 class StatusBar(StyleCache, Widget):
     COMPONENT_CLASSES = STATE_CLASSES | {"status--name", "status--label", "status--paused",
-                                         "status--running"}
+                                         "status--running", "status--mqtt-up",
+                                         "status--mqtt-waiting", "status--mqtt-down"}
     DEFAULT_CSS = """
     StatusBar { height: 1; background: $primary-muted; }
     StatusBar > .status--name { color: $text; text-style: bold; }
     StatusBar > .status--label { color: $text-muted; }
     StatusBar > .status--paused { color: $text-warning; text-style: bold; }
     StatusBar > .status--running { color: $text-success; text-style: bold; }
+    StatusBar > .status--mqtt-up { color: $text-success; }
+    StatusBar > .status--mqtt-waiting { color: $text-warning; text-style: bold; }
+    StatusBar > .status--mqtt-down { color: $text-error; text-style: bold; }
     """ + state_rules("StatusBar")
 
     title: var[str] = var("")
@@ -49,7 +79,7 @@ class StatusBar(StyleCache, Widget):
 
     def _changed(self) -> None:
         """Refreshes only when the line would read differently."""
-        line = self.line()
+        line = self.line(self.size.width)
         shown = (line.plain, tuple(line.spans))
         if shown != self._shown:
             self._shown = shown
@@ -58,7 +88,21 @@ class StatusBar(StyleCache, Widget):
     def _style(self, name: str) -> Style:
         return self.part(name)
 
-    def line(self) -> Text:
+    def line(self, width: int | None = None) -> Text:
+        """The line in full, or with ``width`` the fullest that fits (see :data:`DETAILS`;
+        what still does not fit is cut at the end)."""
+        frame = self.frame
+        if frame is None or not frame.mqtt:
+            return self._text()
+        text = Text()
+        for address, achieved, short in DETAILS:
+            text = self._text(address, achieved, short)
+            if width is None or text.cell_len <= width:
+                break
+        return text
+
+    def _text(self, address: str = "host", achieved: bool = True,
+              short: bool = False) -> Text:
         text = Text(" ")
         text.append(self.title, self._style("status--name"))
         frame = self.frame
@@ -74,8 +118,11 @@ class StatusBar(StyleCache, Widget):
                 text.append("   ⏸ paused", self._style("status--paused"))
             else:
                 text.append("   ▶ running", self._style("status--running"))
-            if clock.mode == "real" and clock.achieved is not None and not clock.paused:
+            if achieved and clock.mode == "real" and clock.achieved is not None \
+                    and not clock.paused:
                 text.append(f"   achieved {clock.achieved:.2g}x", self._style("status--label"))
+            if frame.mqtt:
+                self._mqtt(text, frame.mqtt, address, short)
             if frame.dropped:
                 text.append(f"   {figures.count(frame.dropped)} events not shown",
                             self._style("state--retried"))
@@ -83,5 +130,34 @@ class StatusBar(StyleCache, Widget):
             text.append("   " + self.note, self._style("status--label"))
         return text
 
+    def _mqtt(self, text: Text, status: dict[str, Any], address: str, short: bool) -> None:
+        """``MQTT 127.0.0.1:1883 connected, 2 reconnects, tap −1.2k``: the broker (only
+        host and port: the status's url has no password, and the user is left out too), the
+        link's state, reconnections so far and the tap's events left out or dropped
+        (``short``: ``MQTT reconnecting ↻2 tap −1.2k``)."""
+        state = str(status.get("state", "off"))
+        url = status.get("url")
+        where = broker_address(url, address) if isinstance(url, str) and url else ""
+        if not url:  # no broker: only producers fed by a source (their worst state)
+            states = {str(s.get("state")) for s in (status.get("sources") or {}).values()}
+            if not states:
+                return
+            state = next((s for s in WORST_FIRST if s in states), sorted(states)[0])
+            where = "source"
+        text.append("   MQTT ", self._style("status--label"))
+        if where:
+            text.append(where + " ")
+        text.append(state, self._style(MQTT_STYLES.get(state, "status--mqtt-down")))
+        reconnects = int(status.get("reconnects") or 0)
+        comma = " " if short else ", "
+        if reconnects:
+            said = f"↻{reconnects}" if short else \
+                f"{reconnects} reconnect{'s' if reconnects > 1 else ''}"
+            text.append(comma + said, self._style("status--label"))
+        dropped = int(status.get("tap_dropped") or 0)
+        if dropped:
+            text.append(f"{comma}tap −{figures.count(dropped)}", self._style("state--retried"))
+
     def render_line(self, y: int) -> Strip:
-        return text_strip(self.line(), self.size.width, self.app.console, self.base)
+        width = self.size.width
+        return text_strip(self.line(width), width, self.app.console, self.base)
