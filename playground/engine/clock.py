@@ -197,15 +197,14 @@ class SimLoop(asyncio.SelectorEventLoop):
         return self._real_select(select, target)
 
     def _poll(self, select: Callable[..., Any]) -> Any:
-        """I/O without waiting. In virtual time the loop may turn a million times a second,
-        and only threads (the database, a UI) ever write to us, so it polls now and then.
+        """I/O without waiting, while work is ready. The loop may then turn a million times
+        a second, and I/O is rare (threads such as the database's or the app's, a socket to
+        an MQTT broker): a poll now and then sees it soon enough.
 
-        Not more often than every two GIL switch intervals: a poll lets go of the GIL, and a
-        thread waiting for the GIL only asks for it after a whole interval without a switch;
-        a poll every millisecond restarted that wait each time, and the recorder's thread
-        (or the app's) went without the GIL for seconds."""
-        if self._mode == "real":
-            return select(0)
+        Not more often than every two GIL switch intervals (10 ms): a poll lets go of the
+        GIL, and a thread waiting for the GIL only asks for it after a whole interval
+        without a switch; a poll every millisecond restarted that wait each time, and the
+        recorder's thread or the app's went without the GIL for seconds."""
         wall = time.monotonic()
         if wall - self._last_poll < POLL_EVERY * sys.getswitchinterval():
             return ()
@@ -221,7 +220,7 @@ class SimLoop(asyncio.SelectorEventLoop):
             due = wall + (target - self._now) / self._speed
         # with nothing scheduled, time still flows for whoever watches; look again soon
         wait = min(due - wall, IDLE_POLL)
-        events = select(max(0.0, wait))
+        events = select(wait) if wait > 0 else self._poll(select)
         reached = self._anchor_sim + (time.monotonic() - self._anchor_wall) * self._speed
         self._now = max(self._now, min(target, reached))
         return events

@@ -9,7 +9,7 @@
 3. A raw chain of four asyncio queues: messages per second, the ceiling for Python tasks.
 With --real: the highest rate the reference chain sustains on the real clock while staying
 on schedule (simulated time within 5% of the wall clock). With --memory: RSS with a million
-messages queued, and RSS over a long steady run.
+messages queued (RSS over a long steady run is tests/bench/soak.py's).
 Every loop here is bounded in count and in time.
 """
 
@@ -152,29 +152,7 @@ def rss_mb() -> float:
 
 
 def bench_memory() -> None:
-    """RSS over a long steady run first (from a fresh interpreter's state), then with a
-    million messages queued (freed memory is not always given back to the system, so the
-    order matters)."""
-    samples: list[float] = []
-    steady = chain(2000.0, 1800.0)
-    loop = SimLoop("virtual")
-
-    async def sample() -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            task = asyncio.ensure_future(simulate(steady, db=Path(tmp) / "s.sqlite"))
-            for minute in range(1, 30):
-                while loop.time() < minute * 60 and not task.done():
-                    await asyncio.sleep(1.0)
-                samples.append(rss_mb())
-            await task
-
-    try:
-        loop.run_until_complete(sample())
-    finally:
-        loop.close()
-    growth = (samples[-1] - samples[2]) / samples[2] * 100
-    print(f"memory: 30 simulated minutes at 2,000 messages/s: RSS at 3 min {samples[2]:.0f} MB, "
-          f"at 29 min {samples[-1]:.0f} MB ({growth:+.1f}%)")
+    """RSS with a million messages queued (a long steady run's RSS is tests/bench/soak.py's)."""
     gc.collect()
     base = rss_mb()
     topo = Topology.model_validate({
