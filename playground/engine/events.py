@@ -7,7 +7,7 @@ and the MQTT tap are all built from these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,3 +252,32 @@ class NodeFailed(Event):
 @dataclass(frozen=True, slots=True)
 class RunFinished(Event):
     reason: str
+
+
+def _set_through_slots(cls: type[Event]) -> None:
+    """Gives a frozen event class an ``__init__`` that sets each slot through its
+    descriptor. The dataclass's own goes through ``object.__setattr__`` by name for every
+    field (the price of ``frozen``), and a dozen events are made per message; what the
+    class is - fields, defaults, equality, hashing, immutability - does not change."""
+    if any(f.default_factory is not MISSING for f in fields(cls)):
+        return  # no event has one; the dataclass's own handles them
+    names = [f.name for f in fields(cls)]
+    scope: dict[str, object] = {}
+    params = ["self"]
+    for f in fields(cls):
+        scope[f"_set_{f.name}"] = getattr(cls, f.name).__set__
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            scope[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+    body = "".join(f"    _set_{name}(self, {name})\n" for name in names)
+    exec(f"def __init__({', '.join(params)}):\n{body}", scope)
+    init = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[misc]
+
+
+for _kind in [k for k in list(globals().values())
+              if isinstance(k, type) and issubclass(k, Event)]:
+    _set_through_slots(_kind)
