@@ -66,11 +66,13 @@ class Broker:
         route = self._routes.get(topic)
         if route is None:
             route = self._resolve(topic)
-        for deliver in route:
-            if self._on_error is None:
+        on_error = self._on_error
+        if on_error is None:
+            for deliver in route:
                 deliver(topic, envelope)
-                continue
+            return
+        for deliver in route:
             try:
                 deliver(topic, envelope)
             except Exception as error:  # a node's bug must not tear the run down
-                self._on_error(topic, error)
+                on_error(topic, error)

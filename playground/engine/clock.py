@@ -49,11 +49,13 @@ class _Selector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
     def __init__(self) -> None:
         super().__init__()
         self.sim_select: Callable[[Callable[..., Any], float | None], Any] | None = None
+        self._select = super().select  # bound once: asked at every turn of the loop
 
     def select(self, timeout: float | None = None) -> Any:
-        if self.sim_select is None:
-            return super().select(timeout)
-        return self.sim_select(super().select, timeout)
+        sim_select = self.sim_select
+        if sim_select is None:
+            return self._select(timeout)
+        return sim_select(self._select, timeout)
 
 
 class SimLoop(asyncio.SelectorEventLoop):
@@ -176,6 +178,9 @@ class SimLoop(asyncio.SelectorEventLoop):
 
     def _sim_select(self, select: Callable[..., Any], timeout: float | None) -> Any:
         if timeout == 0:  # work is ready: time stands still until it is done
+            # (_poll's test, inline: this is most turns of the loop, and seldom a poll)
+            if time.monotonic() - self._last_poll < POLL_EVERY * sys.getswitchinterval():
+                return ()
             return self._poll(select)
         if self._paused or self._holds:
             return select(None)

@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from playground.engine.clock import Clock, on_grid
+from playground.engine.clock import GRID, Clock
 
 
 class Deadlines:
@@ -33,14 +33,16 @@ class Deadlines:
         return len(self._heap)
 
     def add(self, due: float, item: Any) -> None:
-        due = on_grid(due)  # the timer is set on the grid; the heap must agree with it
+        due = round(due, GRID)  # the timer is set on the grid; the heap must agree with it
         heap = self._heap
         if len(heap) > 2 * self._live() + 64:
             self._heap = heap = [entry for entry in heap if self._alive(entry[2])]
             heapq.heapify(heap)
         heapq.heappush(heap, (due, next(self._order), item))
-        if not self._drop_dead_heads():
-            return
+        if not self._alive(heap[0][2]):  # seldom: the head is mostly one still to come
+            heap = self._drop_dead_heads()
+            if not heap:
+                return
         earliest = heap[0][0]
         timer = self._timer
         if timer is None or earliest < timer.when():

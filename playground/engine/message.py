@@ -84,14 +84,26 @@ class Copy:
             self.delivered = True
         counts[self._state()] += 1
 
+    # held and released come twice or more per message, and almost always leave the copy
+    # in the state it was in (alive, or delivered): then no count moves
+
     def held(self) -> None:
-        self._change(live=1)
+        if self.delivered or self.live > 0:
+            self.live += 1
+        else:
+            self._change(live=1)
 
     def released(self, outcome: str | None = None) -> None:
         """A physical message of this copy is gone; ``outcome`` says how, if it ended here."""
-        self._change(live=-1, outcome=outcome)
-        if self.ledger.on_release is not None:
-            self.ledger.on_release()
+        if self.delivered or self.live > 1:
+            self.live -= 1
+            if outcome is not None:
+                self.outcome = outcome
+        else:
+            self._change(live=-1, outcome=outcome)
+        on_release = self.ledger.on_release
+        if on_release is not None:
+            on_release()
 
     def deliver(self) -> bool:
         """Marks the copy delivered; False if it already was (a duplicate)."""

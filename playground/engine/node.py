@@ -149,11 +149,17 @@ class Node:
     def in_outage(self) -> bool:
         return self.clock.loop.time() < self.outage_until
 
+    # slow and degraded_failure are asked several times per message, and almost always
+    # without a degradation: what they return then needs no look at the clock
+
     def slow(self) -> float:
-        return self.degrade_slow if self.clock.loop.time() < self.degrade_until else 1.0
+        slow = self.degrade_slow
+        if slow == 1.0:
+            return 1.0
+        return slow if self.clock.loop.time() < self.degrade_until else 1.0
 
     def degraded_failure(self) -> bool:
         """An extra failure drawn from a ``degrade`` step in force."""
-        if self.clock.loop.time() >= self.degrade_until or self.degrade_errors <= 0:
+        if self.degrade_errors <= 0 or self.clock.loop.time() >= self.degrade_until:
             return False
         return self.fault_rng.random() < self.degrade_errors

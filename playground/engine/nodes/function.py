@@ -197,7 +197,8 @@ class FunctionNode(Node):
         for queue in self.sources:
             # read again for each queue: an offer can be taken at once (in-process delivery
             # is synchronous), and the next queue must not be offered an instance now busy
-            free = 0 if self.paused or self.events else self.free
+            free = 0 if self.paused or self.events else max(0, self.spec.concurrency
+                                                             - self.busy)
             if self.offered[queue] != free:
                 self.offered[queue] = free
                 self.notify(queue, Request(CREDIT, 0, "", self.id, credit=free))
@@ -298,7 +299,7 @@ class FunctionNode(Node):
         cold = inst.cold_start if inst.cold else 0.0
         inst.cold = False
         inst.cold_until = start + cold
-        self.emit(ev.InvocationStarted(start, self.id, tuple(msg.id for msg in msgs),
+        self.emit(ev.InvocationStarted(start, self.id, tuple([msg.id for msg in msgs]),
                                        msgs[0].trace, attempts[0], cold > 0, work.source))
         if self.in_outage():
             return [False] * count, "outage"
@@ -386,7 +387,7 @@ class FunctionNode(Node):
         msgs = work.msgs
         ok_all = all(results)
         failed = tuple(msg.id for msg, ok in zip(msgs, results, strict=True) if not ok)
-        self.emit(ev.InvocationFinished(now, self.id, tuple(msg.id for msg in msgs),
+        self.emit(ev.InvocationFinished(now, self.id, tuple([msg.id for msg in msgs]),
                                         msgs[0].trace, ok_all, now - work.started, reason,
                                         failed))
         if not self.targets:
