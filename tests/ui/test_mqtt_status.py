@@ -13,7 +13,7 @@ import pytest
 from playground.mqtt.command import mqtt_run
 from playground.runner import serve_mqtt
 from playground.spec import load_file
-from playground.ui.frame import ClockView, FrameBuilder
+from playground.ui.frame import ClockView, Frame, FrameBuilder
 from playground.ui.screens.running import RunningScreen
 from playground.ui.tap import TapSample
 from playground.ui.widgets.status_bar import StatusBar, broker_address
@@ -25,6 +25,14 @@ NARROW = (80, 24)
 def shown(status: StatusBar) -> str:
     """The status line as drawn on the screen (cut to the bar's width)."""
     return "".join(segment.text for segment in status.render_line(0))
+
+
+async def held_at_one_second(pilot: Any) -> tuple[StatusBar, Frame]:
+    """The run held at 1 s: its status bar and the frame it shows."""
+    screen = await run_to(pilot, 1)
+    frame = screen.frames[0]
+    assert frame is not None
+    return screen.query_one(StatusBar), frame
 
 
 def down_status(**fields: Any) -> dict[str, Any]:
@@ -99,10 +107,7 @@ async def test_a_broker_gone_away_reads_reconnecting_with_counts(
         make_app: MakeApp, size: tuple[int, int]) -> None:
     app = make_app("showcase")
     async with app.run_test(size=size) as pilot:
-        screen = await run_to(pilot, 1)
-        status = screen.query_one(StatusBar)
-        frame = screen.frames[0]
-        assert frame is not None
+        status, frame = await held_at_one_second(pilot)
         status.frame = replace(frame, mqtt=down_status())
         line = shown(status)  # at once: the frame timer would show the engine's own frame
         assert len(line) == size[0]
@@ -131,10 +136,7 @@ async def test_a_broker_gone_away_reads_reconnecting_with_counts(
 async def test_producers_fed_by_a_source_show_their_worst_state(make_app: MakeApp) -> None:
     app = make_app("showcase")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await run_to(pilot, 1)
-        status = screen.query_one(StatusBar)
-        frame = screen.frames[0]
-        assert frame is not None
+        status, frame = await held_at_one_second(pilot)
         sources = {"a": {"url": "mqtt://ann@h:1883/t", "state": "connected"},
                    "b": {"url": "mqtt://ann@h:1883/u", "state": "connecting"}}
         status.frame = replace(frame, mqtt={"state": "off", "url": None, "sources": sources})
