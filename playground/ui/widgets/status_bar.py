@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.style import Style
 from rich.text import Text
 from textual.reactive import var
-from textual.strip import Strip
 from textual.widget import Widget
 
 from playground.ui import figures
 from playground.ui.frame import Frame
-from playground.ui.widgets.lines import text_strip
+from playground.ui.widgets.lines import OneLine
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
-from playground.ui.widgets.styled import StyleCache
 
 MQTT_STYLES = {"connected": "status--mqtt-up", "connecting": "status--mqtt-waiting",
                "reconnecting": "status--mqtt-waiting"}
@@ -41,7 +38,7 @@ def broker_address(url: str, show: str = "host") -> str:
     return f"mqtts://{authority}" if scheme == "mqtts" else authority
 
 
-class StatusBar(StyleCache, Widget):
+class StatusBar(OneLine, Widget):
     COMPONENT_CLASSES = STATE_CLASSES | {"status--name", "status--label", "status--paused",
                                          "status--running", "status--mqtt-up",
                                          "status--mqtt-waiting", "status--mqtt-down"}
@@ -63,8 +60,6 @@ class StatusBar(StyleCache, Widget):
     note: var[str] = var("")
     """A short note after the figures (restarted, invalid file...)."""
 
-    _shown: tuple[str, tuple[object, ...]] | None = None
-
     def watch_frame(self) -> None:
         self._changed()
 
@@ -73,20 +68,6 @@ class StatusBar(StyleCache, Widget):
 
     def watch_note(self) -> None:
         self._changed()
-
-    def styles_changed(self) -> None:
-        self._shown = None
-
-    def _changed(self) -> None:
-        """Refreshes only when the line would read differently."""
-        line = self.line(self.size.width)
-        shown = (line.plain, tuple(line.spans))
-        if shown != self._shown:
-            self._shown = shown
-            self.refresh()
-
-    def _style(self, name: str) -> Style:
-        return self.part(name)
 
     def line(self, width: int | None = None) -> Text:
         """The line in full, or with ``width`` the fullest that fits (see :data:`DETAILS`;
@@ -157,7 +138,3 @@ class StatusBar(StyleCache, Widget):
         dropped = int(status.get("tap_dropped") or 0)
         if dropped:
             text.append(f"{comma}tap −{figures.count(dropped)}", self._style("state--retried"))
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        return text_strip(self.line(width), width, self.app.console, self.base)

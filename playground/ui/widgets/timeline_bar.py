@@ -5,23 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.style import Style
 from rich.text import Text
 from textual.reactive import var
-from textual.strip import Strip
 from textual.widget import Widget
 
 from playground.engine.scenario import describe
-from playground.ui.widgets.lines import text_strip
+from playground.ui.widgets.lines import OneLine
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
-from playground.ui.widgets.styled import StyleCache
 
 
 def next_step(steps: tuple[Any, ...], t: float) -> Any | None:
     return next((s for s in steps if s.at > t + 1e-9), None)
 
 
-class TimelineBar(StyleCache, Widget):
+class TimelineBar(OneLine, Widget):
     COMPONENT_CLASSES = STATE_CLASSES | {"timeline--done", "timeline--todo", "timeline--step",
                                          "timeline--next", "timeline--label"}
     DEFAULT_CSS = """
@@ -40,30 +37,14 @@ class TimelineBar(StyleCache, Widget):
     t: var[float] = var(0.0)
     """Simulated time now."""
 
-    _shown: tuple[str, tuple[object, ...]] | None = None
-
     def watch_t(self) -> None:
         self._changed()
 
     def watch_steps(self) -> None:
         self._changed()
 
-    def styles_changed(self) -> None:
-        self._shown = None
-
     def on_resize(self) -> None:
         self._shown = None
-
-    def _changed(self) -> None:
-        """Refreshes only when the line would read differently."""
-        line = self.line(self.size.width)
-        shown = (line.plain, tuple(line.spans))
-        if shown != self._shown:
-            self._shown = shown
-            self.refresh()
-
-    def _style(self, name: str) -> Style:
-        return self.part(name)
 
     def line(self, width: int) -> Text:
         steps, t = self.steps, self.t
@@ -93,7 +74,3 @@ class TimelineBar(StyleCache, Widget):
                 run_start = i
         text.append(label, self._style("timeline--label"))
         return text
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        return text_strip(self.line(width), width, self.app.console, self.base)
