@@ -27,6 +27,7 @@ from typing import Any
 import aiosqlite
 
 from playground.engine import events as ev
+from playground.paths import unused
 
 BATCH = 5_000
 HIGH_WATER = 100_000  # rows waiting for the disk before simulated time waits for it
@@ -45,15 +46,9 @@ def quote(identifier: str) -> str:
 
 def default_path(topology: str, seed: int, directory: Path = RUNS_DIR) -> Path:
     """A new file under ``.playground/runs/``: never one that exists already."""
-    directory.mkdir(parents=True, exist_ok=True)
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in topology) or "run"
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = directory / f"{stem}-{seed}-{stamp}.sqlite"
-    counter = 1
-    while path.exists():
-        counter += 1
-        path = directory / f"{stem}-{seed}-{stamp}-{counter}.sqlite"
-    return path
+    return unused(directory, f"{stem}-{seed}-{stamp}", ".sqlite")
 
 
 class Recorder:

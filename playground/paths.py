@@ -1,0 +1,17 @@
+"""New files that never overwrite one already there (run databases, screenshots)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def unused(directory: Path, stem: str, suffix: str) -> Path:
+    """``directory/STEM.SUFFIX``, else ``STEM-2``, ``STEM-3``...: the first name no file
+    has yet (``directory`` is made if need be)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{stem}{suffix}"
+    counter = 1
+    while path.exists():
+        counter += 1
+        path = directory / f"{stem}-{counter}{suffix}"
+    return path
