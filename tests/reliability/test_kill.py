@@ -85,9 +85,8 @@ def _sim(topology: Path, db: Path, *more: str) -> list[str]:
     return [sys.executable, "run.py", "sim", str(topology), "--db", str(db), "--json", *more]
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX only")
-def test_a_run_killed_mid_write_leaves_every_committed_row_whole(topology, tmp_path):
-    db = tmp_path / "run.sqlite"
+def _killed_mid_write(topology: Path, db: Path) -> int:
+    """Runs `sim` on ``db`` until rows are committed, kills it; the rows seen committed."""
     process = subprocess.Popen(_sim(topology, db), cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     try:
@@ -98,6 +97,13 @@ def test_a_run_killed_mid_write_leaves_every_committed_row_whole(topology, tmp_p
         process.wait(timeout=30)
         process.stderr.close()  # type: ignore[union-attr]
     assert process.returncode == -signal.SIGKILL
+    return seen
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX only")
+def test_a_run_killed_mid_write_leaves_every_committed_row_whole(topology, tmp_path):
+    db = tmp_path / "run.sqlite"
+    seen = _killed_mid_write(topology, db)
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -118,14 +124,7 @@ def test_a_run_killed_mid_write_leaves_every_committed_row_whole(topology, tmp_p
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX only")
 def test_the_next_run_on_a_killed_runs_file_starts_and_finishes(topology, tmp_path):
     db = tmp_path / "run.sqlite"
-    process = subprocess.Popen(_sim(topology, db), cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        _wait_for_rows(process, db)
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+    _killed_mid_write(topology, db)
     assert Path(f"{db}-wal").exists()  # killed: the log was never checkpointed away
 
     done = subprocess.run(_sim(topology, db, "--duration", "1s", "--drain", "10s"), cwd=ROOT,
