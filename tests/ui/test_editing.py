@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import Input, OptionList
 
 from playground.ui.screens.run_screen import RunScreen
@@ -109,17 +111,22 @@ async def test_a_structural_change_restarts_and_says_so(make_app: MakeApp) -> No
         assert diagram.geo is not None and "audit" in diagram.geo.boxes
 
 
+async def inspect(pilot: Any, node: str) -> tuple[RunScreen, InspectorPane]:
+    """The run held at 1 s (or where it is), ``node`` selected, the inspector shown."""
+    screen = await run_to(pilot, 1)
+    assert isinstance(screen, RunScreen)
+    screen.select(node)
+    await pilot.press("4")
+    return screen, screen.query_one(InspectorPane)
+
+
 async def test_the_inspector_edits_a_field_and_writes_it_back(make_app: MakeApp) -> None:
     app = make_app("burst-event-driven")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await run_to(pilot, 1)
-        assert isinstance(screen, RunScreen)
+        screen, inspector = await inspect(pilot, "place-order")
         path = screen.session.path
         assert path is not None
         before = path.read_text()
-        screen.select("place-order")
-        await pilot.press("4")
-        inspector = screen.query_one(InspectorPane)
         await pilot.pause()
         assert "busy" in inspector.query_one(FiguresView).text()
         inspector.edit("concurrency")
@@ -146,14 +153,10 @@ async def test_the_inspector_edits_a_field_and_writes_it_back(make_app: MakeApp)
 async def test_the_inspector_refuses_an_invalid_value(make_app: MakeApp) -> None:
     app = make_app("burst-event-driven")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await run_to(pilot, 1)
-        assert isinstance(screen, RunScreen)
+        screen, inspector = await inspect(pilot, "orders")
         path = screen.session.path
         assert path is not None
         before = path.read_text()
-        screen.select("orders")
-        await pilot.press("4")
-        inspector = screen.query_one(InspectorPane)
         inspector.edit("capacity")
         await pilot.pause()
         inspector.query_one("#field-input", Input).value = "fast"
