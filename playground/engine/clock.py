@@ -77,7 +77,7 @@ class SimLoop(asyncio.SelectorEventLoop):
         self._sample_sim = 0.0
         self._achieved = 0.0
         self.idle_at_limit = threading.Event()
-        self.wall_started = time.monotonic()
+        self.wall_started = self._anchor_wall  # the instant simulated time 0 stands for
         # timers closer than this to `now` are due; well below the grid, above float noise
         self._clock_resolution = 1e-8
         self._last_poll = 0.0

@@ -142,7 +142,8 @@ def test_the_real_clock_never_runs_ahead_of_the_wall_clock_times_speed():
     seen: list[tuple[float, float]] = []
 
     async def main() -> None:
-        start = time.monotonic()
+        # simulated time 0 is when the loop was made, not when this coroutine began
+        start = loop.wall_started
         for _ in range(20):
             await asyncio.sleep(0.5)  # simulated: 10 ms of wall time each at 50x
             seen.append((loop.time(), (time.monotonic() - start) * 50))
