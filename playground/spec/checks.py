@@ -198,12 +198,13 @@ class Checker:
                                           f" is {_article(self.kind_of(source) or 'x')} "
                                           f"{self.kind_of(source)}")
             return
-        sources = [i for i, n in self.nodes.items()
-                   if isinstance(n, m.QueueSpec) and n.dlq and n.dlq.queue == source]
+        # from the raw data: a node whose dlq field is broken (max_receives: 0) still names it
+        sources = [i for i, n in self.raw_nodes.items() if self.kind_of(i) == "queue"
+                   and isinstance(n.get("dlq"), dict) and n["dlq"].get("queue") == source]
         is_dlq = bool(sources) or any(
-            (isinstance(n, m.TopicSpec) and n.dlq == source)
-            or (isinstance(n, m.FunctionSpec) and n.on_failure == source)
-            for n in self.nodes.values())
+            (self.kind_of(i) == "topic" and n.get("dlq") == source)
+            or (self.kind_of(i) == "function" and n.get("on_failure") == source)
+            for i, n in self.raw_nodes.items())
         if not is_dlq:
             self.problem((*here, "from"), f"{source!r} is no DLQ: no queue names it as its dlq, "
                                           "and no topic dlq or on_failure uses it")
@@ -314,7 +315,8 @@ def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
 _NODE = TypeAdapter(m.Node)
 _STEP = TypeAdapter(m.ScenarioStep)
 # Stand-ins for required fields that failed, so the rest of a broken node is still checked.
-_STAND_INS: dict[str, Any] = {"rate": 1.0, "to": [], "ttl": 1.0, "key": "k"}
+# a step whose time is broken still gets its other checks (every problem is listed)
+_STAND_INS: dict[str, Any] = {"rate": 1.0, "to": [], "ttl": 1.0, "key": "k", "at": 0.0}
 
 
 def _lenient(adapter: TypeAdapter[Any], raw: Any) -> tuple[Any, set[str]]:

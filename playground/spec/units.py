@@ -94,7 +94,7 @@ _DURATION_JSON = {
     "anyOf": [
         {"type": "number", "minimum": 0},
         {"type": "string",
-         "pattern": r"^\s*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*(us|ms|s|min|m|h|d)\s*$"},
+         "pattern": r"^\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*(us|ms|s|min|m|h|d)\s*$"},
     ],
     "description": f"Duration: {DURATION_HINT}.",
 }
@@ -102,7 +102,9 @@ _RATE_JSON = {
     "anyOf": [
         {"type": "number", "exclusiveMinimum": 0},
         {"type": "string",
-         "pattern": r"^\s*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*[kKM]?\s*/\s*(ms|s|min|m|h)\s*$"},
+         # not negative, and not zero however it is written
+         "pattern": r"^\s*(?![0.]+\s*[kKM]?\s*/)([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*[kKM]?\s*/\s*"
+                    r"(ms|s|min|m|h)\s*$"},
     ],
     "description": f"Rate: {RATE_HINT}.",
 }

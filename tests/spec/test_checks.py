@@ -562,3 +562,36 @@ def test_every_problem_of_a_file_is_reported_at_once_in_line_order() -> None:
         assert (problem.line, problem.column) == (line, column)
         assert message in problem.message
     assert loaded.problems == sorted(loaded.problems, key=lambda p: (p.line, p.column))
+
+
+def test_a_step_with_a_broken_time_is_still_checked_for_its_node() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+        scenario:
+          - {at: -5s, action: burst, node: q, factor: 2, for: 1s}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((7, 10), "at: a duration cannot be negative (got '-5s')"),
+        ((7, 36), "burst needs a producer; 'q' is a queue"),
+    ]
+
+
+def test_a_dlq_named_by_a_broken_dlq_field_is_still_a_dlq() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          q:
+            kind: queue
+            dlq: {queue: dead, max_receives: 0}
+          dead:
+            kind: queue
+        scenario:
+          - {at: 1s, action: redrive, from: dead, to: q, rate: 1}
+        """)
+    assert problem.message == ("max_receives: input should be greater than or equal to 1 "
+                               "(got 0)")

@@ -75,7 +75,13 @@ def test_the_examples_schema_is_what_the_cli_prints() -> None:
     {"kind": "producer", "rate": "5 per s", "to": "q"},
     {"kind": "function", "duration": {"dist": "gamma", "mean": "1s"}},
     {"kind": "function", "errors": 1.5},
-], ids=["unknown field", "unknown kind", "negative rate", "bad rate", "bad dist", "bad p"])
+    {"kind": "producer", "rate": "-5/s", "to": "q"},
+    {"kind": "producer", "rate": "0/s", "to": "q"},
+    {"kind": "producer", "rate": "0.0k/min", "to": "q"},
+    {"kind": "queue", "delay": "-1s"},
+], ids=["unknown field", "unknown kind", "negative rate", "bad rate", "bad dist", "bad p",
+        "negative rate text", "zero rate text", "zero rate text with prefix",
+        "negative duration text"])
 def test_the_schema_refuses_what_the_loader_refuses(
     node: dict[str, Any], validator: Draft202012Validator,
 ) -> None:
