@@ -56,16 +56,18 @@ class _Event:
 
 
 class _Work:
-    __slots__ = ("event", "kind", "msgs", "request", "source", "started")
+    __slots__ = ("event", "kind", "msgs", "owned", "request", "source", "started")
 
     def __init__(self, kind: str, msgs: list[Message], source: str,
-                 request: Request | None = None, event: _Event | None = None) -> None:
+                 request: Request | None = None, event: _Event | None = None,
+                 owned: bool = False) -> None:
         self.kind = kind
         self.msgs = msgs
         self.source = source
         self.request = request
         self.event = event
         self.started = 0.0
+        self.owned = owned  # its messages are this invocation's to release (a fan-out copy)
 
 
 class _Instance:
@@ -158,6 +160,9 @@ class FunctionNode(Node):
             elif self.free == 0:
                 self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "concurrency"))
                 self.reply(request, THROTTLED, "concurrency limit")
+            elif request.fork_id:  # one more target of a fan-out: its copy starts here
+                self._start(_Work(SYNC, [msg.fork(request.fork_id)], request.sender,
+                                  request=request, owned=True))
             else:
                 self._start(_Work(SYNC, [msg], request.sender, request=request))
         elif op == EVENT:
@@ -293,8 +298,14 @@ class FunctionNode(Node):
         start = loop.time()
         msgs = work.msgs
         count = len(msgs)
-        for msg in msgs:
-            msg.attempt += 1
+        request = work.request
+        if work.kind == SYNC and request is not None and request.attempt > 0:
+            # called inside another invocation: this is part of that one's attempt
+            for msg in msgs:
+                msg.attempt = request.attempt
+        else:
+            for msg in msgs:
+                msg.attempt += 1
         attempts = [msg.attempt for msg in msgs]
         cold = inst.cold_start if inst.cold else 0.0
         inst.cold = False
@@ -397,6 +408,9 @@ class FunctionNode(Node):
         if work.kind == SYNC:
             assert work.request is not None
             self.reply(work.request, OK if ok_all else 500, reason)
+            if work.owned:
+                for msg in msgs:
+                    msg.release(None if ok_all else FAILED)
         elif work.kind == QUEUED:
             assert work.request is not None
             self.reply(work.request, OK, reason, results=results)

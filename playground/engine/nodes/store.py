@@ -73,6 +73,9 @@ class StoreNode(Node):
             self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "degraded", FAILED))
             self.reply(request, FAILED, "degraded")
             return
+        fork_id = request.fork_id
+        if fork_id:  # one more target of a fan-out: its copy exists once the write is done
+            msg = msg.fork(fork_id)
         first = msg.copy.deliver()
         if first:
             self.emit(ev.MessageDelivered(now, self.id, msg.id, msg.trace, now - msg.created))
@@ -92,6 +95,8 @@ class StoreNode(Node):
             self.rows += 1
         self.emit(ev.MessageWritten(now, self.id, msg.id, msg.trace, msg.payload,
                                     request.attempt, not first, deduplicated))
+        if fork_id:
+            msg.release()
         self.reply(request, OK)
 
     def gauges(self) -> dict[str, Any]:

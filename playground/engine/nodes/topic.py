@@ -17,13 +17,20 @@ if TYPE_CHECKING:
 
 
 class _Delivery:
-    __slots__ = ("msg", "op", "retries", "target")
+    """One subscription's delivery. Beyond the first, the topic holds the message it forks
+    from, and the subscriber makes the copy when it accepts it (``fork_id``): a copy that
+    no subscriber ever took was never made."""
 
-    def __init__(self, msg: Message, target: str, op: str) -> None:
+    __slots__ = ("fork_id", "id", "msg", "op", "retries", "target")
+
+    def __init__(self, msg: Message, target: str, op: str, fork_id: str | None = None
+                 ) -> None:
         self.msg = msg
         self.target = target
         self.op = op
         self.retries = 0
+        self.fork_id = fork_id
+        self.id = fork_id or msg.id  # what events name
 
 
 class TopicNode(Node):
@@ -53,6 +60,16 @@ class TopicNode(Node):
         now = self.clock.loop.time()
         if self.refused_by_fault(request):
             return
+        if request.fork_id:  # one more target of a fan-out upstream: its copy starts here
+            msg = msg.fork(request.fork_id)
+            try:
+                self._fan_out(request, msg, now)
+            finally:
+                msg.release()
+            return
+        self._fan_out(request, msg, now)
+
+    def _fan_out(self, request: Request, msg: Message, now: float) -> None:
         payload = msg.payload
         matching = [(target, op) for target, op, match in self.subscriptions
                     if match is None or match(payload)]
@@ -65,24 +82,23 @@ class TopicNode(Node):
             return
         seen: dict[str, int] = {}
         for index, (target, op) in enumerate(matching):
-            if index == 0:
-                copy = msg.clone()
-            else:
+            fork_id = None
+            if index > 0:
                 # the same message fanned out twice gives the same copy ids
                 nth = seen.get(target, 0)
                 seen[target] = nth + 1
-                suffix = f">{target}" if nth == 0 else f">{target}#{nth + 1}"
-                copy = msg.fork(msg.id + suffix)
-            self._deliver(_Delivery(copy, target, op))
+                fork_id = msg.id + (f">{target}" if nth == 0 else f">{target}#{nth + 1}")
+            self._deliver(_Delivery(msg.clone(), target, op, fork_id))
         self.reply(request, ACCEPTED)
 
     def _deliver(self, delivery: _Delivery) -> None:
         msg = delivery.msg
         self.deliveries[msg] = delivery
-        self.emit(ev.MessageSent(self.clock.loop.time(), self.id, msg.id, msg.trace,
+        self.emit(ev.MessageSent(self.clock.loop.time(), self.id, delivery.id, msg.trace,
                                  delivery.target, delivery.retries + 1))
-        self.request(delivery.target, Request(delivery.op, 0, "", "", msg), self._answered,
-                     delivery)
+        self.request(delivery.target,
+                     Request(delivery.op, 0, "", "", msg, fork_id=delivery.fork_id),
+                     self._answered, delivery)
 
     def _answered(self, reply: Reply, delivery: _Delivery) -> None:
         if not reply.final:
@@ -99,19 +115,19 @@ class TopicNode(Node):
             delay = spec.backoff.delay(delivery.retries)
             if spec.backoff.jitter == "full":
                 delay = self.jitter_rng.uniform(0, delay)
-            self.emit(ev.MessageRetried(now, self.id, msg.id, msg.trace, delivery.retries,
+            self.emit(ev.MessageRetried(now, self.id, delivery.id, msg.trace, delivery.retries,
                                         delay, f"{delivery.target}: {reply.reason}"))
             self.clock.later(delay, self._deliver, delivery)
             return
         reason = f"{delivery.target} refused it {delivery.retries + 1} times"
         if spec.dlq is not None:
             delivery.target, delivery.op = spec.dlq, "dlq"
-            self.request(spec.dlq, Request(SEND, 0, "", "", msg), self._dead_lettered,
-                         (delivery, reason))
+            self.request(spec.dlq, Request(SEND, 0, "", "", msg, fork_id=delivery.fork_id),
+                         self._dead_lettered, (delivery, reason))
             return
         del self.deliveries[msg]
-        self.emit(ev.MessageFailed(now, self.id, msg.id, msg.trace, reason))
-        msg.release(FAILED)
+        self.emit(ev.MessageFailed(now, self.id, delivery.id, msg.trace, reason))
+        self._gave_up(delivery)
 
     def _dead_lettered(self, reply: Reply, context: tuple[_Delivery, str]) -> None:
         if not reply.final:
@@ -122,12 +138,20 @@ class TopicNode(Node):
         now = self.clock.loop.time()
         if reply.ok:
             assert self.spec.dlq is not None
-            self.emit(ev.MessageDeadLettered(now, self.id, msg.id, msg.trace, self.spec.dlq,
-                                             reason))
+            self.emit(ev.MessageDeadLettered(now, self.id, delivery.id, msg.trace,
+                                             self.spec.dlq, reason))
             msg.release()
         else:
-            self.emit(ev.MessageFailed(now, self.id, msg.id, msg.trace, f"{reason}; dlq full"))
-            msg.release(FAILED)
+            self.emit(ev.MessageFailed(now, self.id, delivery.id, msg.trace,
+                                       f"{reason}; dlq full"))
+            self._gave_up(delivery)
+
+    @staticmethod
+    def _gave_up(delivery: _Delivery) -> None:
+        """No subscriber took it: the message's own copy failed; a fan-out copy (beyond the
+        first subscription) was never made, and the copy it would have forked from ends as
+        its other deliveries do."""
+        delivery.msg.release(None if delivery.fork_id else FAILED)
 
     def holdings(self) -> Iterable[Message]:
         return self.deliveries

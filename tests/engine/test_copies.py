@@ -1,0 +1,106 @@
+"""Fan-out copies as the ledger counts them: a copy for each target beyond the first, whatever
+kind the target is, made when that target accepts it; and the attempt a synchronous chain
+writes."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import topology
+
+from playground.engine import events as ev
+
+
+def producer(to: str, **fields: object) -> dict[str, object]:
+    return {"kind": "producer", "rate": 2, "pattern": "constant", "to": to, **fields}
+
+
+def test_a_function_sending_to_a_queue_and_a_store_counts_both_copies(sim):
+    run = sim(topology({"client": producer("work"),
+                        "work": {"kind": "function", "to": ["backlog", "table"]},
+                        "backlog": {"kind": "queue"}, "table": {"kind": "store"}},
+                       duration=1))
+    assert run.node("backlog")["depth"] == 2
+    assert [row[0] for row in run.rows("table")] == ["client-1>table", "client-2>table"]
+    assert run.ledger == {**run.ledger, "created": 4, "delivered": 2, "pending": 2, "lost": 0}
+
+
+def test_the_ledger_does_not_depend_on_the_order_of_a_functions_targets(sim):
+    ledgers = []
+    for targets in (["backlog", "table"], ["table", "backlog"]):
+        run = sim(topology({"client": producer("work"),
+                            "work": {"kind": "function", "to": targets},
+                            "backlog": {"kind": "queue"}, "table": {"kind": "store"}},
+                           duration=1))
+        ledgers.append(run.ledger)
+    assert ledgers[0] == ledgers[1]
+
+
+def test_two_stores_behind_one_function_get_two_copies_and_no_duplicates(sim):
+    run = sim(topology({"client": producer("work"),
+                        "work": {"kind": "function", "to": ["first", "second"]},
+                        "first": {"kind": "store"}, "second": {"kind": "store"}},
+                       duration=1))
+    assert [row[0] for row in run.rows("first")] == ["client-1", "client-2"]
+    assert [row[0] for row in run.rows("second")] == ["client-1>second", "client-2>second"]
+    assert run.node("second")["duplicates"] == 0
+    assert run.ledger == {**run.ledger, "created": 4, "delivered": 4, "lost": 0}
+
+
+@pytest.mark.parametrize("second", ["topic", "function"])
+def test_a_topic_or_a_function_called_beyond_the_first_target_gets_its_own_copy(sim, second):
+    nodes: dict[str, object] = {
+        "client": producer("work"),
+        "work": {"kind": "function", "to": ["table", "next"]},
+        "table": {"kind": "store"},
+        "later": {"kind": "queue"},
+    }
+    nodes["next"] = ({"kind": "topic", "to": "later"} if second == "topic"
+                     else {"kind": "function", "to": "later"})
+    run = sim(topology(nodes, duration=1))
+    assert run.node("later")["depth"] == 2
+    accepted = [e.msg for e in run.of(ev.MessageAccepted, node="later")]
+    assert accepted == ["client-1>next", "client-2>next"]
+    assert run.ledger == {**run.ledger, "created": 4, "delivered": 2, "pending": 2, "lost": 0}
+
+
+def test_a_topics_copy_is_created_only_when_its_subscriber_accepts_it(sim):
+    run = sim(topology({
+        "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 2,
+                   "to": "news"},
+        "news": {"kind": "topic", "to": ["one", "two"], "retries": 0},
+        "one": {"kind": "queue", "capacity": 1},
+        "two": {"kind": "queue", "capacity": 1},
+    }, duration=1))
+    # the first message reaches both queues; the second finds both full: its own copy
+    # fails, and the copy for the second queue is never made
+    assert [e.msg for e in run.of(ev.MessageAccepted, node="two")] == ["client-1>two"]
+    assert run.ledger == {**run.ledger, "created": 3, "failed": 1, "pending": 2, "lost": 0}
+
+
+def test_functions_called_in_a_chain_write_the_attempt_of_the_first_invocation(sim):
+    run = sim(topology({
+        "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 1,
+                   "to": "api"},
+        "api": {"kind": "gateway", "to": "one"},
+        "one": {"kind": "function", "to": "two"},
+        "two": {"kind": "function", "to": "three"},
+        "three": {"kind": "function", "to": "table"},
+        "table": {"kind": "store"},
+    }, duration=1))
+    assert run.rows("table", "id, attempt") == [("client-1", 1)]
+    assert [e.attempt for e in run.of(ev.InvocationStarted)] == [1, 1, 1]
+
+
+def test_a_redelivered_message_writes_its_attempt_through_a_chain(sim):
+    run = sim(topology({
+        "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 1,
+                   "to": "inbox"},
+        "inbox": {"kind": "queue", "visibility_timeout": "1s", "to": "slow"},
+        "slow": {"kind": "function", "to": ["audit", "write"], "timeout": "5s",
+                 "batch_size": 1},
+        "audit": {"kind": "store"},
+        "write": {"kind": "function", "to": "table", "duration": "1.5s"},
+        "table": {"kind": "store"},
+    }, duration=4))
+    assert run.rows("table", "id, attempt")[:2] == [("client-1>write", 1),
+                                                    ("client-1>write", 2)]
