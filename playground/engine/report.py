@@ -92,7 +92,8 @@ def _node_report(engine: Engine, node_id: str) -> dict[str, Any]:
         entry.update({
             "depth": gauges["depth"], "max_depth": gauges["max_depth"],
             "in_flight": gauges["in_flight"], "visible": gauges["visible"],
-            "wait": stats.wait.summary(), "received": counters.get("received", 0),
+            "delayed": gauges["delayed"], "wait": stats.wait.summary(),
+            "received": counters.get("received", 0),
             "redelivered": counters.get("redelivered", 0),
             "dead_lettered": counters.get("dead_lettered", 0),
             "expired": counters.get("expired", 0), "redriven": counters.get("redriven", 0),

@@ -164,3 +164,19 @@ def test_without_a_window_a_batch_takes_what_is_visible_at_once(sim):
              "batcher": {"kind": "function", "duration": "10ms", "batch_size": 10}}
     run = sim(topology(nodes, duration=1))
     assert [len(e.msgs) for e in run.of(ev.InvocationStarted)] == [1] * 10
+
+
+def test_delayed_messages_are_not_in_the_depth_until_their_delay_ends(sim):
+    nodes = {
+        "client": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "later"},
+        "later": {"kind": "queue", "delay": "5s", "to": "fn"},
+        "fn": {"kind": "function", "duration": "50ms", "concurrency": 1, "batch_size": 1},
+    }
+    early = sim(topology(nodes, duration=1))
+    assert early.node("later") == {**early.node("later"), "depth": 0, "max_depth": 0,
+                                   "delayed": 10}
+    # from t = 5 they come in every 100 ms, and each takes the one instance 50 ms
+    late = sim(topology(nodes, duration=1), drain=30)
+    assert late.node("later") == {**late.node("later"), "depth": 0, "max_depth": 1,
+                                  "delayed": 0}
+    assert late.report["sim_seconds"] == 5.95

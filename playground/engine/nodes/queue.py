@@ -92,6 +92,12 @@ class QueueNode(Node):
     def held(self) -> int:
         return self.n_visible + len(self.in_flight) + len(self.delayed) + len(self.moving)
 
+    @property
+    def depth(self) -> int:
+        """Visible + in flight, as the report counts it (a message on its way to the DLQ is
+        still hidden from its last receive; a delayed one is not there yet)."""
+        return self.n_visible + len(self.in_flight) + len(self.moving)
+
     def _on_send(self, request: Request) -> None:
         msg = request.msg
         assert msg is not None
@@ -99,6 +105,8 @@ class QueueNode(Node):
         if self.refused_by_fault(request):
             return
         capacity = self.spec.capacity
+        # a delayed message takes room too: were it let in beyond capacity, more than
+        # capacity would be visible once its delay ended
         if capacity is not None and self.held >= capacity:
             if self.spec.on_full == "block":
                 self.blocked.append(request)
@@ -130,7 +138,7 @@ class QueueNode(Node):
             self._make_visible(msg, now, returning=False)
         self._track_expiry(msg)
         self.reply(request, ACCEPTED)
-        depth = self.held
+        depth = self.depth
         if depth > self.max_depth:
             self.max_depth = depth
         self._dispatch()
@@ -153,6 +161,7 @@ class QueueNode(Node):
     def _delay_over(self, msg: Message) -> None:
         if self.delayed.pop(msg, None) is not None:
             self._make_visible(msg, self.clock.loop.time(), returning=False)
+            self.max_depth = max(self.max_depth, self.depth)
             self._dispatch()
 
     def _make_visible(self, msg: Message, now: float, returning: bool) -> None:
@@ -466,7 +475,7 @@ class QueueNode(Node):
         yield from self.moving
 
     def gauges(self) -> dict[str, Any]:
-        return {"depth": self.held, "visible": self.n_visible, "in_flight": len(self.in_flight),
+        return {"depth": self.depth, "visible": self.n_visible, "in_flight": len(self.in_flight),
                 "delayed": len(self.delayed), "max_depth": self.max_depth,
                 "capacity": self.spec.capacity, "blocked_senders": len(self.blocked),
                 "redriving": any(not t.done() for t in self.redrives.values())}
