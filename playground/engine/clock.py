@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import math
 import selectors
 import sys
@@ -33,6 +34,8 @@ MIN_SPEED, MAX_SPEED = 0.01, 10_000.0
 MAX_LAG = 0.25
 IDLE_POLL = 0.1
 POLL_EVERY = 2.0  # GIL switch intervals between two polls on the virtual clock
+_PRUNE_FROM = 100  # timers: more than this many, half of them cancelled, get pruned
+_MAX_SELECT = 24 * 3600.0
 # Timers are set on a grid of one microsecond: two ways of computing the same instant
 # (t0 + k / rate, or now + delay) then land on the same float, and time does not drift by
 # rounding errors summed over millions of steps.
@@ -81,6 +84,10 @@ class SimLoop(asyncio.SelectorEventLoop):
         # timers closer than this to `now` are due; well below the grid, above float noise
         self._clock_resolution = 1e-8
         self._last_poll = 0.0
+        # called when the work due at this instant is done, before time moves on: what it
+        # schedules (call_soon) still runs at this instant (a drain ends the very moment
+        # the last work does)
+        self.before_advance: Callable[[], None] | None = None
 
     # --- what node code sees -------------------------------------------------------------
 
@@ -174,6 +181,73 @@ class SimLoop(asyncio.SelectorEventLoop):
             with contextlib.suppress(RuntimeError):  # closed meanwhile
                 self.call_soon_threadsafe(_nothing)
 
+    # --- turning ----------------------------------------------------------------------------
+
+    def _run_once(self) -> None:
+        """asyncio's turns of the loop, in asyncio's order, one after another until the loop
+        stops: due timers join the ready callbacks, then the callbacks ready at the start of
+        the turn run. A message takes a handful of turns, and a turn of asyncio's own spends
+        as long on its bookkeeping (a call, the cancelled timers' check, a select asked for
+        nothing) as on the callback it runs; here a turn with work ready costs a comparison
+        or two, and the selector is asked only when there is no work or a poll is due."""
+        if self._debug:  # asyncio's own turn times and reports slow callbacks
+            super()._run_once()
+            return
+        ready = self._ready
+        selector = self._selector
+        process = self._process_events
+        raw_select = selector._select
+        heappop = heapq.heappop
+        monotonic = time.monotonic
+        resolution = self._clock_resolution
+        poll_every = POLL_EVERY * sys.getswitchinterval()
+        while True:
+            scheduled = self._scheduled
+            count = len(scheduled)
+            if count > _PRUNE_FROM and self._timer_cancelled_count > count // 2:
+                # mostly cancelled timers: keep the live ones (asyncio's own rule)
+                live = []
+                for handle in scheduled:
+                    if handle._cancelled:
+                        handle._scheduled = False
+                    else:
+                        live.append(handle)
+                heapq.heapify(live)
+                self._scheduled = scheduled = live
+                self._timer_cancelled_count = 0
+            else:
+                while scheduled and scheduled[0]._cancelled:
+                    self._timer_cancelled_count -= 1
+                    heappop(scheduled)._scheduled = False
+            if ready or self._stopping:
+                if monotonic() - self._last_poll >= poll_every:
+                    process(self._poll(raw_select))
+            elif scheduled:
+                process(selector.select(min(max(0.0, scheduled[0]._when - self._now),
+                                            _MAX_SELECT)))
+            else:
+                process(selector.select(None))
+            end = self._now + resolution
+            while scheduled and scheduled[0]._when < end:
+                handle = heappop(scheduled)
+                handle._scheduled = False
+                ready.append(handle)
+            for _ in range(len(ready)):
+                handle = ready.popleft()
+                if handle._cancelled:
+                    continue
+                try:  # Handle._run's work, without its frame
+                    handle._context.run(handle._callback, *handle._args)
+                except (SystemExit, KeyboardInterrupt):
+                    raise
+                except BaseException as error:
+                    self.call_exception_handler({
+                        "message": f"Exception in callback {handle._callback!r}",
+                        "exception": error, "handle": handle})
+            handle = None  # a handle that raised must not keep its frames alive
+            if self._stopping:
+                return
+
     # --- the idle hook ---------------------------------------------------------------------
 
     def _sim_select(self, select: Callable[..., Any], timeout: float | None) -> Any:
@@ -182,6 +256,11 @@ class SimLoop(asyncio.SelectorEventLoop):
             if time.monotonic() - self._last_poll < POLL_EVERY * sys.getswitchinterval():
                 return ()
             return self._poll(select)
+        hook = self.before_advance
+        if hook is not None:
+            hook()
+            if self._ready:  # type: ignore[attr-defined]
+                return self._poll(select)
         if self._paused or self._holds:
             return select(None)
         step = math.inf if timeout is None else timeout

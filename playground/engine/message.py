@@ -35,12 +35,11 @@ LEDGER_KEYS = ("created", "delivered", "failed", "dead_lettered", "expired", "un
 class Ledger:
     """Counts of copies by state, kept up to date as copies change."""
 
-    __slots__ = ("counts", "created", "imported", "on_release")
+    __slots__ = ("counts", "created", "imported")
 
     def __init__(self) -> None:
         self.created = 0
         self.imported = 0  # of ``created``: copies that arrived from another process
-        self.on_release: Any = None  # called when a physical message goes (drain watches)
         self.counts: dict[str | None, int] = {ALIVE: 0, DELIVERED: 0, FAILED: 0, EXPIRED: 0,
                                               UNMATCHED: 0, EXPORTED: 0, _NO_OUTCOME: 0}
 
@@ -101,9 +100,6 @@ class Copy:
                 self.outcome = outcome
         else:
             self._change(live=-1, outcome=outcome)
-        on_release = self.ledger.on_release
-        if on_release is not None:
-            on_release()
 
     def deliver(self) -> bool:
         """Marks the copy delivered; False if it already was (a duplicate)."""

@@ -82,7 +82,6 @@ class Engine:
         self.external: ExternalNode | None = None
         self.scenario = Scenario(self)
         self.sim_seconds = 0.0
-        self._drain_check = False
         self._drained: asyncio.Future[None] | None = None
         self._drain_deadline = math.inf
 
@@ -221,33 +220,23 @@ class Engine:
         loop = self.loop
         self._drain_deadline = deadline
         self._drained = loop.create_future()
-        self.ledger.on_release = self._maybe_drained
         timer = self.clock.at(deadline, _settle, self._drained)
-        poll = self.clock.at(loop.time(), self._poll_drained, deadline)
+        # asked whenever the work of an instant is done, so the drain ends at the instant
+        # the last work did, whatever that work was (a release, an instance going idle...)
+        previous = getattr(loop, "before_advance", None)
+        loop.before_advance = self._check_drained  # type: ignore[attr-defined]
         try:
             await self._drained
         finally:
             timer.cancel()
-            poll.cancel()
-            self.ledger.on_release = None
-
-    def _maybe_drained(self) -> None:
-        if not self._drain_check:
-            self._drain_check = True
-            self.clock.soon(self._check_drained)
+            loop.before_advance = previous  # type: ignore[attr-defined]
 
     def _check_drained(self) -> None:
-        self._drain_check = False
         drained = self._drained
         if drained is None or drained.done():
             return
         if self.idle() and not self.scenario.due_before(self._drain_deadline):
             drained.set_result(None)
-
-    def _poll_drained(self, deadline: float) -> None:
-        self._check_drained()
-        if self._drained is not None and not self._drained.done():
-            self.clock.later(1.0, self._poll_drained, deadline)
 
     # --- controls ------------------------------------------------------------------------
 

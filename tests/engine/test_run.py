@@ -58,6 +58,20 @@ def test_every_action_fires_at_its_time_and_the_ledger_balances(sim, step):
     assert run.ledger["pending"] == 0
 
 
+@pytest.mark.parametrize("function_duration, last_work", [("350ms", 0.75), ("2.2s", 2.6)])
+def test_a_drain_ends_the_instant_the_last_work_does(sim, function_duration, last_work):
+    # the client gives up at 100 ms (504), so the last thing to end is an invocation that
+    # releases no message: the drain must see it end all the same
+    run = sim(topology({
+        "client": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "api"},
+        "api": {"kind": "gateway", "to": "fn", "timeout": "100ms"},
+        "fn": {"kind": "function", "duration": function_duration},
+    }, duration=0.5), drain=10)
+    assert [e.t for e in run.of(ev.InvocationFinished)][-1] == last_work
+    assert run.report["sim_seconds"] == last_work
+    assert run.report["client"]["statuses"] == {"504": 5} and run.ledger["lost"] == 0
+
+
 def test_set_changes_a_producers_rate_live(sim):
     scenario = [{"at": "5s", "action": "set", "node": "client", "rate": "100/s"}]
     run = sim(topology(CHAIN, duration=10, scenario=scenario))
