@@ -104,3 +104,18 @@ def test_a_redelivered_message_writes_its_attempt_through_a_chain(sim):
     }, duration=4))
     assert run.rows("table", "id, attempt")[:2] == [("client-1>write", 1),
                                                     ("client-1>write", 2)]
+
+
+def test_a_topics_copy_that_no_subscriber_takes_is_made_in_its_dlq(sim):
+    run = sim(topology({
+        "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 2,
+                   "to": "news"},
+        "news": {"kind": "topic", "to": ["one", "two"], "retries": 0, "dlq": "missed"},
+        "one": {"kind": "queue"},
+        "two": {"kind": "queue", "capacity": 1},
+        "missed": {"kind": "queue"},
+    }, duration=1))
+    assert [e.msg for e in run.of(ev.MessageAccepted, node="missed")] == ["client-2>two"]
+    assert [e.msg for e in run.of(ev.MessageDeadLettered, node="news")] == ["client-2>two"]
+    assert run.ledger == {**run.ledger, "created": 4, "dead_lettered": 1, "pending": 3,
+                          "lost": 0}
