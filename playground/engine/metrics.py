@@ -229,12 +229,17 @@ class Metrics:
     def _redelivered(self, e: ev.MessageRedelivered) -> None:
         self.nodes[e.node].counters["redelivered"] += 1
 
+    # a move into a DLQ and a redrive out of one send nothing (no MessageSent): what they
+    # bring counts as in where it arrives
+
     def _dead_lettered(self, e: ev.MessageDeadLettered) -> None:
         self.nodes[e.node].counters["dead_lettered"] += 1
+        self._count_in(e.dlq, e.t)
 
     def _redriven(self, e: ev.MessageRedriven) -> None:
         self.nodes[e.node].counters["redriven"] += 1
         self._count_out(e.node, e.t)
+        self._count_in(e.target, e.t)
 
     def _expired(self, e: ev.MessageExpired) -> None:
         self.nodes[e.node].counters["expired"] += 1

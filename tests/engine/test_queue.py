@@ -56,6 +56,9 @@ def test_redrive_brings_a_message_back_as_new_and_it_keeps_its_attempts(sim):
     fired = run.of(ev.ScenarioStepFired)
     assert [(e.t, e.action, e.say) for e in fired] == [(40.0, "redrive", "try again")]
     assert run.ledger == {**run.ledger, "dead_lettered": 1, "lost": 0}
+    # what arrives by a move counts as in: the DLQ took it twice, the queue once more
+    assert (run.node("dlq")["in"], run.node("dlq")["out"]) == (2, 1)
+    assert run.node("orders")["in"] == 2
 
 
 def test_a_slow_consumer_with_a_short_visibility_timeout_writes_duplicates(sim):
