@@ -129,7 +129,9 @@ class Node:
         """Turns a request away at once, saying why (an event, and the answer)."""
         msg = request.msg
         if msg is not None:
-            self.emit(ev.MessageRefused(self.clock.loop.time(), self.id, msg.id, msg.trace,
+            # a fan-out copy refused was never made: the event names the copy it would be
+            self.emit(ev.MessageRefused(self.clock.loop.time(), self.id,
+                                        request.fork_id or msg.id, msg.trace,
                                         reason, status))
         self.reply(request, status, reason)
 

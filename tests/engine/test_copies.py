@@ -119,3 +119,17 @@ def test_a_topics_copy_that_no_subscriber_takes_is_made_in_its_dlq(sim):
     assert [e.msg for e in run.of(ev.MessageDeadLettered, node="news")] == ["client-2>two"]
     assert run.ledger == {**run.ledger, "created": 4, "dead_lettered": 1, "pending": 3,
                           "lost": 0}
+
+
+def test_events_about_a_fan_out_copy_name_it_even_when_it_is_refused(sim):
+    run = sim(topology({
+        "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 2,
+                   "to": "work"},
+        "work": {"kind": "function", "to": ["table", "tiny"]},
+        "table": {"kind": "store"},
+        "tiny": {"kind": "queue", "capacity": 1},
+    }, duration=1))
+    sent = [e.msg for e in run.of(ev.MessageSent, node="work", target="tiny")]
+    assert sent == ["client-1>tiny", "client-2>tiny"]
+    assert [e.msg for e in run.of(ev.MessageRefused, node="tiny")] == ["client-2>tiny"]
+    assert run.ledger == {**run.ledger, "created": 3, "pending": 1, "lost": 0}

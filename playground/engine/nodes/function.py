@@ -158,7 +158,8 @@ class FunctionNode(Node):
             if self.refused_by_fault(request, degraded=False):  # degradation: see _invoke
                 pass
             elif self.free == 0:
-                self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "concurrency"))
+                self.emit(ev.MessageThrottled(now, self.id, request.fork_id or msg.id,
+                                              msg.trace, "concurrency"))
                 self.reply(request, THROTTLED, "concurrency limit")
             elif request.fork_id:  # one more target of a fan-out: its copy starts here
                 self._start(_Work(SYNC, [msg.fork(request.fork_id)], request.sender,
@@ -368,13 +369,14 @@ class FunctionNode(Node):
         breaker = self.breaker
         for index, target in enumerate(self.targets):
             now = loop.time()
-            if breaker is not None and not breaker.allow(now):
-                self.emit(ev.ShortCircuited(now, self.id, msg.id, msg.trace, target))
-                return False, "circuit open"
+            # beyond the first target, the copy that target makes: events name it already
             fork = None if index == 0 else f"{msg.id}>{target}"
+            if breaker is not None and not breaker.allow(now):
+                self.emit(ev.ShortCircuited(now, self.id, fork or msg.id, msg.trace, target))
+                return False, "circuit open"
             future: asyncio.Future[Reply | None] = loop.create_future()
             inst.current = future
-            self.emit(ev.MessageSent(now, self.id, msg.id, msg.trace, target, attempt))
+            self.emit(ev.MessageSent(now, self.id, fork or msg.id, msg.trace, target, attempt))
             corr = self.request(target, Request(self.ops[index], 0, "", "", msg, fork_id=fork,
                                                 attempt=attempt), _settle, future)
             if not future.done() and inst.deadline_timer is None:

@@ -110,10 +110,12 @@ class QueueNode(Node):
         if capacity is not None and self.held >= capacity:
             if self.spec.on_full == "block":
                 self.blocked.append(request)
-                self.emit(ev.MessageBlocked(now, self.id, msg.id, msg.trace))
+                self.emit(ev.MessageBlocked(now, self.id, request.fork_id or msg.id,
+                                            msg.trace))
                 self.reply(request, BLOCKED, "queue full", final=False)
                 return
-            self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "full", UNAVAILABLE))
+            self.emit(ev.MessageRefused(now, self.id, request.fork_id or msg.id, msg.trace,
+                                        "full", UNAVAILABLE))
             self.reply(request, UNAVAILABLE, "queue full")
             return
         self._accept(request, now)

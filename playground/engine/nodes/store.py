@@ -54,7 +54,8 @@ class StoreNode(Node):
         if self.refused_by_fault(request, degraded=False):  # degradation strikes at the end
             return
         if self.bucket is not None and not self.bucket.take(now):
-            self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "capacity"))
+            self.emit(ev.MessageThrottled(now, self.id, request.fork_id or msg.id, msg.trace,
+                                          "capacity"))
             self.reply(request, THROTTLED, "write capacity exceeded")
             return
         self.writing += 1
@@ -70,7 +71,8 @@ class StoreNode(Node):
         assert msg is not None
         now = self.clock.loop.time()
         if self.degraded_failure():
-            self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "degraded", FAILED))
+            self.emit(ev.MessageRefused(now, self.id, request.fork_id or msg.id, msg.trace,
+                                        "degraded", FAILED))
             self.reply(request, FAILED, "degraded")
             return
         fork_id = request.fork_id
