@@ -98,9 +98,12 @@ class RateWindow:
         return [self.counts[(current - RATE_WINDOW + i) % RATE_WINDOW] for i in range(RATE_WINDOW)]
 
     def rate(self, now: float, seconds: int = 5) -> float:
-        """Per second, over the last ``seconds`` complete seconds."""
-        series = self.series(now)
-        return sum(series[-seconds:]) / seconds
+        """Per second, over the last ``seconds`` complete seconds - or over those the run has
+        had so far (a run starts at 0): a 5/s flow reads 5/s from its first second on."""
+        span = min(seconds, int(now))
+        if span <= 0:
+            return 0.0
+        return sum(self.series(now)[-span:]) / span
 
 
 class NodeStats:

@@ -11,10 +11,11 @@ import sys
 import time
 
 import pytest
-from conftest import EXAMPLES, ROOT, topology
+from conftest import EXAMPLES, ROOT, run, topology
 
 from playground.engine import events as ev
 from playground.engine.clock import SimLoop
+from playground.engine.report import snapshot
 from playground.engine.runtime import Engine
 from playground.runner import EngineHost
 from playground.spec import load_file
@@ -225,3 +226,16 @@ def test_a_process_can_run_only_some_nodes():
         assert loop.run_until_complete(main()) == ["db", "dlq", "fn", "q"]
     finally:
         loop.close()
+
+
+@pytest.mark.parametrize("at, expected", [(0.5, 0.0), (1.0, 20.0), (3.0, 20.0), (8.0, 20.0)])
+def test_a_steady_flow_reads_its_rate_from_the_first_second_on(tmp_path, at, expected):
+    seen: dict[str, float] = {}
+
+    def setup(engine: Engine) -> None:
+        def look() -> None:
+            seen["rate"] = snapshot(engine)["nodes"]["client"]["rate_out"]
+        engine.clock.at(at, look)
+
+    run(tmp_path, topology(CHAIN, duration=at + 1), setup=setup, keep_events=False)
+    assert seen["rate"] == expected
