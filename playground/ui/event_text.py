@@ -39,6 +39,8 @@ def category(event: ev.Event) -> str:
     if isinstance(event, ev.MessageRefused | ev.MessageFailed | ev.MessageExpired
                   | ev.ClientTimedOut | ev.NodeFailed | ev.BreakerChanged):
         return "error"
+    if isinstance(event, ev.InvocationFinished) and not event.ok:
+        return "error"
     return "hop"
 
 

@@ -102,6 +102,7 @@ class Tap:
             if window is None:
                 window = self._outcomes[(e.node, "failed")] = RateWindow()
             window.add(e.t, len(e.failed) or len(e.msgs))
+            self._keep(e)  # a failure worth a line in the log, as a refusal is
 
     def _keep(self, e: ev.Event) -> None:
         notable = self._notable

@@ -222,6 +222,19 @@ async def test_filter_the_log_and_follow_a_message_hop_by_hop(make_app: MakeApp)
         assert not log.view
 
 
+async def test_a_failing_invocation_is_an_error_in_the_log(make_app: MakeApp) -> None:
+    app = make_app("poison-with-dlq")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 62)
+        log = screen.query_one(EventLog)
+        log.focus()
+        await pilot.press("f")  # all -> error
+        assert log.category == "error"
+        failed = [e for e in log.view if e.node == "process-order"]
+        assert [e.text.split(" in ")[0] for e in failed] == \
+            ["invocation failed (poison message)"] * 5  # #42, received five times
+
+
 async def test_a_real_clock_runs_on_its_own_and_pauses(make_app: MakeApp) -> None:
     app = make_app("event-driven", mode="real", speed=10)
     async with app.run_test(size=SIZE) as pilot:
