@@ -22,15 +22,20 @@ def build_app(args: argparse.Namespace) -> object:
     compare = Path(args.compare) if getattr(args, "compare", None) else None
     db = Path(args.db) if getattr(args, "db", None) else None
     return PlaygroundApp(path, compare=compare, theme=getattr(args, "theme", None),
-                         speed=getattr(args, "speed", 1.0) or 1.0,
+                         speed=_speed(args),
                          seed=getattr(args, "seed", None), db=db)
+
+
+def _speed(args: argparse.Namespace) -> float:
+    speed = getattr(args, "speed", None)  # 0 is a speed to refuse, not a missing one
+    return 1.0 if speed is None else float(speed)
 
 
 def run_app(args: argparse.Namespace) -> int:
     for name in (args.file, getattr(args, "compare", None)):
         if name and not Path(name).is_file():
             return _problem(f"no such file: {name}")
-    speed = getattr(args, "speed", 1.0) or 1.0
+    speed = _speed(args)
     if not 0.1 <= speed <= 100:
         return _problem(f"--speed must be from 0.1 to 100 (got {speed:g})")
     theme = getattr(args, "theme", None)

@@ -32,6 +32,7 @@ async def test_without_a_file_the_picker_opens(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("given", "words"), [
     ({"theme": "neon"}, "no theme 'neon'; themes: colour-blind, dark, high-contrast, light"),
     ({"speed": 500.0}, "--speed must be from 0.1 to 100"),
+    ({"speed": 0.0}, "--speed must be from 0.1 to 100 (got 0)"),
     ({"file": "no/such.yaml"}, "no such file: no/such.yaml"),
 ])
 def test_run_refuses_what_it_cannot_do(given: dict[str, Any], words: str,
