@@ -237,7 +237,7 @@ def _box(canvas: Canvas, box: Box, node_id: str, spec: Any, data: dict[str, Any]
     canvas.put(box.right, box.bottom, corners[3], border)
     title = badge or kind
     canvas.text(x + 1, y, title[:inner], badge_style if badge else "box--kind")
-    label = node_id if len(node_id) <= inner else node_id[:inner - 1] + "…"
+    label = figures.name(node_id, inner)
     canvas.text(x + 1, y + 1, label, "box--selected-id" if selected else "box--id")
     gauge_row = y + 2 if box.h >= 4 else box.bottom
     _gauge(canvas, x + 1, gauge_row, inner, kind, spec, data, node_id, topology)

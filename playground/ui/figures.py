@@ -23,6 +23,18 @@ def duration(seconds: float | None) -> str:
     return f"{minutes}m{rest:02d}s"
 
 
+def name(text: str, width: int) -> str:
+    """``text`` in ``width`` cells, cut in the middle: ids that share a start
+    (``warehouse-queue``, ``warehouse-dlq``) differ at the end, so both ends stay
+    (``ware…ueue``, ``ware…-dlq``)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail = (width - 1) // 2
+    return text[:width - 1 - tail] + "…" + (text[-tail:] if tail else "")
+
+
 def count(value: float | None) -> str:
     """``7``, ``950``, ``12.3k``, ``4.1M``."""
     if value is None:

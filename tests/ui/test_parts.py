@@ -112,6 +112,9 @@ def test_figures_read_short() -> None:
     assert figures.duration(0.0123) == "12ms"
     assert figures.sparkline([0, 1, 2, 4], 4) == " ▂▄█"
     assert len(figures.sparkline(list(range(60)), 10)) == 10
+    shown = {figures.name(n, 9) for n in ("warehouse-queue", "warehouse-dlq")}
+    assert shown == {"ware…ueue", "ware…-dlq"}
+    assert figures.name("orders", 9) == "orders" and figures.name("shoppers", 7) == "sho…ers"
 
 
 def test_tap_measures_edges_and_outcome_mixes() -> None:
