@@ -29,3 +29,15 @@ async def test_the_burst_fills_the_queue_and_it_drains(make_app: MakeApp) -> Non
         assert peak_at_35 > 4000  # about 6,300 by the description
         assert seen[4] > seen[5] > after  # then falling
         assert after < 50  # empty again by about 85 s
+
+
+async def test_long_node_names_leave_room_for_the_sparklines(make_app: MakeApp) -> None:
+    app = make_app("showcase")  # ids up to 15 characters (warehouse-queue)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 30)
+        header, *rows = screen.query_one(MetricsTable).text_lines()
+        assert "60s" in header
+        shoppers = next(r for r in rows if r.startswith("shoppers"))
+        assert any(ch in shoppers for ch in "▁▂▃▄▅▆▇█")  # 30/s for half a minute
+        names = [r.split()[0] for r in rows]
+        assert len(set(names)) == len(names)  # cut in the middle, still apart

@@ -25,6 +25,7 @@ from playground.ui.widgets.styled import StyleCache
 
 COLUMNS = (("in/s", 7), ("out/s", 7), ("depth", 6), ("fly", 5), ("err", 6), ("thr", 6),
            ("retry", 6), ("p50", 6), ("p99", 6))
+SPARK_MIN = 6  # narrower, a sparkline shows too little of the minute to read
 LEDGER = (("created", "created"), ("delivered", "delivered"), ("failed", "failed"),
           ("expired", "expired"), ("unmatched", "unmatched"), ("in system", "in_system"),
           ("in DLQs", "in_dlqs"), ("lost", "lost"))
@@ -141,23 +142,28 @@ class MetricsTable(StyleCache, ScrollView, can_focus=True):
         styles = self.parts()
         base = self.base
         name_w = max(8, min(16, max((len(n) for n in self.order), default=8) + 1))
-        fixed = name_w + sum(w for _, w in COLUMNS)
-        spark_w = max(0, min(30, width - fixed - 1))
+        columns = sum(w for _, w in COLUMNS)
+        # long names give way (cut in the middle) to a sparkline, if that makes room for one
+        room = width - columns - 1 - SPARK_MIN
+        if 10 <= room < name_w:
+            name_w = room
+        spark_w = max(0, min(30, width - name_w - columns - 1))
         header = Text("node".ljust(name_w), style=styles["metrics--header"])
         for title, w in COLUMNS:
             header.append(title.rjust(w), styles["metrics--header"])
-        if spark_w >= 6:
-            header.append(" " + "in, last 60s".ljust(spark_w), styles["metrics--header"])
+        if spark_w >= SPARK_MIN:
+            title = "in, last 60s" if spark_w >= 12 else "last 60s" if spark_w >= 8 else "60s"
+            header.append(" " + title.ljust(spark_w), styles["metrics--header"])
         lines = [header]
         frame = self.frame
         for node in self.order:
             data = frame.node(node) if frame is not None else {}
             row_style = styles["metrics--selected"] if node == self.selected else base
             name_style = styles["state--failed"] if data.get("outage") else row_style
-            row = Text(node[:name_w - 1].ljust(name_w), style=name_style)
+            row = Text(figures.name(node, name_w - 1).ljust(name_w), style=name_style)
             for (text, state), (_, w) in zip(node_figures(data), COLUMNS, strict=True):
                 row.append(text.rjust(w), (row_style + styles[state]) if state else row_style)
-            if spark_w >= 6:
+            if spark_w >= SPARK_MIN:
                 series = data.get("series_out" if data.get("kind") == "producer"
                                   else "series_in", [])
                 row.append(" " + figures.sparkline(series[1:], spark_w),
