@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from playground.ui.widgets.metrics_pane import COLUMNS, MetricsTable
+import re
+
+from playground.ui.widgets.metrics_pane import COLUMNS, LedgerBar, MetricsTable
 from tests.ui.conftest import SIZE, MakeApp, run_to
 
 
@@ -41,3 +43,18 @@ async def test_long_node_names_leave_room_for_the_sparklines(make_app: MakeApp) 
         assert any(ch in shoppers for ch in "▁▂▃▄▅▆▇█")  # 30/s for half a minute
         names = [r.split()[0] for r in rows]
         assert len(set(names)) == len(names)  # cut in the middle, still apart
+
+
+async def test_a_narrow_pane_drops_whole_figures_from_the_ledger_lines(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = await run_to(pilot, 20)
+        ledger = screen.query_one(LedgerBar)
+        lines = [line.plain for line in ledger.lines()]
+        assert lines[2].startswith("clients ok ")
+        assert re.search(r"lost \d", lines[1])  # the ledger's alarm gives way last
+        for line in lines:
+            assert len(line) <= ledger.size.width
+            # every label shown has its figure: nothing ends half-way through an item
+            assert not re.search(r"(ok|errors|p50|p99|now|created|delivered|failed)\s*$", line)
+        assert "now" not in lines[2] or re.search(r"now \S+ ok / \S+ err$", lines[2])

@@ -242,8 +242,9 @@ class LedgerBar(StyleCache, Widget):
         client = Text("clients ", style=label)
         if frame is None:
             return ledger, more, client
+        first: list[Text] = []
+        second: list[Text] = []
         for title, key in LEDGER:
-            line = ledger if key in ("created", "delivered", "failed", "expired") else more
             value = frame.ledger.get(key, 0)
             style = self.base
             if key == "lost" and (value or frame.lost_ever):
@@ -254,35 +255,38 @@ class LedgerBar(StyleCache, Widget):
                 style = self._style("state--dead-lettered")
             elif key == "delivered":
                 style = self._style("state--delivered")
-            line.append(f"{title} ", label)
-            line.append(figures.count(value), style)
-            line.append("  ")
+            item = Text(f"{title} ", style=label)
+            item.append(figures.count(value), style)
+            (first if key in ("created", "delivered", "failed", "expired") else second
+             ).append(item)
         c = frame.client
         share = frame.client_success
         errors = c.get("errors", 0) + c.get("timeouts", 0)
         latency = c.get("latency", {})
-        client.append("ok ", label)
-        client.append(figures.percent(share),
-                      self._style("state--delivered" if not errors else "state--failed"))
-        client.append("  errors ", label)
-        client.append(figures.count(errors), self._style("state--failed") if errors
+        ok = Text("ok ", style=label)
+        ok.append(figures.percent(share),
+                  self._style("state--delivered" if not errors else "state--failed"))
+        failed = Text("errors ", style=label)
+        failed.append(figures.count(errors), self._style("state--failed") if errors
                       else self.base)
         statuses = {k: v for k, v in c.get("statuses", {}).items() if not k.startswith("2")}
         if statuses:
-            client.append(" (" + " ".join(f"{k}×{figures.count(v)}"
+            failed.append(" (" + " ".join(f"{k}×{figures.count(v)}"
                                           for k, v in statuses.items()) + ")",
                           self._style("state--failed"))
-        client.append("  p50 ", label)
-        client.append(figures.duration(latency.get("p50")))
-        client.append("  p99 ", label)
-        client.append(figures.duration(latency.get("p99")))
-        client.append("  now ", label)
-        client.append(f"{figures.rate(c.get('rate_ok', 0.0))} ok",
-                      self._style("state--delivered"))
-        client.append(" / ")
-        client.append(f"{figures.rate(c.get('rate_errors', 0.0))} err",
-                      self._style("state--failed") if c.get("rate_errors") else self.base)
-        return ledger, more, client
+        p50 = Text("p50 ", style=label)
+        p50.append(figures.duration(latency.get("p50")), self.base)
+        p99 = Text("p99 ", style=label)
+        p99.append(figures.duration(latency.get("p99")), self.base)
+        now = Text("now ", style=label)
+        now.append(f"{figures.rate(c.get('rate_ok', 0.0))} ok",
+                   self._style("state--delivered"))
+        now.append(" / ", self.base)
+        now.append(f"{figures.rate(c.get('rate_errors', 0.0))} err",
+                   self._style("state--failed") if c.get("rate_errors") else self.base)
+        width = self.size.width
+        return (_fit(ledger, first, width), _fit(more, second, width, keep=second[-1]),
+                _fit(client, [ok, failed, p50, p99, now], width))
 
     def render_line(self, y: int) -> Strip:
         if self._strips is None:
@@ -304,3 +308,24 @@ class MetricsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield MetricsTable(id="metrics-table")
         yield LedgerBar(id="ledger")
+
+
+def _fit(line: Text, items: list[Text], width: int, keep: Text | None = None) -> Text:
+    """``items`` after ``line``, two spaces apart, as many whole ones as ``width`` holds: a
+    narrow pane drops figures from the end rather than cutting one in half, but never
+    ``keep`` (the ledger's ``lost``)."""
+    chosen = list(items)
+
+    def length() -> int:
+        return line.cell_len + sum(i.cell_len for i in chosen) + 2 * max(0, len(chosen) - 1)
+
+    while width and chosen and length() > width:
+        drop = len(chosen) - 1
+        if chosen[drop] is keep and drop > 0:
+            drop -= 1
+        del chosen[drop]
+    for index, item in enumerate(chosen):
+        if index:
+            line.append("  ")
+        line.append_text(item)
+    return line
