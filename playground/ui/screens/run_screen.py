@@ -9,7 +9,8 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import Footer, TabbedContent, TabPane, Tabs
 
 from playground.ui import yaml_edit
 from playground.ui.clocks import RunClock
@@ -240,25 +241,52 @@ class RunScreen(PaneDrag, RunningScreen):
     # --- panes and modes -------------------------------------------------------------------
 
     def action_toggle_pane(self, pane: str) -> None:
-        if pane == "diagram":
-            diagram = self.query_one(DiagramPane)
-            diagram.display = not diagram.display
-            return
-        if pane == "metrics":
-            metrics = self.query_one(MetricsPane)
-            metrics.display = not metrics.display
-            return
-        side = self.query_one("#side", TabbedContent)
-        tab = SIDE_TABS[pane]
-        if side.display and side.active == tab:
-            side.display = False
-            side.add_class("-hidden")
-            side.remove_class("-pinned")
+        if pane in ("diagram", "metrics"):
+            box = self.query_one(DiagramPane if pane == "diagram" else MetricsPane)
+            box.display = not box.display
+            # the diagram and the metrics take arrows to select nodes: one just shown is
+            # where the user wants to be
+            if box.display:
+                self._focus_in(box)
+                return
         else:
-            side.display = True
-            side.remove_class("-hidden")
-            side.add_class("-pinned")
-            side.active = tab
+            side = self.query_one("#side", TabbedContent)
+            tab = SIDE_TABS[pane]
+            if side.display and side.active == tab:
+                side.display = False
+                side.add_class("-hidden")
+                side.remove_class("-pinned")
+            else:
+                self._show_side(tab)
+        focused = self.focused
+        if focused is None or not all(w.display for w in focused.ancestors_with_self):
+            self._focus_first_pane()
+
+    def _show_side(self, tab: str) -> None:
+        side = self.query_one("#side", TabbedContent)
+        side.display = True
+        side.remove_class("-hidden")
+        side.add_class("-pinned")
+        side.active = tab
+
+    def _focus_in(self, box: Widget) -> None:
+        if box.id == "metrics":
+            box.query_one(MetricsTable).focus()
+        elif box.id == "side":
+            # the side panes' boxes take typed text, the digits that toggle panes
+            # included: their tabs take arrows only
+            box.query_one(Tabs).focus()
+        else:
+            box.focus()
+
+    def _focus_first_pane(self) -> None:
+        """Keys go to a pane the user can see once the focused one is hidden: otherwise
+        nothing has focus and arrows, ``z`` and the like do nothing until a click."""
+        for pane_id in ("diagram", "metrics", "side"):
+            box = self.query_one(f"#{pane_id}")
+            if box.display:
+                self._focus_in(box)
+                return
 
     def action_talk(self) -> None:
         talking = not self.has_class("-talk")
