@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from playground.ui.screens.help_screen import HelpScreen
 from playground.ui.screens.picker_screen import PickerScreen
 from playground.ui.screens.run_screen import RunScreen
 from playground.ui.screens.running import RunningScreen
+from playground.ui.screens.unsaved_screen import UnsavedScreen
 from playground.ui.screenshots import SCREENSHOTS_DIR, screenshot_path
 from playground.ui.session import Session
 from playground.ui.theme_files import (
@@ -128,14 +129,37 @@ class PlaygroundApp(App[None]):
             self.push_screen(HelpScreen())
 
     def action_open(self) -> None:
-        self.push_screen(PickerScreen(examples(self.examples_dir), cancellable=True),
-                         self._picked)
+        self._leaving_edits("open another file", lambda: self.push_screen(
+            PickerScreen(examples(self.examples_dir), cancellable=True), self._picked))
 
     def action_compare(self) -> None:
         if self.path is None:
             return
-        self.push_screen(PickerScreen(examples(self.examples_dir), cancellable=True),
-                         self._compare_picked)
+        self._leaving_edits("compare", lambda: self.push_screen(
+            PickerScreen(examples(self.examples_dir), cancellable=True),
+            self._compare_picked))
+
+    async def action_quit(self) -> None:
+        self._leaving_edits("quit", self.exit)
+
+    def _leaving_edits(self, going: str, then: Callable[[], object]) -> None:
+        """Does ``then`` (which replaces or ends the run) once the YAML pane's unsaved
+        edits are saved or given up; cancelled, the user is back in the editor."""
+        if isinstance(self.screen, UnsavedScreen):
+            return
+        editing = next((s for s in self.screen_stack
+                        if isinstance(s, RunScreen) and s.unsaved), None)
+        if editing is None:
+            then()
+            return
+
+        def answered(go: bool | None) -> None:
+            if go:
+                then()
+            else:
+                editing.edit()
+
+        self.push_screen(UnsavedScreen(going, editing.save_edits), answered)
 
     def action_next_theme(self) -> None:
         names = self.theme_names or list(self.available_themes)

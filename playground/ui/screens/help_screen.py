@@ -29,6 +29,8 @@ GUIDE = """
   enter: it applies now and is written into the file (comments kept).
 - **YAML**: the file, checked as you type; `ctrl+s` saves and applies (live when only fields
   changed, otherwise the run restarts and says so). A file with errors is never saved.
+  With unsaved edits, `ctrl+o`, `ctrl+k` and `ctrl+q` ask first: `s` save, `d` discard,
+  `esc` back to the editor.
 
 Panes resize with `[` `]` `{` `}`, or by dragging the top border of the lower panes or the
 left border of the side panes; `z` maximises the focused one.

@@ -188,9 +188,28 @@ class RunScreen(PaneDrag, RunningScreen):
 
     @on(EditorPane.SaveRequested)
     def _save(self, event: EditorPane.SaveRequested) -> None:
+        self._save_text(event.text)
+
+    def _save_text(self, text: str) -> str | None:
         outcome: list[SaveOutcome] = []
-        if self.guarded(lambda: outcome.append(self.session.save(event.text))):
-            self._saved(outcome[0], event.text)
+        if not self.guarded(lambda: outcome.append(self.session.save(text))):
+            return "the run did not start"
+        self._saved(outcome[0], text)
+        return None if outcome[0].saved else outcome[0].message
+
+    @property
+    def unsaved(self) -> bool:
+        """The YAML pane holds edits that are not in the file."""
+        return self.query_one(EditorPane).dirty
+
+    def save_edits(self) -> str | None:
+        """Saves the YAML pane as ``ctrl+s`` does: ``None`` once saved, else why not."""
+        return self._save_text(self.query_one(EditorPane).text)
+
+    def edit(self) -> None:
+        """Shows the YAML pane and puts the cursor in it."""
+        self._show_side("tab-yaml")
+        self.query_one(EditorPane).editor.focus()
 
     @on(InspectorPane.FieldEdited)
     def _field_edited(self, event: InspectorPane.FieldEdited) -> None:
