@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
+from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
@@ -181,8 +182,12 @@ class PlaygroundApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for control in getattr(screen, "CONTROLS", ()):
+            # called, not run as an action: chosen by name, it must work even while a text
+            # box has the key (check_action then keeps the key out of the footer)
+            _, name, params = parse_action(control.action)
             yield SystemCommand(control.title, control.help,
-                                partial(self.call_later, screen.run_action, control.action))
+                                partial(self.call_later, getattr(screen, f"action_{name}"),
+                                        *params))
         for control in APP_CONTROLS:
             if control.action != "quit":
                 yield SystemCommand(control.title, control.help,

@@ -1,11 +1,18 @@
-"""Keys reach a pane the user can see."""
+"""Keys reach a pane the user can see, and the footer offers only keys that work there."""
 
 from __future__ import annotations
 
 from playground.ui.screens.run_screen import RunScreen
 from playground.ui.widgets.diagram_pane import DiagramPane
+from playground.ui.widgets.editor_pane import EditorPane
 from playground.ui.widgets.metrics_pane import MetricsTable
 from tests.ui.conftest import SIZE, MakeApp, run_to
+
+
+def footer(screen: RunScreen) -> set[str]:
+    """The descriptions the footer shows."""
+    return {b.binding.description for b in screen.active_bindings.values()
+            if b.binding.show}
 
 
 async def test_a_pane_shown_again_has_the_keys(make_app: MakeApp) -> None:
@@ -43,3 +50,29 @@ async def test_side_panes_take_the_keys_only_when_nothing_else_shows(
         await pilot.pause()
         assert not side.display
 
+
+async def test_the_footer_leaves_out_faster_and_slower_while_typing(
+        make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        assert {"Faster", "Slower"} <= footer(screen)
+        await pilot.press("5")
+        editor = screen.query_one(EditorPane).editor
+        editor.focus()
+        await pilot.pause()
+        assert not {"Faster", "Slower"} & footer(screen)
+        assert "Save & apply" in footer(screen)
+        speed = screen.clock.speed
+        await pilot.press("plus", "minus")
+        assert "+-" in editor.text and screen.clock.speed == speed
+        faster = next(c for c in app.get_system_commands(screen) if c.title == "Faster")
+        faster.callback()  # the palette still speeds up: it goes by name, not by key
+        await pilot.pause()
+        assert screen.clock.speed > speed
+        screen.query_one(DiagramPane).focus()
+        await pilot.pause()
+        await pilot.press("plus")
+        assert {"Faster", "Slower"} <= footer(screen)
+        assert screen.clock.speed > speed * 2

@@ -31,6 +31,9 @@ from playground.ui.widgets.status_bar import StatusBar
 from playground.ui.widgets.timeline_bar import TimelineBar
 
 SIDE_TABS = {"events": "tab-events", "inspector": "tab-inspector", "yaml": "tab-yaml"}
+# Textual keeps out of the footer the keys a focused text box takes, but finds no
+# character for these two key names, so it would show them while they type into the box
+TYPED_KEYS = {"faster": ("plus", "+"), "slower": ("minus", "-")}
 NARROW, SHORT = 100, 30
 
 
@@ -258,6 +261,11 @@ class RunScreen(PaneDrag, RunningScreen):
         super().after_restart(reason)
 
     # --- panes and modes -------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        typed = TYPED_KEYS.get(action)
+        focused = self.focused
+        return typed is None or focused is None or not focused.check_consume_key(*typed)
 
     def action_toggle_pane(self, pane: str) -> None:
         if pane in ("diagram", "metrics"):
