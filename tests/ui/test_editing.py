@@ -164,6 +164,15 @@ async def test_the_inspector_refuses_an_invalid_value(make_app: MakeApp) -> None
         await pilot.pause()
         assert path.read_text() == before
         assert any(n.title == "Not applied" for n in app._notifications)
+        # what was typed stays, in the open field, to be mended rather than typed again
+        await pilot.pause()
+        field_input = inspector.query_one("#field-input", Input)
+        assert field_input.has_class("-editing") and field_input.has_focus
+        assert field_input.value == "fast"
+        field_input.value = "500/s"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "capacity: 500/s" in path.read_text()
 
 
 async def test_unsaved_edits_survive_an_inspector_edit(make_app: MakeApp) -> None:

@@ -225,6 +225,7 @@ class RunScreen(PaneDrag, RunningScreen):
         outcome = edited[0]
         if not outcome.saved:
             self.notify(outcome.message, severity="error", title="Not applied")
+            self.query_one(InspectorPane).edit(event.field, event.raw)
             return
         if was_dirty:
             try:  # keep the unsaved edits in the buffer, with the same change made to it

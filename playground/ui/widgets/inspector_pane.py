@@ -222,9 +222,17 @@ class InspectorPane(Vertical):
         field_input.remove_class("-editing")
         self.query_one("#fields", OptionList).focus()
 
-    def edit(self, field: str) -> None:
-        """Opens the editor on ``field`` (the same as choosing it)."""
+    def edit(self, field: str, value: str | None = None) -> None:
+        """Opens the editor on ``field`` (the same as choosing it), holding ``value`` if
+        given: a value that was not applied comes back as typed, to be mended."""
         options = self.query_one("#fields", OptionList)
         index = self._fields.index(field)
         options.highlighted = index
         options.action_select()
+        if value is not None:
+            self.call_after_refresh(self._hold, value)
+
+    def _hold(self, value: str) -> None:
+        field_input = self.query_one("#field-input", Input)
+        field_input.value = value
+        field_input.cursor_position = len(value)
