@@ -15,6 +15,19 @@ def _problem(message: str) -> int:
     return 2
 
 
+def _unreadable(name: str) -> str | None:
+    """Why the app could not open the file ``name``, if it could not."""
+    from playground.ui import topology_file
+
+    if not Path(name).exists():
+        return f"no such file: {name}"
+    try:
+        topology_file.read_text(Path(name))
+    except topology_file.FileRefused as error:
+        return str(error)
+    return None
+
+
 def build_app(args: argparse.Namespace) -> object:
     from playground.ui.app import PlaygroundApp
 
@@ -33,8 +46,8 @@ def _speed(args: argparse.Namespace) -> float:
 
 def run_app(args: argparse.Namespace) -> int:
     for name in (args.file, getattr(args, "compare", None)):
-        if name and not Path(name).is_file():
-            return _problem(f"no such file: {name}")
+        if name and (problem := _unreadable(name)):
+            return _problem(problem)
     speed = _speed(args)
     if not 0.1 <= speed <= 100:
         return _problem(f"--speed must be from 0.1 to 100 (got {speed:g})")
@@ -76,8 +89,8 @@ def serve_app(args: argparse.Namespace) -> int:
         from textual_serve.server import Server
     except ImportError:
         return _problem("serving needs textual-serve: pip install 'playground[serve]'")
-    if args.file and not Path(args.file).is_file():
-        return _problem(f"no such file: {args.file}")
+    if args.file and (problem := _unreadable(args.file)):
+        return _problem(problem)
     command = [sys.executable, "-m", "playground", "run"]
     if args.file:
         command.append(str(Path(args.file).resolve()))

@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from playground.ui.catalog import Example, typed_path
+from playground.ui import topology_file
+from playground.ui.catalog import Example
 
 
 class PickerScreen(Screen[Path]):
@@ -66,13 +67,20 @@ class PickerScreen(Screen[Path]):
 
     @on(OptionList.OptionSelected, "#examples")
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.examples[event.option_index].path)
+        self._open(self.examples[event.option_index].path)
 
     @on(Input.Submitted, "#path")
     def _typed(self, event: Input.Submitted) -> None:
-        path = typed_path(event.value)
-        if path is None:
-            self.notify(f"no such file: {event.value.strip()}", severity="error")
+        typed = event.value.strip()
+        if typed:
+            self._open(Path(typed).expanduser())
+
+    def _open(self, path: Path) -> None:
+        # tried here: a file the app cannot read must leave the running session as it was
+        try:
+            topology_file.read_text(path)
+        except topology_file.FileRefused as error:
+            self.notify(str(error), title="Cannot open", severity="error", timeout=10)
             return
         self.dismiss(path)
 
