@@ -204,10 +204,9 @@ class Session:
         if self.path is not None:
             try:
                 topology_file.write_text(self.path, text)
-            except OSError as error:
+            except topology_file.FileRefused as error:
                 return SaveOutcome(False, loaded.problems, "not saved",
-                                   f"not saved: cannot write {self.path}: "
-                                   f"{error.strerror or error}")
+                                   f"{error}: not saved; your edit stays in the editor")
         self.text, self.loaded = text, loaded
         return self.apply(loaded.topology, loaded.problems)
 

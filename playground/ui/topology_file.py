@@ -6,6 +6,7 @@ the command line and the screens can say it as is instead of showing a traceback
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
@@ -24,18 +25,58 @@ def read_text(path: Path) -> str:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Replaces the file in one step: a crash mid-write never leaves half a file."""
-    directory = path.parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    """Writes ``text`` to the file ``path`` names.
+
+    Through a symbolic link the file it points to is written (the link stays); the file's
+    mode, owner and other hard links are kept. Where the folder allows it the file is
+    replaced in one step, so a crash mid-write never leaves half a file; in a folder the
+    app may not create files in, a writable file is written in place instead.
+    """
+    target = Path(os.path.realpath(path))
+    data = text.encode("utf-8")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o777)
-        os.replace(temporary, path)
+        info: os.stat_result | None = target.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as error:
+        raise FileRefused(f"cannot write {path} ({_reason(error)})") from None
+    # root may write any file: the mode is what says the owner wants it left alone
+    if info is not None and (not info.st_mode & 0o222 or not os.access(target, os.W_OK)):
+        raise FileRefused(f"{path} is read-only")
+    try:
+        if info is None or info.st_nlink > 1 or not _replace(target, data, info):
+            _write_in_place(target, data)
+    except OSError as error:
+        raise FileRefused(f"cannot write {path} ({_reason(error)})") from None
+
+
+def _replace(target: Path, data: bytes, info: os.stat_result) -> bool:
+    """Replaces ``target`` with a new file; False when the folder takes no new file."""
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except PermissionError:
+        return False
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+            os.chmod(temporary, stat.S_IMODE(info.st_mode))
+            if (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+                with contextlib.suppress(OSError):  # only root may give a file away
+                    os.chown(temporary, info.st_uid, info.st_gid)
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return True
+
+
+def _write_in_place(target: Path, data: bytes) -> None:
+    with target.open("wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def _read_bytes(path: Path) -> bytes:
