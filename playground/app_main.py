@@ -22,7 +22,7 @@ def _unreadable(name: str) -> str | None:
     if not Path(name).exists():
         return f"no such file: {name}"
     try:
-        topology_file.read_text(Path(name))
+        topology_file.read(Path(name))
     except topology_file.FileRefused as error:
         return str(error)
     return None

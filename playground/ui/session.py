@@ -8,6 +8,7 @@ Textual in this module.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,11 +52,18 @@ class Session:
         self.speed = speed
         self.seed = seed
         self.db = Path(db) if db is not None else None
-        if text is None:
-            text = topology_file.read_text(path) if path is not None else ""
-        self.text = text
+        self._digest: str | None = None
+        """What the file held when last read or saved: a save notices another program's change."""
+        self._overruled: str | None = None
+        """A change on disk the user was told of: the next save may overwrite it."""
+        if text is None and path is not None:
+            text, self._digest = topology_file.read(path)
+        elif path is not None:
+            with contextlib.suppress(topology_file.FileRefused):
+                self._digest = topology_file.digest(path)
+        self.text: str = text or ""
         """The file's text as last read or saved."""
-        self.loaded: Loaded = load_text(text, str(path or "<new>"))
+        self.loaded: Loaded = load_text(self.text, str(path or "<new>"))
         self.topology: m.Topology | None = self.loaded.topology if self.loaded.ok else None
         self.host: EngineHost | None = None
         self.tap = Tap()
@@ -201,14 +209,37 @@ class Session:
         if not loaded.ok or loaded.topology is None:
             return SaveOutcome(False, loaded.problems, "not saved",
                                f"not saved: {len(loaded.errors)} problem(s) in the file")
+        return self._commit(text, loaded, kept="your edit stays in the editor",
+                            again="Press ctrl+s again to overwrite it")
+
+    def _commit(self, text: str, loaded: Loaded, *, kept: str, again: str) -> SaveOutcome:
+        """Writes the checked ``text`` to the file and applies it; ``kept`` and ``again``
+        tell the user, when the file is not written, where the edit is and how to insist."""
+        assert loaded.topology is not None
         if self.path is not None:
             try:
-                topology_file.write_text(self.path, text)
+                self._write(self.path, text)
+            except topology_file.ChangedOnDisk as error:
+                return SaveOutcome(False, loaded.problems, "not saved",
+                                   f"{error}: not saved; {kept}. {again}, or open it again "
+                                   "(ctrl+o) to see the other change")
             except topology_file.FileRefused as error:
                 return SaveOutcome(False, loaded.problems, "not saved",
-                                   f"{error}: not saved; your edit stays in the editor")
+                                   f"{error}: not saved; {kept}")
         self.text, self.loaded = text, loaded
         return self.apply(loaded.topology, loaded.problems)
+
+    def _write(self, path: Path, text: str) -> None:
+        """Writes the file unless another program changed it since the app read or wrote
+        it; once the user has been told of that change, a second save overwrites it."""
+        now = topology_file.digest(path)
+        # a file that is gone holds nothing another program could lose
+        if now is not None and now != self._digest and now != self._overruled:
+            self._overruled = now
+            raise topology_file.ChangedOnDisk(
+                f"{path} changed on disk since it was opened or last saved")
+        self._digest = topology_file.write_text(path, text)
+        self._overruled = None
 
     def apply(self, new: m.Topology, problems: list[Problem] | None = None) -> SaveOutcome:
         old = self.topology
@@ -252,10 +283,11 @@ class Session:
         except yaml_edit.EditError as error:
             return SaveOutcome(False, [], "not saved", str(error))
         loaded = self.check(text)
-        if not loaded.ok:
+        if not loaded.ok or loaded.topology is None:
             first = loaded.errors[0].message if loaded.errors else "invalid"
             return SaveOutcome(False, loaded.problems, "not saved", f"{node}.{name}: {first}")
-        return self.save(text)
+        return self._commit(text, loaded, kept=f"{node}.{name} keeps its value",
+                            again="Enter the value again to overwrite the file")
 
 
 def _step_adapter() -> Any:

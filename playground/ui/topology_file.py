@@ -7,10 +7,12 @@ the command line and the screens can say it as is instead of showing a traceback
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from playground.spec.source import MAX_BYTES
 
@@ -19,13 +21,35 @@ class FileRefused(Exception):
     """The file cannot be read or written; the message says which file and why."""
 
 
-def read_text(path: Path) -> str:
+class ChangedOnDisk(FileRefused):
+    """Another program changed the file since the app read or wrote it."""
+
+
+class Contents(NamedTuple):
+    text: str
+    digest: str
+    """What the bytes were, to notice another program changing the file."""
+
+
+def read(path: Path) -> Contents:
     """The file's text (newlines as Python reads them), or :class:`FileRefused`."""
-    return _decode(path, _read_bytes(path))
+    raw = _read_bytes(path)
+    return Contents(_decode(path, raw), hashlib.sha256(raw).hexdigest())
 
 
-def write_text(path: Path, text: str) -> None:
-    """Writes ``text`` to the file ``path`` names.
+def digest(path: Path) -> str | None:
+    """The :attr:`Contents.digest` of what the file holds now (None: there is no file)."""
+    try:
+        with Path(path).open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise FileRefused(f"{path}: cannot read it: {_reason(error)}") from None
+
+
+def write_text(path: Path, text: str) -> str:
+    """Writes ``text`` to the file ``path`` names and returns the new :func:`digest`.
 
     Through a symbolic link the file it points to is written (the link stays); the file's
     mode, owner and other hard links are kept. Where the folder allows it the file is
@@ -48,6 +72,7 @@ def write_text(path: Path, text: str) -> None:
             _write_in_place(target, data)
     except OSError as error:
         raise FileRefused(f"cannot write {path} ({_reason(error)})") from None
+    return hashlib.sha256(data).hexdigest()
 
 
 def _replace(target: Path, data: bytes, info: os.stat_result) -> bool:

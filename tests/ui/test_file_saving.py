@@ -1,5 +1,6 @@
 """Saving writes the file the user opened and nothing else: a read-only file is refused, a
-symbolic or hard link keeps pointing at the new text, the mode stays."""
+symbolic or hard link keeps pointing at the new text, the mode stays, and a change another
+program made to the file since the app read it is never silently overwritten."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ import stat
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from playground.ui.app import PlaygroundApp
 from playground.ui.screens.run_screen import RunScreen
 from playground.ui.widgets.editor_pane import EditorPane
-from tests.ui.conftest import SIZE, TOPOLOGIES, run_to
+from playground.ui.widgets.inspector_pane import InspectorPane
+from tests.ui.conftest import SIZE, TOPOLOGIES, MakeApp, run_to
+
+OTHER = "# written by another editor\n"
 
 
 def app_on(path: Path, tmp_path: Path) -> PlaygroundApp:
@@ -103,3 +108,67 @@ async def test_a_writable_file_in_a_read_only_folder_is_saved(tmp_path: Path) ->
             assert sorted(p.name for p in folder.iterdir()) == [path.name]
     finally:
         folder.chmod(0o755)
+
+
+async def test_a_change_made_by_another_program_is_not_overwritten_unasked(
+        make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    path = app.path
+    assert path is not None
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        path.write_text(OTHER + path.read_text())
+        pane = await edit_and_save(pilot)
+        assert path.read_text().startswith(OTHER)  # the other change is still there
+        assert "rate: 30/s" in pane.text and pane.dirty
+        assert any(m.startswith(f"{path} changed on disk since it was opened or last saved: "
+                                "not saved; your edit stays in the editor. Press ctrl+s again "
+                                "to overwrite it") for m in said(app))
+        await pilot.press("ctrl+s")  # the user knows: the second save overwrites
+        await pilot.pause()
+        assert path.read_text() == pane.text and not pane.dirty
+
+
+async def test_a_second_change_on_disk_is_told_again(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    path = app.path
+    assert path is not None
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        path.write_text(OTHER + path.read_text())
+        await edit_and_save(pilot)
+        again = path.read_text() + OTHER
+        path.write_text(again)  # changed again after the user was told
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert path.read_text() == again
+        assert sum("changed on disk" in m for m in said(app)) == 2
+
+
+async def test_an_inspector_edit_does_not_overwrite_a_change_on_disk(
+        make_app: MakeApp) -> None:
+    app = make_app("burst-event-driven")
+    path = app.path
+    assert path is not None
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        path.write_text(OTHER + path.read_text())
+        changed = path.read_text()
+        screen.select("place-order")
+        await pilot.press("4")
+        inspector = screen.query_one(InspectorPane)
+
+        async def enter_concurrency() -> None:
+            inspector.edit("concurrency")
+            await pilot.pause()
+            inspector.query_one("#field-input", Input).value = "25"
+            await pilot.press("enter")
+            await pilot.pause()
+
+        await enter_concurrency()
+        assert path.read_text() == changed
+        assert any("changed on disk" in m and "place-order.concurrency keeps its value" in m
+                   for m in said(app))
+        await enter_concurrency()
+        assert "concurrency: 25" in path.read_text()

@@ -78,7 +78,7 @@ class PickerScreen(Screen[Path]):
     def _open(self, path: Path) -> None:
         # tried here: a file the app cannot read must leave the running session as it was
         try:
-            topology_file.read_text(path)
+            topology_file.read(path)
         except topology_file.FileRefused as error:
             self.notify(str(error), title="Cannot open", severity="error", timeout=10)
             return
