@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from playground.engine.clock import ClockMode
+from playground.ui import topology_file
 from playground.ui.catalog import TOPOLOGIES_DIR, examples
 from playground.ui.clocks import LinkedClock, RunClock, SoloClock
 from playground.ui.controls import APP_CONTROLS, bindings
@@ -75,10 +76,15 @@ class PlaygroundApp(App[None]):
             self.notify(str(problem), title="Theme not loaded", severity="warning")
         if self.path is None:
             self.push_screen(PickerScreen(examples(self.examples_dir)), self._picked)
-        elif self.compare_path is not None:
-            self.push_screen(self._compare_screen(self.path, self.compare_path))
-        else:
-            self.push_screen(self._run_screen(self.path))
+            return
+        path, compare = self.path, self.compare_path
+        try:
+            screen: Screen[None] = (self._compare_screen(path, compare) if compare is not None
+                                    else self._run_screen(path))
+        except topology_file.FileRefused as refused:  # run.py checks first; serve or a race
+            self.exit(return_code=2, message=str(refused))
+            return
+        self.push_screen(screen)
 
     # --- building screens ----------------------------------------------------------------
 
@@ -114,14 +120,25 @@ class PlaygroundApp(App[None]):
             self.push_screen(screen)
 
     def _picked(self, path: Path | None) -> None:
-        if path is not None:
+        if path is not None and self._opened(lambda: self._run_screen(path)):
             self.path, self.compare_path = path, None
-            self._show(self._run_screen(path))
 
     def _compare_picked(self, path: Path | None) -> None:
-        if path is not None and self.path is not None:
+        first = self.path
+        if path is not None and first is not None and \
+                self._opened(lambda: self._compare_screen(first, path)):
             self.compare_path = path
-            self._show(self._compare_screen(self.path, path))
+
+    def _opened(self, make: Callable[[], Screen[None]]) -> bool:
+        """Shows the screen ``make`` builds; a file that cannot be opened (the picker read
+        it, but it changed since) is said, and the screen shown now stays."""
+        try:
+            screen = make()
+        except topology_file.FileRefused as refused:
+            self.notify(str(refused), title="Cannot open", severity="error")
+            return False
+        self._show(screen)
+        return True
 
     # --- app-wide actions ----------------------------------------------------------------
 

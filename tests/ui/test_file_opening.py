@@ -104,3 +104,37 @@ async def test_the_picker_refuses_a_file_and_the_run_goes_on(make_app: MakeApp,
         assert app.screen is screen and screen.session is session
         assert session.host is not None
         assert screen.query_one(EditorPane).text == buffer
+
+
+async def test_the_app_given_a_file_it_cannot_read_exits_saying_why(tmp_path: Path) -> None:
+    from playground.ui.app import PlaygroundApp
+
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(LATIN1)
+    app = PlaygroundApp(bad, mode="virtual", db=tmp_path / "run.sqlite",
+                        screenshots_dir=tmp_path / "shots", examples_dir=TOPOLOGIES)
+    said: list[object] = []
+    leave = app.exit
+
+    def exit_saying(*given: Any, **options: Any) -> None:  # what is printed once it is gone
+        said.append(options.get("message"))
+        leave(*given, **options)
+
+    app.exit = exit_saying  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+    assert app.return_code == 2
+    assert said == [f"{bad}: not UTF-8 text (byte 0xe9 at line 2, column 10): save it as UTF-8"]
+
+
+async def test_a_file_spoilt_after_the_picker_read_it_leaves_the_run_as_it_was(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(LATIN1)
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        app._picked(bad)  # what the picker hands over, had the file changed since it looked
+        await pilot.pause()
+        assert app.screen is screen and screen.session.host is not None
+        assert any(n.title == "Cannot open" for n in app._notifications)
