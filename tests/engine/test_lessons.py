@@ -111,3 +111,27 @@ def test_two_processes_with_the_same_seed_print_the_same_report(tmp_path):
         report.pop("db")
         reports.append(report)
     assert reports[0] == reports[1]
+
+
+def test_cold_starts_as_its_description_tells(sim):
+    topo = load_file(TOPOLOGIES / "cold-starts.yaml").require()
+    for seed in (None, 1, 2):  # the file's own seed, then two more: not a lucky draw
+        calm = sim(topo, seed=seed, duration=39.9, keep_events=False)
+        assert 2 <= calm.node("on-demand")["cold_starts"] <= 5  # its first second or two
+        assert calm.node("pre-warmed")["cold_starts"] == 0
+        whole = sim(topo, seed=seed, keep_events=False)
+        assert whole.node("on-demand")["cold_starts"] >= 10  # the burst, and after the lull
+        assert whole.node("pre-warmed")["cold_starts"] <= 1  # ten warm ones absorb the burst
+
+
+def test_batching_cuts_invocations_not_messages(sim):
+    run = sim(load_file(TOPOLOGIES / "batch-size.yaml").require(), duration=100,
+              keep_events=False)
+    single, batched = run.node("one-by-one"), run.node("ten-at-once")
+    assert abs(single["in"] - batched["in"]) < 0.05 * single["in"]
+    assert batched["invocations"] < 0.15 * single["invocations"]
+    # a tenth of the failed invocations, each sending back a whole batch: about as many
+    # messages redelivered
+    assert batched["failed_invocations"] < 0.2 * single["failed_invocations"]
+    redelivered = run.node("q-single")["redelivered"], run.node("q-batched")["redelivered"]
+    assert 0.5 < redelivered[1] / redelivered[0] < 2
