@@ -13,6 +13,8 @@ inbox topic without the mark is a payload from outside (see :mod:`playground.mqt
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +22,28 @@ from playground.engine.message import Message
 from playground.engine.protocol import Reply, Request
 
 MARK = "pg"
+
+
+def loads(payload: bytes | str) -> Any:
+    """A payload from the network as JSON the tap can publish again: strict (no NaN or
+    Infinity, which JSON parsers elsewhere refuse), and nesting too deep for Python's parser
+    is a ValueError like any other payload that is not JSON (a RecursionError used to end
+    the link's session for the rest of the run)."""
+    try:
+        return json.loads(payload, parse_constant=_not_a_number, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _not_a_number(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is too large for a number")
+    return value
 REQUEST, REPLY = "rq", "rp"
 Materialise = Callable[[dict[str, Any]], Message]
 

@@ -365,7 +365,7 @@ class MqttLink:
         self.received += 1
         node = self._inboxes.get(topic)
         try:
-            data = json.loads(payload)
+            data = codec.loads(payload)
         except (ValueError, TypeError):
             if node is not None:
                 self._inbound.append(("refuse", node, "the payload is not JSON"))
@@ -511,7 +511,7 @@ class MqttLink:
             topic = message.topic.value
             source.received += 1
             try:
-                payload = json.loads(message.payload)  # type: ignore[arg-type]
+                payload = codec.loads(message.payload)  # type: ignore[arg-type]
             except (ValueError, TypeError):
                 payload, refused = None, f"not JSON on the source topic {topic}"
             else:

@@ -132,3 +132,16 @@ def test_an_envelope_that_does_not_decode_says_so(data: dict[str, Any]) -> None:
         codec.decode_request(data, materialiser(0.0)[1])
     with pytest.raises(codec.EnvelopeError):
         codec.decode_reply({"k": "rp", "corr": "?"})
+
+
+@pytest.mark.parametrize(("payload", "why"), [
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"reading": NaN}', "NaN is not a JSON number"),
+    ('{"reading": -Infinity}', "-Infinity is not a JSON number"),
+    ('{"reading": 1e999}', "1e999 is too large for a number"),
+])
+def test_a_payload_the_tap_could_not_publish_again_is_not_json(payload: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        codec.loads(payload.encode())
+    assert codec.loads(b'{"reading": 1.5e3, "deep": [[[1]]]}') == {"reading": 1500.0,
+                                                                   "deep": [[[1]]]}

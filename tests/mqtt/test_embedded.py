@@ -52,6 +52,9 @@ def test_mosquitto_sub_sees_the_tap_and_mosquitto_pub_reaches_a_store(tmp_path: 
     first, _ = subscribe(port, "playground/shop/tap/db/message_written", 1).communicate(
         timeout=30)  # the engine runs: every subscription is in place
     assert first.startswith("playground/shop/tap/db/message_written {")
+    # first what the link cannot take: it says so, and goes on taking what it can
+    publish(port, "playground/shop/orders/in", "[" * 2000 + "]" * 2000)
+    publish(port, "playground/shop/orders/in", '{"order": NaN}')
     publish(port, "playground/shop/orders/in", '{"order": "from outside"}')
     publish(port, "playground/shop/save/in", '{"direct": true}')
     publish(port, "playground/shop/orders/in", "this is not JSON")
@@ -74,7 +77,8 @@ def test_mosquitto_sub_sees_the_tap_and_mosquitto_pub_reaches_a_store(tmp_path: 
     assert report["ledger"]["lost"] == 0
     assert report["nodes"]["external"]["created"] == 2
     mqtt = report["mqtt"]
-    assert (mqtt["injected"], mqtt["refused"], mqtt["reconnects"]) == (2, 2, 0)
+    assert (mqtt["injected"], mqtt["refused"], mqtt["reconnects"]) == (2, 4, 0)
+    assert mqtt["state"] == "closed"
     assert mqtt["tap_published"] > 0 and mqtt["tap_dropped"] == 0
     assert "the payload is not JSON" in err and "cannot be injected into store 'db'" in err
     assert "Traceback" not in err
@@ -109,3 +113,19 @@ def test_a_producer_takes_its_messages_from_an_mqtt_topic(tmp_path: Path) -> Non
     source = report["mqtt"]["sources"]["sensors"]
     assert source["received"] == 4 and source["url"] == f"mqtt://127.0.0.1:{port}/devices/+/t"
     assert "not JSON on the source topic devices/d3/t" in err
+
+
+def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = sim(write_topology(tmp_path / "shop.yaml", CHAIN), "--mqtt", "--mqtt-port",
+                  str(port), "--db", str(tmp_path / "shop.sqlite"))
+        out, err = run.communicate(timeout=60)
+    assert run.returncode != 0 and out == ""
+    assert err.strip() == (f"playground sim: the embedded MQTT broker cannot listen on "
+                           f"127.0.0.1:{port}: [Errno 98] error while attempting to bind on "
+                           f"address ('127.0.0.1', {port}): address already in use")
