@@ -214,6 +214,8 @@ class MqttBroker(Broker):
         wall = time.time()
         for index, item in enumerate(data.get("e") or ()):
             try:
+                if not isinstance(item, dict):
+                    raise codec.EnvelopeError(f"an envelope that is no object: {item!r:.40}")
                 transit = max(0.0, wall - float(item.get("w", wall))) * speed
                 if item.get("k") == codec.REPLY:
                     self._receive_reply(item)

@@ -189,3 +189,21 @@ def test_lost_answers_end_by_the_senders_timeout_and_nothing_is_lost() -> None:
     assert mine["client"]["timeouts"] == 10 and mine["ledger"]["failed"] == 10
     assert theirs["ledger"]["delivered"] == 10  # it did arrive: the client cannot know
     assert balanced(mine["ledger"]) and balanced(theirs["ledger"])
+
+
+def test_an_envelope_that_is_no_object_is_dropped_and_counted() -> None:
+    wire = Wire(topology(CHAIN))
+    loop = SimLoop("virtual")
+
+    async def main() -> int:
+        wire.engine({"orders", "save", "db", "news", "mail", "audit"})
+        topic = inbox(wire.base, "orders")
+        end = wire.ends[topic]
+        assert end.receive_batch({"pg": 1, "o": "elsewhere", "b": 1, "e": [5, "x", None]},
+                                 topic)
+        return end.undecodable
+
+    try:
+        assert loop.run_until_complete(main()) == 3  # said and counted, not an AttributeError
+    finally:
+        loop.close()
