@@ -28,6 +28,14 @@ CONNECTING, CONNECTED, RECONNECTING, CLOSED = "connecting", "connected", "reconn
 Session = Callable[[aiomqtt.Client], Awaitable[None]]
 
 
+def credentials(endpoint: Endpoint, security: Security) -> tuple[str | None, str | None]:
+    """User and password for the broker: the URL's, else the options' (a URL may name the
+    user and leave the password to --mqtt-password or the environment, as the README says)."""
+    username = endpoint.username or security.username
+    password = endpoint.password if endpoint.password is not None else security.password
+    return username, password
+
+
 class Connection:
     def __init__(self, endpoint: Endpoint, *, client_id: str, subscriptions: Sequence[str],
                  session: Session, security: Security | None = None, qos: int = 1) -> None:
@@ -59,10 +67,10 @@ class Connection:
     def _client(self) -> aiomqtt.Client:
         endpoint, security = self.endpoint, self.security
         tls = security.tls_context() if endpoint.tls else None
+        username, password = credentials(endpoint, security)
         client = aiomqtt.Client(
             endpoint.host.strip("[]"), endpoint.port, identifier=self.client_id,
-            username=endpoint.username or security.username,
-            password=endpoint.password if endpoint.username else security.password,
+            username=username, password=password,
             keepalive=KEEPALIVE, clean_session=True, tls_context=tls,
             tls_insecure=security.insecure if tls is not None else None,
             max_inflight_messages=1000, timeout=10, logger=log,

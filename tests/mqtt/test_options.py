@@ -76,3 +76,17 @@ def test_arguments_parse_for_run_and_sim() -> None:
     args = _parser().parse_args(["sim", "x.yaml", "--broker", "mqtt://h:1", "--nodes", "a,b",
                                  "--tap-rate", "50"])
     assert (args.broker, args.nodes, args.tap_rate) == ("mqtt://h:1", "a,b", 50.0)
+
+
+def test_a_url_that_names_the_user_takes_the_password_from_the_options() -> None:
+    from playground.mqtt.connection import credentials
+    from playground.mqtt.options import Security
+    from playground.spec.endpoint import parse_endpoint
+
+    given = Security(None, "from-the-environment")
+    assert credentials(parse_endpoint("mqtt://alice@broker:1883"), given) == \
+        ("alice", "from-the-environment")
+    assert credentials(parse_endpoint("mqtt://alice:in-url@broker:1883"), given) == \
+        ("alice", "in-url")
+    assert credentials(parse_endpoint("mqtt://broker:1883"), Security("bob", "pw")) == \
+        ("bob", "pw")
