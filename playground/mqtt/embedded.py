@@ -21,6 +21,9 @@ from playground.spec.endpoint import Endpoint
 
 HOST = "127.0.0.1"
 log = logging.getLogger("playground.mqtt")
+# amqtt logs what it cannot serve (a port in use, an MQTT 5 or 3.1 client) with a whole
+# traceback, again at every retry of the client; what a user needs is said by our own lines
+logging.getLogger("amqtt").setLevel(logging.CRITICAL)
 
 
 def free_port(host: str = HOST) -> int:
@@ -108,6 +111,9 @@ class BackgroundBroker:
         return self
 
     async def _serve(self) -> None:
+        # the loop is this thread's own: a client the broker cannot serve is a line, not a
+        # traceback from asyncio's default handler
+        asyncio.get_running_loop().set_exception_handler(_client_failed)
         self._stop = asyncio.Event()
         try:
             async with self._broker:
@@ -133,3 +139,9 @@ class BackgroundBroker:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _client_failed(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    error = context.get("exception")
+    log.warning("embedded MQTT broker: %s%s", context.get("message", "a client failed"),
+                f" ({error!r})" if error is not None else "")
