@@ -128,6 +128,11 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
         if not endpoint.tls and (args.mqtt_ca or args.mqtt_cert or args.mqtt_key
                                  or args.mqtt_insecure):
             return "TLS options need a TLS broker: write --broker mqtts://HOST:PORT"
+        for flag, name in (("--mqtt-ca", args.mqtt_ca), ("--mqtt-cert", args.mqtt_cert),
+                           ("--mqtt-key", args.mqtt_key)):
+            # said now: the connection would retry for ever on a file that is not there
+            if name and not os.access(name, os.R_OK):
+                return f"{flag}: cannot read {name!r}"
     elif args.mqtt_username or args.mqtt_password:
         return "--mqtt-username and --mqtt-password are for --broker (the embedded broker " \
                "takes anyone on 127.0.0.1)"

@@ -29,6 +29,8 @@ SHOP = {"name": "shop", "duration": "2s", "nodes": {
     (["--clock", "real", "--broker", "http://h:1"], "--broker: 'http://h:1' is not an MQTT"),
     (["--clock", "real", "--broker", "mqtt://h:1/t"], "no topic"),
     (["--clock", "real", "--broker", "mqtt://h:1", "--mqtt-ca", "ca.pem"], "mqtts://"),
+    (["--clock", "real", "--broker", "mqtts://h:1", "--mqtt-ca", "no/such/ca.pem"],
+     "--mqtt-ca: cannot read 'no/such/ca.pem'"),
     (["--clock", "real", "--mqtt-port", "1883"], "add --mqtt"),
     (["--clock", "real", "--mqtt", "--mqtt-username", "ann"], "are for --broker"),
     (["--clock", "real", "--mqtt", "--tap-rate", "-1"], "--tap-rate cannot be negative"),
