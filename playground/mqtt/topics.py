@@ -34,5 +34,8 @@ def hello_topic(base: str) -> str:
     return f"{base}/_hello"
 
 
+RUN = "_run"  # the level of events about the whole run (no node): never an empty level
+
+
 def tap_topic(base: str, node: str, event: str) -> str:
-    return f"{base}/tap/{node}/{event}"
+    return f"{base}/tap/{node or RUN}/{event}"

@@ -66,3 +66,12 @@ def test_every_event_becomes_json_on_its_nodes_topic() -> None:
     topic, body = tap_item("playground/shop", ev.InvocationFinished(
         1.0, "fn", ("a", "b"), "a", False, 0.5, "timeout", ("b",)))
     assert json.loads(body)["failed"] == ["b"]
+
+
+def test_an_event_about_the_whole_run_has_a_level_of_its_own() -> None:
+    from playground.mqtt.topics import tap_topic
+
+    assert tap_topic("playground/shop", "", "run_finished") == \
+        "playground/shop/tap/_run/run_finished"
+    assert tap_topic("playground/shop", "db", "message_written") == \
+        "playground/shop/tap/db/message_written"
