@@ -53,5 +53,7 @@ def announce(options: MqttOptions, topology: m.Topology | None, prog: str, *,
     what = "embedded MQTT broker on" if embedded else "MQTT broker"
     watch = ["mosquitto_sub", "-h", broker.host.strip("[]"), "-p", str(broker.port), "-t",
              f"{base}/tap/#", "-v"]
-    print(f"{prog}: {what} {broker.url()} (watch: {shlex.join(watch)}; send: publish JSON "
+    # with the tap off (--tap-rate 0) there is nothing to watch but refusals and summaries
+    watching = f"watch: {shlex.join(watch)}; " if options.tap_rate != 0 else "tap off; "
+    print(f"{prog}: {what} {broker.url()} ({watching}send: publish JSON "
           f"to {base}/<node>/in)", file=sys.stderr, flush=True)

@@ -209,7 +209,9 @@ class MqttLink:
                 continue  # unacknowledged: the sender's own timeouts decide
             try:
                 self._take(engine, item)
-            except (KeyError, ValueError, TypeError) as error:
+            except ValueError as error:  # what the engine refuses says why in words
+                self._refuse(str(item[1]), str(error))
+            except (KeyError, TypeError) as error:
                 self._refuse(str(item[1]), f"{type(error).__name__}: {error}")
         if self._paused:
             self._paused = False

@@ -37,7 +37,8 @@ def split_run(tmp_path: Path, broker: Mosquitto, here: str, there: str, *,
                 "--db", str(tmp_path / "here.sqlite"))
     if during is not None:
         during()
-    mine, _ = report_of(first, timeout=90)
+    mine, said = report_of(first, timeout=90)
+    assert "(tap off; send: publish JSON" in said  # nothing to watch: no mosquitto_sub line
     theirs, _ = report_of(second, timeout=90)
     return mine, theirs
 
