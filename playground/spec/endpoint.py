@@ -14,6 +14,11 @@ from urllib.parse import unquote
 
 SCHEMES = {"mqtt": 1883, "mqtts": 8883}
 ENDPOINT_HINT = "write mqtt://HOST:PORT/TOPIC (mqtts:// for TLS, USER:PASSWORD@ before HOST)"
+
+
+def _hint(topic: TopicRule) -> str:
+    """How to write an address where ``topic`` says whether one may name a topic."""
+    return ENDPOINT_HINT.replace("/TOPIC", "") if topic == "forbidden" else ENDPOINT_HINT
 _SECRET = re.compile(r"(://[^/@:]*:)[^/@]*@")
 _HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)$")
 TopicRule = Literal["required", "forbidden", "optional"]
@@ -70,7 +75,7 @@ def parse_endpoint(text: object, *, topic: TopicRule = "optional") -> Endpoint:
     """An :class:`Endpoint` from its URL; ``ValueError`` says what is wrong and what is valid
     (never showing the password)."""
     if not isinstance(text, str):
-        raise ValueError(f"{text!r} is not an MQTT address: {ENDPOINT_HINT}")
+        raise ValueError(f"{text!r} is not an MQTT address: {_hint(topic)}")
     try:
         return _parse(text, topic)
     except ValueError as error:
@@ -80,7 +85,7 @@ def parse_endpoint(text: object, *, topic: TopicRule = "optional") -> Endpoint:
 def _parse(text: str, topic: TopicRule) -> Endpoint:
     scheme, sep, rest = text.partition("://")
     if not sep or scheme.lower() not in SCHEMES:
-        raise ValueError(f"{text!r} is not an MQTT address: {ENDPOINT_HINT}")
+        raise ValueError(f"{text!r} is not an MQTT address: {_hint(topic)}")
     authority, slash, path = rest.partition("/")
     userinfo, at, hostport = authority.rpartition("@")
     if not at:
@@ -97,7 +102,7 @@ def _parse(text: str, topic: TopicRule) -> Endpoint:
     elif ":" in hostport:
         host, port_text = hostport.rsplit(":", 1)
     if not host or not _HOST.match(host):
-        raise ValueError(f"{text!r} names no host: {ENDPOINT_HINT}")
+        raise ValueError(f"{text!r} names no host: {_hint(topic)}")
     port = SCHEMES[scheme.lower()]
     if port_text:
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:

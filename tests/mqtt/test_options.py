@@ -27,6 +27,7 @@ SHOP = {"name": "shop", "duration": "2s", "nodes": {
     (["--clock", "real", "--broker", "mqtt://h:1", "--nodes", "orders,nope"],
      "--nodes: no node 'nope' in 'shop' (nodes: clients, orders)"),
     (["--clock", "real", "--broker", "http://h:1"], "--broker: 'http://h:1' is not an MQTT"),
+    (["--clock", "real", "--broker", "h:1"], "write mqtt://HOST:PORT (mqtts:// for TLS"),
     (["--clock", "real", "--broker", "mqtt://h:1/t"], "no topic"),
     (["--clock", "real", "--broker", "mqtt://h:1", "--mqtt-ca", "ca.pem"], "mqtts://"),
     (["--clock", "real", "--broker", "mqtts://h:1", "--mqtt-ca", "no/such/ca.pem"],
