@@ -26,7 +26,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "store": (),
 }
 SINGLE_TARGET = ("producer", "gateway")
-LIVE_FIELDS_EXCLUDED = ("kind", "to", "source")  # a source is subscribed at start
+LIVE_FIELDS_EXCLUDED = m.FIXED_AT_START
 
 
 def _article(kind: str) -> str:

@@ -31,6 +31,10 @@ from playground.spec.units import Duration, PositiveNumber, Probability, Rate
 NODE_ID_PATTERN = r"^[a-z][a-z0-9_-]*$"
 NodeId = Annotated[str, StringConstraints(pattern=NODE_ID_PATTERN)]
 KINDS = ("producer", "gateway", "queue", "topic", "function", "store")
+# Fields a running engine takes once, when it starts (a node's kind and edges, a queue's
+# type, a producer's pattern and source, a function's warm instances): a `set` cannot
+# change them, and an edit of one in the app restarts the run.
+FIXED_AT_START = ("kind", "to", "source", "type", "pattern", "provisioned")
 
 
 class Spec(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 
 from playground.spec import model as m
 
-STRUCTURAL = ("kind", "to")
+STRUCTURAL = m.FIXED_AT_START
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,10 @@ def plan(old: m.Topology, new: m.Topology) -> ReloadPlan:
             return ReloadPlan(False, reason=f"{node_id} changed kind")
         if before.to != spec.to:
             return ReloadPlan(False, reason=f"{node_id} changed its `to`")
+        for name in STRUCTURAL:
+            if getattr(before, name, None) != getattr(spec, name, None):
+                return ReloadPlan(False, reason=f"{node_id} changed `{name}`, which a run "
+                                                "takes when it starts")
     if old.scenario != new.scenario:
         return ReloadPlan(False, reason="the scenario changed")
     if old.seed != new.seed:

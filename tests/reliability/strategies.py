@@ -19,6 +19,8 @@ from typing import Any
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+from playground.spec import model as m
+
 # the kinds each kind may send to, from the spec's table "The edges allowed"
 SENDS = {"producer": ("gateway", "queue", "topic", "function"),
          "gateway": ("queue", "topic", "function"), "queue": ("function",),
@@ -306,7 +308,9 @@ def _scenario(draw: st.DrawFn, nodes: dict[str, dict[str, Any]], kinds_of: dict[
         else:
             node_id = draw(st.sampled_from(ids))
             kind = kinds_of[node_id]
-            fields = _fields(kind, node_id in fifo_consumers)
+            fields = {name: values for name, values in
+                      _fields(kind, node_id in fifo_consumers).items()
+                      if name not in m.FIXED_AT_START}  # a set cannot change those
             if kind == "function" and "provisioned" in nodes[node_id]:
                 fields.pop("concurrency")  # keep provisioned <= concurrency
             names = draw(st.lists(st.sampled_from(sorted(fields)), min_size=1, max_size=2,

@@ -162,7 +162,7 @@ def test_unknown_action_points_at_the_action() -> None:
 def test_set_with_an_unknown_field_is_refused_at_the_field() -> None:
     problem = step_error("{at: 1s, action: set, node: p, rat: 10/s}")
     assert problem.message.startswith("set cannot change 'rat' of a producer; it can change "
-                                      "rate, pattern, payload, ")
+                                      "rate, payload, ")
     assert at(problem) == (17, 36)
 
 
@@ -171,12 +171,22 @@ def test_set_cannot_change_the_kind_or_the_edges() -> None:
     assert problem.message.startswith("set cannot change 'to' of a queue")
 
 
+@pytest.mark.parametrize(("node", "change", "kind"), [
+    ("q", "type: fifo", "queue"), ("p", "pattern: constant", "producer"),
+    ("f", "provisioned: 2", "function"),
+])
+def test_set_cannot_change_what_a_run_takes_when_it_starts(node: str, change: str,
+                                                           kind: str) -> None:
+    problem = step_error(f"{{at: 1s, action: set, node: {node}, {change}}}")
+    field = change.split(":")[0]
+    assert problem.message.startswith(f"set cannot change '{field}' of a {kind}; it can change ")
+
+
 @pytest.mark.parametrize(("change", "message", "column"), [
     ("rate: fast", "'fast' is not a rate: use a number per second or a string such as 200/s, "
                    "3000/min, 5k/s, 2/ms", 42),
     ("rate: 0", "a rate must be positive (got 0)", 42),
     ("limit: -1", "limit: input should be greater than or equal to 0 (got -1)", 43),
-    ("pattern: bursty", "pattern must be 'constant' or 'poisson' (got 'bursty')", 45),
 ])
 def test_set_with_an_invalid_value_is_refused_at_the_value(
     change: str, message: str, column: int,
@@ -187,10 +197,12 @@ def test_set_with_an_invalid_value_is_refused_at_the_value(
 
 
 def test_set_that_leaves_the_node_invalid_is_refused() -> None:
-    problem = step_error("{at: 1s, action: set, node: f, provisioned: 20}")
-    assert problem.message == ("after this set, 'f' is invalid: provisioned (20) cannot exceed "
-                               "concurrency (10)")
-    assert at(problem) == (17, 5)
+    text = _WITH_STEPS.format(step="{at: 1s, action: set, node: f, concurrency: 2}")
+    warm = "kind: function\n        provisioned: 3\n"
+    problem = only_error(text.replace("kind: function\n", warm))
+    assert problem.message == ("after this set, 'f' is invalid: provisioned (3) cannot exceed "
+                               "concurrency (2)")
+    assert at(problem) == (18, 5)
 
 
 def test_set_naming_no_field() -> None:

@@ -85,6 +85,11 @@ def test_reload_plan_live_for_fields_restart_for_structure() -> None:
     api = old.nodes["api"].model_copy(update={"to": ["order-dlq"]})
     rewired = plan(old, old.model_copy(update={"nodes": {**old.nodes, "api": api}}))
     assert not rewired.live and rewired.reason == "api changed its `to`"
+    warm = old.nodes["create-order"].model_copy(update={"provisioned": 2})
+    rewarmed = plan(old, old.model_copy(update={"nodes": {**old.nodes, "create-order": warm}}))
+    assert not rewarmed.live
+    assert rewarmed.reason == ("create-order changed `provisioned`, which a run takes when "
+                               "it starts")
 
 
 def test_round_trip_edit_keeps_comments_and_flow_style() -> None:
