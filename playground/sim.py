@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sqlite3
 import sys
 import threading
@@ -17,12 +18,15 @@ from playground.spec import load_file
 from playground.spec.model import Topology
 from playground.spec.units import parse_duration
 
+_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+
 
 def _duration_arg(name: str, value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        # on the command line every value is text: a bare number is seconds, as in a file
+        return parse_duration(float(value) if _NUMBER.fullmatch(value.strip()) else value)
     except ValueError as error:
         raise SystemExit(f"playground sim: {name}: {error}") from None
 

@@ -135,3 +135,10 @@ def test_batching_cuts_invocations_not_messages(sim):
     assert batched["failed_invocations"] < 0.2 * single["failed_invocations"]
     redelivered = run.node("q-single")["redelivered"], run.node("q-batched")["redelivered"]
     assert 0.5 < redelivered[1] / redelivered[0] < 2
+
+
+def test_sim_takes_a_bare_number_of_seconds_as_the_file_does(tmp_path):
+    done = run_cli("sim", "topologies/request-response.yaml", "--json", "--duration", "2.5",
+                   "--db", str(tmp_path / "rows.sqlite"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sim_seconds"] == 2.5
