@@ -115,7 +115,10 @@ class Lognormal(_Dist):
 
     @property
     def expected(self) -> float:
-        return math.exp(self.mu + self.sigma**2 / 2)
+        try:
+            return math.exp(self.mu + self.sigma**2 / 2)
+        except OverflowError:  # a tail this long has a mean beyond any float
+            return math.inf
 
 
 DIST_NAMES = ("exponential", "uniform", "normal", "lognormal")

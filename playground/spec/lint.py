@@ -12,6 +12,7 @@ from typing import Any
 from playground.spec import model as m
 from playground.spec.checks import find_cycles
 from playground.spec.distribution import Exponential, Fixed, Lognormal, Normal, Uniform
+from playground.spec.template import template_problems
 from playground.spec.units import format_duration, format_rate
 
 Finding = tuple[tuple[Any, ...], str, bool]
@@ -30,7 +31,10 @@ def upper(dist: Any) -> float:
     if isinstance(dist, Normal):
         return dist.mean + 4.75 * dist.sd
     if isinstance(dist, Lognormal):
-        return math.exp(dist.mu + 4.75 * dist.sigma)
+        try:
+            return math.exp(dist.mu + 4.75 * dist.sigma)
+        except OverflowError:
+            return INF
     return INF
 
 
@@ -161,6 +165,9 @@ class Linter:
     # --- producers and what can drain them -----------------------------------------------
 
     def _producer(self, node_id: str, producer: m.ProducerSpec) -> None:
+        for inner, message, severity in template_problems(producer.payload):
+            if severity == "warning":  # errors are the checks'
+                self.warn(("nodes", node_id, "payload", *inner), message, at_key=False)
         if not producer.targets or producer.limit is not None or producer.rate is None:
             return  # a producer with a limit (or fed by a source) has no rate to overflow with
         drain = self.capacity(producer.targets[0], frozenset())

@@ -49,6 +49,16 @@ class Loaded:
 def load_text(text: str | bytes, file: str = "<text>", *, lint: bool = True) -> Loaded:
     """Reads ``text`` as a topology. Never raises for bad input: problems are in the result."""
     try:
+        return _load_text(text, file, lint)
+    except Exception as error:  # a bug of ours must not cost the user an edit
+        return Loaded(file, None, [Problem(
+            file, 1, 1, f"playground could not check this file ({type(error).__name__}: "
+                        f"{error}); this is a bug in playground, please report it with the "
+                        "file")])
+
+
+def _load_text(text: str | bytes, file: str, lint: bool) -> Loaded:
+    try:
         if isinstance(text, bytes):
             text = decode(text)
         data, source = read(text)

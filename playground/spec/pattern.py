@@ -8,6 +8,7 @@ field must match. Matchers are plain values (exact, type-sensitive: ``1`` is not
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -83,7 +84,16 @@ def _numeric_problems(arg: Any, path: Path) -> list[tuple[Path, str]]:
     for i in range(0, len(arg), 2):
         if arg[i] not in _OPS or not _is_number(arg[i + 1]):
             return [(path, hint)]
+        if not _finite(arg[i + 1]):  # NaN would match nothing, infinity everything or nothing
+            return [(path, f"numeric compares with a finite number (got {arg[i + 1]!r})")]
     return []
+
+
+def _finite(number: float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer beyond a float's range
+        return False
 
 
 def compile_pattern(pattern: dict[str, Any]) -> Callable[[Any], bool]:

@@ -31,6 +31,9 @@ MAX_VALUES = 200_000  # after aliases are expanded: refuses "billion laughs" fil
 
 _CORE = "tag:yaml.org,2002:"
 _INT = re.compile(r"^[-+]?(?:[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
+_TRUE = frozenset(("true", "yes", "on", "y"))
+_FALSE = frozenset(("false", "no", "off", "n"))
+_MAX_DIGITS = 100
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 
 
@@ -233,10 +236,23 @@ class _Builder:
         if tag == _CORE + "null":
             return None
         if tag == _CORE + "bool":
-            return text.lower() == "true"
+            # YAML 1.1 (a %YAML 1.1 file) also spells booleans yes/no, on/off, y/n
+            lowered = text.lower()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+            self.problems.append((_position(node), f"{text!r} is not a boolean: use true or "
+                                                   "false"))
+            return None
         if tag == _CORE + "int" and _INT.match(text):
             sign = -1 if text.startswith("-") else 1
             digits = text.lstrip("+-")
+            if len(digits) > _MAX_DIGITS:
+                # Python refuses to read longer ones, and no field takes a number this big
+                self.problems.append((_position(node), f"a number of {len(digits)} digits is "
+                                                       f"too long: use at most {_MAX_DIGITS}"))
+                return None
             if digits.startswith(("0o", "0x")):
                 return sign * int(digits, 0)
             return sign * int(digits)

@@ -22,6 +22,10 @@ _NUMBER = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
 _DURATION_RE = re.compile(rf"^\s*(-?(?:{_NUMBER}))\s*(us|ms|s|min|m|h|d)\s*$")
 _RATE_RE = re.compile(rf"^\s*(-?(?:{_NUMBER}))\s*([kKM]?)\s*/\s*(ms|s|min|m|h)\s*$")
 
+# the engine's clock counts microseconds: arrivals any closer would share an instant
+MAX_RATE = 1e6
+MAX_RATE_TEXT = "the clock counts microseconds, so a rate is at most 1M/s"
+
 DURATION_HINT = "a number of seconds or a string such as 250ms, 2s, 1.5m, 1h, 3d"
 RATE_HINT = "a number per second or a string such as 200/s, 3000/min, 5k/s, 2/ms"
 
@@ -30,16 +34,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _float(value: int | float) -> float:
+    """A float, or infinity for an integer beyond a float's range (refused as not finite)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def parse_duration(value: Any) -> float:
     """Seconds from ``2s``, ``250ms``, ``1.5m``, ``1h``, ``3d`` or a bare number."""
     if _is_number(value):
-        seconds = float(value)
+        seconds = _float(value)
     elif isinstance(value, str) and (match := _DURATION_RE.match(value)):
         seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     else:
         raise ValueError(f"{value!r} is not a duration: use {DURATION_HINT}")
     if not math.isfinite(seconds):
-        raise ValueError(f"{value!r} is not a finite duration")
+        raise ValueError(f"{_shown(value)} is not a finite duration: use {DURATION_HINT}")
     if seconds < 0:
         raise ValueError(f"a duration cannot be negative (got {value!r})")
     return seconds
@@ -48,29 +60,37 @@ def parse_duration(value: Any) -> float:
 def parse_rate(value: Any) -> float:
     """Messages per second from ``200/s``, ``3000/min``, ``5k/s``, ``2/ms`` or a bare number."""
     if _is_number(value):
-        rate = float(value)
+        rate = _float(value)
     elif isinstance(value, str) and (match := _RATE_RE.match(value)):
         number, multiplier, unit = match.groups()
         rate = float(number) * _MULTIPLIERS[multiplier] / _RATE_UNITS[unit]
     else:
         raise ValueError(f"{value!r} is not a rate: use {RATE_HINT}")
     if not math.isfinite(rate):
-        raise ValueError(f"{value!r} is not a finite rate")
+        raise ValueError(f"{_shown(value)} is not a finite rate: use {RATE_HINT}")
     if rate <= 0:
         raise ValueError(f"a rate must be positive (got {value!r})")
+    if rate > MAX_RATE:
+        raise ValueError(f"{_shown(value)} is too fast: {MAX_RATE_TEXT}")
     return rate
 
 
 def parse_probability(value: Any) -> float:
-    if not _is_number(value) or not 0.0 <= float(value) <= 1.0 or math.isnan(float(value)):
-        raise ValueError(f"{value!r} is not a probability: use a number from 0 to 1")
+    if not _is_number(value) or not 0.0 <= _float(value) <= 1.0:  # NaN fails the test too
+        raise ValueError(f"{_shown(value)} is not a probability: use a number from 0 to 1")
     return float(value)
 
 
 def parse_positive_number(value: Any) -> float:
-    if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:
-        raise ValueError(f"{value!r} is not a positive number")
+    if not _is_number(value) or not math.isfinite(_float(value)) or value <= 0:
+        raise ValueError(f"{_shown(value)} is not a positive number")
     return float(value)
+
+
+def _shown(value: Any) -> str:
+    """``value`` as a message quotes it, cut short if it is long."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def format_duration(seconds: float) -> str:
@@ -100,7 +120,7 @@ _DURATION_JSON = {
 }
 _RATE_JSON = {
     "anyOf": [
-        {"type": "number", "exclusiveMinimum": 0},
+        {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RATE},
         {"type": "string",
          # not negative, and not zero however it is written
          "pattern": r"^\s*(?![0.]+\s*[kKM]?\s*/)([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*[kKM]?\s*/\s*"
