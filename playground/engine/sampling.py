@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from playground.spec.distribution import Exponential, Fixed, Lognormal, Normal, Uniform
+from playground.spec.template import PLACEHOLDER
 
 Sampler = Callable[[], float]
 
@@ -58,7 +59,6 @@ def sampler(dist: Any, rng: random.Random) -> Sampler:
 
 # --- payload templates -------------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(r"\{(seq|uuid|now|int:(-?\d+)\.\.(-?\d+)|choice:([^{}]*))\}")
 
 Part = Callable[["TemplateContext"], Any]
 
@@ -81,16 +81,14 @@ def _part(match: re.Match[str]) -> Part:
     if name == "uuid":
         return lambda c: str(uuid.UUID(int=c.rng.getrandbits(128), version=4))
     if name.startswith("int:"):
-        low, high = int(match.group(2)), int(match.group(3))
-        if high < low:
-            low, high = high, low
+        low, high = int(match.group(2)), int(match.group(3))  # checked: low <= high
         return lambda c: c.rng.randint(low, high)
     choices = [c.strip() for c in match.group(4).split(",")]
     return lambda c: c.rng.choice(choices)
 
 
 def _compile_string(text: str) -> Callable[[TemplateContext], Any]:
-    matches = list(_PLACEHOLDER.finditer(text))
+    matches = list(PLACEHOLDER.finditer(text))
     if not matches:
         return lambda c: text
     whole = len(matches) == 1 and matches[0].span() == (0, len(text))

@@ -13,6 +13,8 @@ from pydantic import TypeAdapter, ValidationError
 from playground.spec import model as m
 from playground.spec.errors import describe, locate, mentions
 from playground.spec.pattern import pattern_problems
+from playground.spec.template import template_problems
+from playground.spec.units import MAX_RATE, MAX_RATE_TEXT
 
 Finding = tuple[tuple[Any, ...], str, bool]
 
@@ -64,6 +66,8 @@ class Checker:
         for node_id, node in self.nodes.items():
             self._targets(node_id, node)
             self._kind_rules(node_id, node)
+            if isinstance(node, m.ProducerSpec):
+                self._template(("nodes", node_id, "payload"), node.payload)
         self._sync_cycles()
         self._scenario()
         self._layout()
@@ -179,9 +183,16 @@ class Checker:
                 self._unknown((*here, "node"), node_id)
                 continue
             kind = self.kind_of(node_id)
+            if isinstance(step, m.SetStep) and kind == "producer":
+                self._template((*here, "payload"), step.fields.get("payload"))
             if isinstance(step, m.BurstStep) and kind not in (None, "producer"):
                 self.problem((*here, "node"), f"burst needs a producer; {node_id!r} is "
                                               f"{_article(kind or 'x')} {kind}")
+            producer = self.nodes.get(node_id)
+            if isinstance(step, m.BurstStep) and isinstance(producer, m.ProducerSpec) \
+                    and producer.rate is not None and producer.rate * step.factor > MAX_RATE:
+                self.problem((*here, "factor"), f"a burst of x{step.factor:g} takes "
+                                                f"{node_id!r} past 1M/s ({MAX_RATE_TEXT})")
             if isinstance(step, m.PauseStep | m.ResumeStep) and kind not in (None, "function"):
                 self.problem((*here, "node"), f"{step.action} needs a function (a consumer); "
                                               f"{node_id!r} is {_article(kind or 'x')} {kind}")
@@ -272,6 +283,11 @@ class Checker:
         for path, message, at_key in found:
             if path[:2] == ("nodes", node_id) and len(path) > 2 and path[2] in fields:
                 self.problem((*here, *path[2:]), f"after this set: {message}", at_key)
+
+    def _template(self, path: tuple[Any, ...], payload: Any) -> None:
+        for inner, message, severity in template_problems(payload):
+            if severity == "error":  # the rest are lint's warnings
+                self.problem((*path, *inner), message)
 
     def _layout(self) -> None:
         layout = self.data.get("layout")

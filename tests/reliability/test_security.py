@@ -22,7 +22,8 @@ HOSTILE = {
     "call": "{__import__('os').system('touch {marker}')}",
     "env": "${{HOME}} $HOME %(HOME)s",
     "nested": "{{seq}}",
-    "almost": "{int:1..}{choice}{seq }",
+    # text that looks like placeholders, near misses, stays text (check warns about {SEQ})
+    "almost": "{seq }{SEQ}{int 1..2}",
 }
 
 
