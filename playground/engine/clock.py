@@ -40,6 +40,7 @@ _MAX_SELECT = 24 * 3600.0
 # (t0 + k / rate, or now + delay) then land on the same float, and time does not drift by
 # rounding errors summed over millions of steps.
 GRID = 6
+TICK = 10.0**-GRID  # the shortest time between two instants
 
 
 def on_grid(when: float) -> float:

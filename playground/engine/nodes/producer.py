@@ -13,6 +13,7 @@ from playground.engine.node import Node
 from playground.engine.protocol import BLOCKED, CALL, SEND, Reply, Request
 from playground.engine.sampling import compile_template
 from playground.spec import model as m
+from playground.spec.units import MAX_RATE
 
 if TYPE_CHECKING:
     from playground.engine.runtime import Engine
@@ -64,7 +65,9 @@ class ProducerNode(Node):
 
     @property
     def rate(self) -> float:
-        return (self.spec.rate or 0.0) * self.factor / self.slow()
+        # live bursts multiply, and a degradation divides: past the clock's resolution
+        # every arrival would share one instant, and the clock would never move on
+        return min((self.spec.rate or 0.0) * self.factor / self.slow(), MAX_RATE)
 
     async def run(self) -> None:
         """Makes messages until the run's duration or ``limit``: the producer's task.

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
+from playground.engine.clock import TICK
 from playground.engine.deadlines import Deadlines
 from playground.engine.limits import TokenBucket
 from playground.engine.message import EXPIRED, Message
@@ -348,7 +349,9 @@ class QueueNode(Node):
             self.in_flight[msg] = batch
             self.emit(ev.MessageReceived(now, self.id, msg.id, msg.trace, consumer,
                                          msg.receives, now - msg.visible_since))
-        self._visibility.add(now + self.spec.visibility_timeout, batch)
+        # a visibility timeout of 0 shows a failed message again at the next instant, not at
+        # this one: receiving it again and again at one instant would stop the clock
+        self._visibility.add(now + max(self.spec.visibility_timeout, TICK), batch)
         self.request(consumer, Request(BATCH, 0, "", "", batch=msgs,
                                        receipts=list(batch.receipts)), self._batch_done, batch)
 
