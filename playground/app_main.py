@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from playground.paths import db_problem
+
 
 def _problem(message: str) -> int:
     print(f"playground: {message}", file=sys.stderr)
@@ -33,7 +35,7 @@ def build_app(args: argparse.Namespace) -> object:
 
     path = Path(args.file) if args.file else None
     compare = Path(args.compare) if getattr(args, "compare", None) else None
-    db = Path(args.db) if getattr(args, "db", None) else None
+    db = Path(args.db) if getattr(args, "db", None) is not None else None
     return PlaygroundApp(path, compare=compare, theme=getattr(args, "theme", None),
                          speed=_speed(args),
                          seed=getattr(args, "seed", None), db=db)
@@ -51,6 +53,10 @@ def run_app(args: argparse.Namespace) -> int:
     speed = _speed(args)
     if not 0.1 <= speed <= 100:
         return _problem(f"--speed must be from 0.1 to 100 (got {speed:g})")
+    if getattr(args, "seed", None) is not None and args.seed < 0:
+        return _problem(f"--seed must be 0 or more (got {args.seed})")
+    if getattr(args, "db", None) is not None and (problem := db_problem(args.db)):
+        return _problem(problem)
     theme = getattr(args, "theme", None)
     if theme:
         from playground.ui.theme_files import load_themes

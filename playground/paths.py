@@ -15,3 +15,13 @@ def unused(directory: Path, stem: str, suffix: str) -> Path:
         counter += 1
         path = directory / f"{stem}-{counter}{suffix}"
     return path
+
+
+def db_problem(text: str) -> str | None:
+    """What is wrong with ``--db TEXT`` before a run tries to open it, if anything."""
+    if not text.strip():
+        return "--db needs a file name"
+    path = Path(text)
+    if path.is_dir():
+        return f"--db: {text} is a folder; name a file, e.g. {path / 'run.sqlite'}"
+    return None

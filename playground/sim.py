@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sqlite3
 import sys
 import threading
 import time
 from typing import Any
 
-from playground.engine.clock import SimLoop
+from playground.engine.clock import MAX_SPEED, MIN_SPEED, SimLoop
 from playground.mqtt.command import mqtt_run
+from playground.paths import db_problem
 from playground.runner import simulate
 from playground.spec import load_file
 from playground.spec.model import Topology
 from playground.spec.units import parse_duration
-
-_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
 
 
 def _duration_arg(name: str, value: str | None) -> float | None:
@@ -26,9 +24,17 @@ def _duration_arg(name: str, value: str | None) -> float | None:
         return None
     try:
         # on the command line every value is text: a bare number is seconds, as in a file
-        return parse_duration(float(value) if _NUMBER.fullmatch(value.strip()) else value)
+        return parse_duration(_number(value))
     except ValueError as error:
         raise SystemExit(f"playground sim: {name}: {error}") from None
+
+
+def _number(text: str) -> float | str:
+    """``text`` as a number when it is one (``10``, ``1e3``), else as it is (``10s``)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def run_sim(args: argparse.Namespace) -> int:
@@ -40,8 +46,13 @@ def run_sim(args: argparse.Namespace) -> int:
     topology = loaded.require()
     duration = _duration_arg("--duration", args.duration)
     drain = _duration_arg("--drain", args.drain)
-    if args.speed <= 0:
-        raise SystemExit("playground sim: --speed must be positive")
+    if not MIN_SPEED <= args.speed <= MAX_SPEED:  # NaN fails this too
+        raise SystemExit(f"playground sim: --speed must be from {MIN_SPEED:g} to "
+                         f"{MAX_SPEED:g} (got {args.speed:g})")
+    if args.seed is not None and args.seed < 0:
+        raise SystemExit(f"playground sim: --seed must be 0 or more (got {args.seed})")
+    if args.db is not None and (problem := db_problem(args.db)):
+        raise SystemExit(f"playground sim: {problem}")
     with mqtt_run(args, topology, prog="playground sim", clock=args.clock) as mqtt:
         loop = SimLoop(args.clock, args.speed)
         outcome: dict[str, Any] = {}
@@ -65,7 +76,7 @@ def run_sim(args: argparse.Namespace) -> int:
             _wait_with_progress(thread, loop, total)
     error = outcome.get("error")
     if isinstance(error, OSError | sqlite3.Error):
-        where = args.db or "the default database under .playground/runs/"
+        where = args.db if args.db is not None else "the default database under .playground/runs/"
         print(f"playground sim: cannot write {where}: {error}", file=sys.stderr)
         return 1
     if error is not None:
