@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections import Counter
 
+import pytest
 from conftest import ROOT
 
 from playground.spec import load_file
@@ -142,3 +143,58 @@ def test_sim_takes_a_bare_number_of_seconds_as_the_file_does(tmp_path):
                    "--db", str(tmp_path / "rows.sqlite"))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["sim_seconds"] == 2.5
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--clock", "real", "--speed", "nan"], "--speed must be from 0.01 to 10000 (got nan)"),
+    (["--clock", "real", "--speed", "inf"], "--speed must be from 0.01 to 10000 (got inf)"),
+    (["--seed", "-5"], "--seed must be 0 or more (got -5)"),
+    (["--db", ""], "--db needs a file name"),
+    (["--db", "topologies"], "--db: topologies is a folder; name a file"),
+])
+def test_sim_refuses_flags_it_cannot_honour_in_one_line(flags, words):
+    done = run_cli("sim", "topologies/request-response.yaml", "--json", *flags)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"playground sim: {words}")
+    assert len(done.stderr.splitlines()) == 1 and done.stdout == ""
+
+
+def test_sim_takes_a_number_of_seconds_written_with_an_exponent(tmp_path):
+    done = run_cli("sim", "topologies/request-response.yaml", "--json", "--duration", "2e0",
+                   "--db", str(tmp_path / "rows.sqlite"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sim_seconds"] == 2.0
+
+
+def _sim_file(tmp_path, text: str) -> dict:
+    path = tmp_path / "t.yaml"
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run([sys.executable, "run.py", "sim", str(path), "--json", "--db",
+                           str(tmp_path / "rows.sqlite")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_visibility_timeout_of_0_redelivers_without_stopping_the_clock(tmp_path):
+    # a poison message that fails in no time and is visible again at once: received
+    # again at every instant, the clock moving on between two receives
+    report = _sim_file(tmp_path, "version: 1\nname: t\nduration: 2s\nnodes:\n"
+                                 "  p: {kind: producer, rate: 1, limit: 1, to: q}\n"
+                                 "  q: {kind: queue, visibility_timeout: 0, to: f}\n"
+                                 "  f: {kind: function, errors: 1, duration: 0}\n")
+    assert report["sim_seconds"] == 2.0
+    assert report["nodes"]["q"]["redelivered"] > 1000
+    assert report["ledger"]["pending"] == 1 and report["ledger"]["lost"] == 0
+
+
+def test_a_producer_degraded_to_no_gap_at_all_sends_at_most_a_million_per_second(tmp_path):
+    report = _sim_file(tmp_path, "version: 1\nname: t\nduration: 2s\nnodes:\n"
+                                 "  p: {kind: producer, rate: 10, pattern: constant, to: f}\n"
+                                 "  f: {kind: function, duration: 0, concurrency: 1000}\n"
+                                 "scenario:\n"
+                                 "  - {at: 1s, action: degrade, node: p, slow: 1e-300, "
+                                 "errors: 0, for: 10ms}\n")
+    assert report["sim_seconds"] == 2.0
+    # 20 at 10/s, and 10 ms at 1M/s
+    assert 10_000 <= report["ledger"]["created"] <= 10_030

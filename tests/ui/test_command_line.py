@@ -34,6 +34,10 @@ async def test_without_a_file_the_picker_opens(tmp_path: Path) -> None:
     ({"speed": 500.0}, "--speed must be from 0.1 to 100"),
     ({"speed": 0.0}, "--speed must be from 0.1 to 100 (got 0)"),
     ({"file": "no/such.yaml"}, "no such file: no/such.yaml"),
+    ({"seed": -1}, "--seed must be 0 or more (got -1)"),
+    ({"db": ""}, "--db needs a file name"),
+    ({"db": "topologies"}, "--db: topologies is a folder; name a file, e.g. "
+                           "topologies/run.sqlite"),
 ])
 def test_run_refuses_what_it_cannot_do(given: dict[str, Any], words: str,
                                        capsys: pytest.CaptureFixture[str]) -> None:
