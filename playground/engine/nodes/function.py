@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
-from playground.engine.limits import Breaker
+from playground.engine.limits import Breaker, tuned_breaker
 from playground.engine.message import FAILED, Message
 from playground.engine.node import Node
 from playground.engine.protocol import (
@@ -108,6 +108,7 @@ class FunctionNode(Node):
         self.retrying: dict[Message, _Event] = {}
         self.paused = False
         self._reaper: asyncio.TimerHandle | None = None
+        self.breaker: Breaker | None = None
         self.cold_starts = 0
         self.error_rng = engine.rng(node_id, "errors")
         self.jitter_rng = engine.rng(node_id, "backoff")
@@ -122,13 +123,8 @@ class FunctionNode(Node):
         self.poison = compile_pattern(spec.fails_on) if spec.fails_on else None
         self.targets = spec.targets
         self.ops = [_OPS[engine.topology.nodes[t].kind] for t in self.targets]
-        old = getattr(self, "breaker", None)
-        if spec.breaker is None:
-            self.breaker: Breaker | None = None
-        elif old is None:
-            b = spec.breaker
-            self.breaker = Breaker(b.failure_rate, b.window, b.min_calls, b.open_for,
-                                   b.half_open_calls, self._breaker_changed)
+        self.breaker = tuned_breaker(spec.breaker, self.breaker, self._breaker_changed,
+                                     self.clock.loop.time())
 
     def _breaker_changed(self, state: str, rate: float) -> None:
         self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))

@@ -11,7 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
-from playground.engine.limits import Breaker, TokenBucket
+from playground.engine.limits import Breaker, TokenBucket, tuned_breaker
 from playground.engine.node import Node
 from playground.engine.protocol import (
     BLOCKED,
@@ -68,12 +68,7 @@ class GatewayNode(Node):
             self.bucket = TokenBucket(throttle.rate, throttle.bucket, now)
         else:
             self.bucket.retune(throttle.rate, throttle.bucket, now)
-        if spec.breaker is None:
-            self.breaker = None
-        elif self.breaker is None:
-            b = spec.breaker
-            self.breaker = Breaker(b.failure_rate, b.window, b.min_calls, b.open_for,
-                                   b.half_open_calls, self._breaker_changed)
+        self.breaker = tuned_breaker(spec.breaker, self.breaker, self._breaker_changed, now)
 
     def _breaker_changed(self, state: str, rate: float) -> None:
         self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))
