@@ -4,6 +4,8 @@ written) follows the new value, not only what comes after."""
 
 from __future__ import annotations
 
+import json
+
 from conftest import topology
 
 from playground.engine import events as ev
@@ -48,3 +50,17 @@ def test_an_open_breaker_stays_open_but_follows_its_new_cooldown(sim):
     assert "closed" not in [state for _, state in changes]
     trials = [e for e in run.of(ev.InvocationStarted, node="g") if e.t >= 5]
     assert trials
+
+
+# --- producers -------------------------------------------------------------------------------
+
+def test_a_producer_sends_its_new_payload_from_the_set_on_and_keeps_counting(sim):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 1, "pattern": "constant", "to": "s-writer",
+              "payload": {"v": "old-{seq}"}},
+        "s-writer": {"kind": "function", "duration": "10ms", "to": "s"},
+        "s": {"kind": "store"},
+    }, duration=8, scenario=[_set(4.5, "p", payload={"v": "new-{seq}", "n": 1})]))
+    payloads = [json.loads(p) for (p,) in run.rows("s", "payload")]
+    assert payloads == [{"v": f"old-{k}"} for k in range(1, 6)] + \
+        [{"v": f"new-{k}", "n": 1} for k in range(6, 9)]
