@@ -64,3 +64,64 @@ def test_a_producer_sends_its_new_payload_from_the_set_on_and_keeps_counting(sim
     payloads = [json.loads(p) for (p,) in run.rows("s", "payload")]
     assert payloads == [{"v": f"old-{k}"} for k in range(1, 6)] + \
         [{"v": f"new-{k}", "n": 1} for k in range(6, 9)]
+
+
+# --- dead-letter queues added by a set ---------------------------------------------------------
+
+def _dead_letter_times(run) -> list[float]:
+    return [e.t for e in run.events if isinstance(e, ev.MessageDeadLettered)]
+
+
+def test_a_dlq_given_by_a_set_holds_dead_letters_and_the_drain_ends_with_the_last_move(sim):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 2, "pattern": "constant", "limit": 6, "to": "q"},
+        "q": {"kind": "queue", "visibility_timeout": "1s", "to": "f"},
+        "f": {"kind": "function", "duration": "10ms", "errors": 1},
+        "d": {"kind": "queue"},
+    }, duration=3, scenario=[_set(0.5, "q", dlq={"queue": "d", "max_receives": 2})]),
+        drain=30)
+    assert run.ledger["dead_lettered"] == 6 and run.ledger["pending"] == 0
+    assert run.report["sim_seconds"] == max(_dead_letter_times(run)) == 4.5
+
+
+def test_an_on_failure_given_by_a_set_holds_dead_letters(sim):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 2, "pattern": "constant", "limit": 4, "to": "t"},
+        "t": {"kind": "topic", "to": "f"},
+        "f": {"kind": "function", "duration": "10ms", "errors": 1, "retries": 0},
+        "d": {"kind": "queue"},
+    }, duration=2, scenario=[_set(0.25, "f", on_failure="d")]), drain=30)
+    # the first failed before the set
+    assert (run.ledger["failed"], run.ledger["dead_lettered"]) == (1, 3)
+    assert run.ledger["pending"] == 0
+    assert _dead_letter_times(run) == [0.51, 1.01, 1.51]
+    assert run.report["sim_seconds"] == 2.0  # nothing left to wait for at the duration
+
+
+def test_a_topic_dlq_given_by_a_set_holds_dead_letters(sim):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 2, "pattern": "constant", "limit": 4, "to": "t"},
+        "t": {"kind": "topic", "to": "q", "retries": 0},
+        "q": {"kind": "queue", "capacity": 1, "to": "f"},
+        "f": {"kind": "function", "duration": "2s", "concurrency": 1, "batch_size": 1},
+        "d": {"kind": "queue"},
+    }, duration=2, scenario=[_set(0.75, "t", dlq="d")]), drain=30)
+    # the first is consumed; the second is refused before the set, the others after it
+    assert (run.ledger["delivered"], run.ledger["failed"], run.ledger["dead_lettered"]) \
+        == (1, 1, 2)
+    assert run.ledger["pending"] == 0
+    assert run.report["sim_seconds"] == 2.0  # the consumer's invocation, not the deadline
+
+
+def test_a_redrive_finds_the_queue_whose_dlq_a_set_made_it(sim):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 2, "pattern": "constant", "limit": 6, "to": "q"},
+        "q": {"kind": "queue", "visibility_timeout": "1s", "to": "f"},
+        "f": {"kind": "function", "duration": "10ms", "errors": 1},
+        "d": {"kind": "queue"},
+    }, duration=3, scenario=[_set(0.5, "q", dlq={"queue": "d", "max_receives": 2}),
+                             _set(5, "f", errors=0),
+                             {"at": 5, "action": "redrive", "from": "d", "rate": 100}]),
+        drain=30)
+    assert len(run.of(ev.MessageRedriven, target="q")) == 6
+    assert run.ledger["delivered"] == 6 and run.ledger["lost"] == 0
