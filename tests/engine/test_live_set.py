@@ -82,6 +82,7 @@ def test_a_dlq_given_by_a_set_holds_dead_letters_and_the_drain_ends_with_the_las
         drain=30)
     assert run.ledger["dead_lettered"] == 6 and run.ledger["pending"] == 0
     assert run.report["sim_seconds"] == max(_dead_letter_times(run)) == 4.5
+    assert run.engine.nodes["d"].gauges()["parked"]  # the app's diagram shows it as a DLQ
 
 
 def test_an_on_failure_given_by_a_set_holds_dead_letters(sim):

@@ -480,7 +480,8 @@ class QueueNode(Node):
         return {"depth": self.depth, "visible": self.n_visible, "in_flight": len(self.in_flight),
                 "delayed": len(self.delayed), "max_depth": self.max_depth,
                 "capacity": self.spec.capacity, "blocked_senders": len(self.blocked),
-                "redriving": any(not t.done() for t in self.redrives.values())}
+                "redriving": any(not t.done() for t in self.redrives.values()),
+                "parked": self.engine.parks(self)}
 
     def apply(self, spec: m.NodeSpec) -> None:
         super().apply(spec)
