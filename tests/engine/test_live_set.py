@@ -126,3 +126,15 @@ def test_a_redrive_finds_the_queue_whose_dlq_a_set_made_it(sim):
         drain=30)
     assert len(run.of(ev.MessageRedriven, target="q")) == 6
     assert run.ledger["delivered"] == 6 and run.ledger["lost"] == 0
+
+
+# --- functions -------------------------------------------------------------------------------
+
+def test_a_lower_idle_timeout_reclaims_an_instance_idle_longer_at_once(sim):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 0.2, "pattern": "constant", "to": "f"},
+        "f": {"kind": "function", "duration": "10ms", "cold_start": "100ms"},
+    }, duration=10, scenario=[_set(2, "f", idle_timeout="1s")]))
+    # idle since 0.11 s: past the new timeout when it is set; the next one after 1 s idle
+    assert [e.t for e in run.of(ev.InstanceReclaimed, node="f")] == [2.0, 6.11]
+    assert run.node("f")["cold_starts"] == 2 and run.node("f")["instances"] == 0

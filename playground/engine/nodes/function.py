@@ -494,10 +494,21 @@ class FunctionNode(Node):
         self._pump()
 
     def apply(self, spec: m.NodeSpec) -> None:
-        super().apply(spec)
         assert isinstance(spec, m.FunctionSpec)
+        idle_timeout = self.spec.idle_timeout
+        super().apply(spec)
         self._compile(spec)
+        if spec.idle_timeout != idle_timeout:
+            self._rearm_reaper()
         self._pump()
+
+    def _rearm_reaper(self) -> None:
+        """The reaper's timer was set for the old idle timeout: instances idle longer than
+        the new one go now, and the timer is set again for the next."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
+        self._reap()
 
     def holdings(self) -> Iterable[Message]:
         yield from (event.msg for event in self.events)
