@@ -138,3 +138,16 @@ def test_a_lower_idle_timeout_reclaims_an_instance_idle_longer_at_once(sim):
     # idle since 0.11 s: past the new timeout when it is set; the next one after 1 s idle
     assert [e.t for e in run.of(ev.InstanceReclaimed, node="f")] == [2.0, 6.11]
     assert run.node("f")["cold_starts"] == 2 and run.node("f")["instances"] == 0
+
+
+# --- queues ----------------------------------------------------------------------------------
+
+def test_a_new_retention_applies_to_the_messages_already_waiting(sim):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 1, "pattern": "constant", "to": "q"},
+        "q": {"kind": "queue"},
+    }, duration=9.5, scenario=[_set(4.5, "q", retention="2s")]))
+    # sent at 0 ... 9: those older than 2 s go at once, the others 2 s after they came
+    assert [e.t for e in run.of(ev.MessageExpired, node="q")] == \
+        [4.5, 4.5, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0]
+    assert (run.ledger["expired"], run.ledger["pending"]) == (8, 2)
