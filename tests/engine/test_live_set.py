@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import topology
 
 from playground.engine import events as ev
@@ -151,3 +152,18 @@ def test_a_new_retention_applies_to_the_messages_already_waiting(sim):
     assert [e.t for e in run.of(ev.MessageExpired, node="q")] == \
         [4.5, 4.5, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0]
     assert (run.ledger["expired"], run.ledger["pending"]) == (8, 2)
+
+
+@pytest.mark.parametrize("fields", [{"batch_window": 0}, {"batch_window": "1s"},
+                                    {"batch_size": 2}], ids=str)
+def test_a_batch_already_waiting_goes_as_soon_as_the_consumers_new_settings_allow(sim, fields):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 2, "to": "q"},
+        "q": {"kind": "queue", "to": "f"},
+        "f": {"kind": "function", "duration": "10ms", "batch_size": 10,
+              "batch_window": "10s", "to": "s"},
+        "s": {"kind": "store"},
+    }, duration=20, scenario=[_set(3, "f", **fields)]))
+    # waiting since 0 s: a window of 1 s or a batch of 2 is over already
+    assert [e.t for e in run.of(ev.MessageReceived, node="q")] == [3.0, 3.0]
+    assert len(run.rows("s")) == 2

@@ -495,11 +495,15 @@ class FunctionNode(Node):
 
     def apply(self, spec: m.NodeSpec) -> None:
         assert isinstance(spec, m.FunctionSpec)
-        idle_timeout = self.spec.idle_timeout
+        old = self.spec
         super().apply(spec)
         self._compile(spec)
-        if spec.idle_timeout != idle_timeout:
+        if spec.idle_timeout != old.idle_timeout:
             self._rearm_reaper()
+        if (spec.batch_size, spec.batch_window) != (old.batch_size, old.batch_window):
+            # a queue holding a batch back (its window, its size) decides again when it
+            # hears from its consumer: offer the credits again, even if unchanged
+            self.offered = dict.fromkeys(self.sources, -1)
         self._pump()
 
     def _rearm_reaper(self) -> None:
