@@ -167,3 +167,39 @@ def test_a_batch_already_waiting_goes_as_soon_as_the_consumers_new_settings_allo
     # waiting since 0 s: a window of 1 s or a batch of 2 is over already
     assert [e.t for e in run.of(ev.MessageReceived, node="q")] == [3.0, 3.0]
     assert len(run.rows("s")) == 2
+
+
+# --- gateways --------------------------------------------------------------------------------
+
+def _cached_chain(cache: dict[str, str], then: dict[str, str]) -> dict[str, object]:
+    return {
+        "nodes": {
+            "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "gw",
+                  "payload": {"k": "{int:1..3}", "j": "{int:1..3}"}},
+            "gw": {"kind": "gateway", "to": "f", "cache": cache},
+            "f": {"kind": "function", "duration": "10ms", "to": "s"},
+            "s": {"kind": "store"},
+        },
+        "scenario": [_set(5, "gw", cache=then)],
+    }
+
+
+def test_a_cache_given_a_new_key_starts_empty(sim):
+    chain = _cached_chain({"ttl": "1h", "key": "k"}, {"ttl": "1h", "key": "j"})
+    run = sim(topology(chain.pop("nodes"), **chain))
+    after = [json.loads(p) for p, t in run.rows("s", "payload, written_at") if t >= 5]
+    # j's values are k's, but an answer cached for k = 1 is no answer for j = 1
+    assert sorted(p["j"] for p in after) == [1, 2, 3]
+
+
+def test_a_cache_given_a_shorter_ttl_keeps_no_answer_older_than_it(sim):
+    chain = _cached_chain({"ttl": "1h", "key": "k"}, {"ttl": "1s", "key": "k"})
+    run = sim(topology(chain.pop("nodes"), **chain))
+    fetched: dict[str, list[float]] = {}  # when each key's answer was cached
+    for payload, t in run.rows("s", "payload, written_at"):
+        fetched.setdefault(repr(json.loads(payload)["k"]), []).append(t)
+    hits = [e for e in run.of(ev.CacheHit, node="gw") if e.t >= 5]
+    assert hits
+    for hit in hits:
+        cached = max(t for t in fetched[hit.key] if t <= hit.t)
+        assert hit.t - cached < 1.0, hit

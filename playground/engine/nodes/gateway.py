@@ -172,6 +172,26 @@ class GatewayNode(Node):
                 "short_circuited": self.breaker.short_circuited if self.breaker else 0}
 
     def apply(self, spec: m.NodeSpec) -> None:
-        super().apply(spec)
         assert isinstance(spec, m.GatewaySpec)
+        old = self.spec.cache
+        super().apply(spec)
         self._compile(spec)
+        if spec.cache != old:
+            self._recache(old, spec.cache)
+
+    def _recache(self, old: m.Cache | None, new: m.Cache | None) -> None:
+        """Answers cached under another key field answer nothing now: the cache starts
+        empty, and calls on their way are cached by the new field when they return. A new
+        ttl counts from when each answer was cached."""
+        if new is None or old is None or new.key != old.key:
+            self.cache.clear()
+            if new is not None:
+                for forward in self.forwarding.values():
+                    payload = forward.request.msg.payload if forward.request.msg else None
+                    forward.key = repr(payload.get(new.key) if isinstance(payload, dict)
+                                       else None)
+            return
+        now = self.clock.loop.time()
+        shift = new.ttl - old.ttl
+        self.cache = {key: expires + shift for key, expires in self.cache.items()
+                      if expires + shift > now}
