@@ -61,6 +61,9 @@ class Engine:
         self.holders: list[Any] = []
         # Extra sections of snapshot(), by key (an MQTT link's state under "mqtt").
         self.status: dict[str, Callable[[], Any]] = {}
+        # The rows a store has written so far, as (trace, payload), from whoever keeps them
+        # (the recorder): a store turned idempotent by a set dedupes against them too.
+        self.written_rows: Callable[[str], Iterable[tuple[str, Any]]] = _no_rows
         local = set(only) if only is not None else set(topology.nodes)
         unknown = local - set(topology.nodes)
         if unknown:
@@ -358,6 +361,10 @@ def _has_work(node: Node) -> bool:
     if isinstance(node, ExternalNode):
         return bool(node.waiting)
     return False
+
+
+def _no_rows(store: str) -> Iterable[tuple[str, Any]]:
+    return ()
 
 
 def _settle(future: asyncio.Future[None]) -> None:

@@ -203,3 +203,30 @@ def test_a_cache_given_a_shorter_ttl_keeps_no_answer_older_than_it(sim):
     for hit in hits:
         cached = max(t for t in fetched[hit.key] if t <= hit.t)
         assert hit.t - cached < 1.0, hit
+
+
+# --- stores ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("idempotent", [True, {"key": "order"}], ids=["trace", "key"])
+def test_a_store_turned_idempotent_writes_no_trace_it_has_written_before(sim, idempotent):
+    # the rows written before come from the recorder (tests/store/test_recorder.py)
+    # every invocation writes, then fails: each message is written at each of its 3
+    # receives, one second apart, then goes to the DLQ
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 14, "to": "q",
+              "payload": {"order": "{seq}"}},
+        "q": {"kind": "queue", "visibility_timeout": "1s", "to": "f",
+              "dlq": {"queue": "d", "max_receives": 3}},
+        "f": {"kind": "function", "duration": "10ms", "batch_size": 1, "to": ["s", "g"]},
+        "g": {"kind": "function", "duration": "10ms", "errors": 1},
+        "s": {"kind": "store"},
+        "d": {"kind": "queue"},
+    }, duration=20, scenario=[_set(6.5, "s", idempotent=idempotent)]), drain=30)
+    rows = run.rows("s", "trace, written_at")
+    before = [trace for trace, t in rows if t < 6.5]
+    after = [trace for trace, t in rows if t >= 6.5]
+    assert set(before) == {f"p-{k}" for k in range(1, 8)}  # sent at 0 ... 6
+    assert len(before) == 3 * 5 + 2 + 1  # p-6 and p-7 were written once or twice by then
+    # from the set on, one row for each trace not written yet, and none for the others
+    assert sorted(after) == sorted(f"p-{k}" for k in range(8, 15))
+    assert run.node("s")["deduplicated"] == 3 * 14 - len(rows)
