@@ -10,6 +10,7 @@ import pytest
 from conftest import topology
 
 from playground.engine import events as ev
+from playground.spec.model import Topology
 
 
 def _set(at: float, node: str, **fields: object) -> dict[str, object]:
@@ -171,30 +172,36 @@ def test_a_batch_already_waiting_goes_as_soon_as_the_consumers_new_settings_allo
 
 # --- gateways --------------------------------------------------------------------------------
 
-def _cached_chain(cache: dict[str, str], then: dict[str, str]) -> dict[str, object]:
-    return {
-        "nodes": {
-            "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "gw",
-                  "payload": {"k": "{int:1..3}", "j": "{int:1..3}"}},
-            "gw": {"kind": "gateway", "to": "f", "cache": cache},
-            "f": {"kind": "function", "duration": "10ms", "to": "s"},
-            "s": {"kind": "store"},
-        },
-        "scenario": [_set(5, "gw", cache=then)],
-    }
+def _cached_chain(cache: dict[str, str], then: dict[str, str], duration: str = "10ms"
+                  ) -> Topology:
+    return topology({
+        "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "gw",
+              "payload": {"k": "{int:1..3}", "j": "{int:1..3}"}},
+        "gw": {"kind": "gateway", "to": "f", "cache": cache},
+        "f": {"kind": "function", "duration": duration, "to": "s"},
+        "s": {"kind": "store"},
+    }, scenario=[_set(5, "gw", cache=then)])
 
 
 def test_a_cache_given_a_new_key_starts_empty(sim):
-    chain = _cached_chain({"ttl": "1h", "key": "k"}, {"ttl": "1h", "key": "j"})
-    run = sim(topology(chain.pop("nodes"), **chain))
+    run = sim(_cached_chain({"ttl": "1h", "key": "k"}, {"ttl": "1h", "key": "j"}))
     after = [json.loads(p) for p, t in run.rows("s", "payload, written_at") if t >= 5]
     # j's values are k's, but an answer cached for k = 1 is no answer for j = 1
     assert sorted(p["j"] for p in after) == [1, 2, 3]
 
 
+def test_calls_on_their_way_when_the_key_changes_are_cached_by_the_new_key(sim):
+    # answers kept for only 100 ms: calls are on their way at the set
+    run = sim(_cached_chain({"ttl": "100ms", "key": "k"}, {"ttl": "1h", "key": "j"}, "600ms"))
+    answered = [(t, repr(json.loads(p)["j"])) for p, t in run.rows("s", "payload, written_at")]
+    hits = [e for e in run.of(ev.CacheHit, node="gw") if e.t >= 5]
+    assert hits
+    for hit in hits:  # each answer given from the cache is one the target gave for its j
+        assert any(5 <= t <= hit.t and j == hit.key for t, j in answered), hit
+
+
 def test_a_cache_given_a_shorter_ttl_keeps_no_answer_older_than_it(sim):
-    chain = _cached_chain({"ttl": "1h", "key": "k"}, {"ttl": "1s", "key": "k"})
-    run = sim(topology(chain.pop("nodes"), **chain))
+    run = sim(_cached_chain({"ttl": "1h", "key": "k"}, {"ttl": "1s", "key": "k"}))
     fetched: dict[str, list[float]] = {}  # when each key's answer was cached
     for payload, t in run.rows("s", "payload, written_at"):
         fetched.setdefault(repr(json.loads(payload)["k"]), []).append(t)
