@@ -46,8 +46,7 @@ async def simulate(topology: m.Topology, *, duration: float | None = None,
         if link is not None:
             link.attach(engine)
         path = Path(db) if db is not None else default_path(topology.name, engine.seed)
-        recorder = await Recorder(path, store_ids(topology)).open()
-        engine.bus.subscribe(recorder, [ev.MessageWritten])
+        recorder = _record(engine, await Recorder(path, store_ids(topology)).open())
         if on_engine is not None:
             on_engine(engine)
         try:
@@ -61,6 +60,14 @@ async def simulate(topology: m.Topology, *, duration: float | None = None,
     if link is not None:
         report["mqtt"] = link.status()
     return report
+
+
+def _record(engine: Engine, recorder: Recorder) -> Recorder:
+    """The recorder keeps the rows of the run: it hears of every write, and a store that
+    turns idempotent asks it what was written before."""
+    engine.bus.subscribe(recorder, [ev.MessageWritten])
+    engine.written_rows = recorder.written
+    return recorder
 
 
 def _mqtt_link(topology: m.Topology, options: MqttOptions | None) -> MqttLink | None:
@@ -166,8 +173,8 @@ class EngineHost:
                                           **_engine_options(link))
             if link is not None:
                 link.attach(engine)
-            self.recorder = await Recorder(self.db_path, store_ids(self.topology)).open()
-            engine.bus.subscribe(self.recorder, [ev.MessageWritten])
+            self.recorder = _record(engine, await Recorder(self.db_path,
+                                                           store_ids(self.topology)).open())
             engine.bus.subscribe(self.feed)
             engine.start(stop_at=self.stop_at)
         except BaseException as error:

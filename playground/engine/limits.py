@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playground.spec import model as m
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
@@ -64,6 +68,24 @@ class Breaker:
         self.short_circuited = 0
         self._on_change = on_change
 
+    def retune(self, failure_rate: float, window: int, min_calls: int, open_for: float,
+               half_open_calls: int, now: float) -> None:
+        """New settings, kept state: an open breaker stays open (until its new ``open_for``
+        from when it opened), and the calls already seen are judged by the new thresholds
+        at once rather than at the next call."""
+        self.failure_rate = failure_rate
+        self.min_calls = min_calls
+        self.open_for = open_for
+        self.half_open_calls = half_open_calls
+        if window != self.outcomes.maxlen:
+            self.outcomes = deque(self.outcomes, maxlen=window)  # keeps the newest
+            self.failures = sum(1 for ok in self.outcomes if not ok)
+        if self.state == CLOSED:
+            if len(self.outcomes) >= min_calls and self.rate() >= failure_rate:
+                self._set(OPEN, now)
+        elif self.state == HALF_OPEN and self.trial_succeeded >= half_open_calls:
+            self._set(CLOSED, now)
+
     def _set(self, state: str, now: float) -> None:
         self.state = state
         if state == OPEN:
@@ -110,3 +132,16 @@ class Breaker:
             self.failures += 1
         if len(outcomes) >= self.min_calls and self.rate() >= self.failure_rate:
             self._set(OPEN, now)
+
+
+def tuned_breaker(spec: m.Breaker | None, breaker: Breaker | None,
+                  on_change: Callable[[str, float], None], now: float) -> Breaker | None:
+    """The breaker ``spec`` asks for: the one there already, retuned, or a new one."""
+    if spec is None:
+        return None
+    if breaker is None:
+        return Breaker(spec.failure_rate, spec.window, spec.min_calls, spec.open_for,
+                       spec.half_open_calls, on_change)
+    breaker.retune(spec.failure_rate, spec.window, spec.min_calls, spec.open_for,
+                   spec.half_open_calls, now)
+    return breaker

@@ -31,11 +31,8 @@ def ledger(engine: Engine) -> dict[str, int]:
     counts = engine.ledger.counts
     pending: set[Copy] = set()
     parked: set[Copy] = set()
-    topology = engine.topology
-    for node_id, node in engine.nodes.items():
-        is_parking = (isinstance(node, QueueNode) and not node.consumers
-                      and topology.is_dead_letter_queue(node_id))
-        into = parked if is_parking else pending
+    for node in engine.nodes.values():
+        into = parked if engine.parks(node) else pending
         for msg in node.holdings():
             if not msg.copy.delivered:
                 into.add(msg.copy)
@@ -63,9 +60,8 @@ def live_ledger(engine: Engine) -> dict[str, int]:
     """The ledger without the scan (cheap enough for every frame): ``pending`` includes
     copies parked in DLQs, which are shown apart as ``in_dlqs``."""
     counts = engine.ledger.counts
-    in_dlqs = sum(node.held for node_id, node in engine.nodes.items()
-                  if isinstance(node, QueueNode) and not node.consumers
-                  and engine.topology.is_dead_letter_queue(node_id))
+    in_dlqs = sum(node.held for node in engine.nodes.values()
+                  if isinstance(node, QueueNode) and engine.parks(node))
     return {"created": engine.ledger.created, "delivered": counts[DELIVERED],
             "failed": counts[FAILED], "expired": counts[EXPIRED],
             "unmatched": counts[UNMATCHED], "in_system": counts[ALIVE], "in_dlqs": in_dlqs,

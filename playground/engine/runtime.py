@@ -61,6 +61,9 @@ class Engine:
         self.holders: list[Any] = []
         # Extra sections of snapshot(), by key (an MQTT link's state under "mqtt").
         self.status: dict[str, Callable[[], Any]] = {}
+        # The rows a store has written so far, as (trace, payload), from whoever keeps them
+        # (the recorder): a store turned idempotent by a set dedupes against them too.
+        self.written_rows: Callable[[str], Iterable[tuple[str, Any]]] = _no_rows
         local = set(only) if only is not None else set(topology.nodes)
         unknown = local - set(topology.nodes)
         if unknown:
@@ -80,6 +83,7 @@ class Engine:
             for node_id, spec in topology.nodes.items() if node_id in local
         }
         self.external: ExternalNode | None = None
+        self.dead_letter_queues = self._dead_letter_queues()
         self.scenario = Scenario(self)
         self.sim_seconds = 0.0
         self._drained: asyncio.Future[None] | None = None
@@ -109,6 +113,25 @@ class Engine:
         spec = node.spec if node is not None else self.topology.nodes[node_id]
         assert isinstance(spec, m.FunctionSpec)
         return spec
+
+    def current_topology(self) -> m.Topology:
+        """The file's topology with the live changes made to the nodes that run here."""
+        return self.topology.model_copy(update={"nodes": {
+            node_id: self.nodes[node_id].spec if node_id in self.nodes else spec
+            for node_id, spec in self.topology.nodes.items()}})
+
+    def _dead_letter_queues(self) -> frozenset[str]:
+        # a set can add or remove a dlq or on_failure: the report, the ledger and a drain
+        # ask about DLQs every instant, so the answer is kept and renewed on each set
+        current = self.current_topology()
+        return frozenset(node_id for node_id in current.nodes
+                         if current.is_dead_letter_queue(node_id))
+
+    def parks(self, node: Node) -> bool:
+        """Whether ``node`` is a DLQ without consumers: what it holds is dead-lettered, not
+        pending work."""
+        return isinstance(node, QueueNode) and not node.consumers \
+            and node.id in self.dead_letter_queues
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         if self.stopped:
@@ -296,7 +319,7 @@ class Engine:
         node = self.node(source)
         assert isinstance(node, QueueNode), f"{source} is not a queue"
         if target is None:
-            sources = self.topology.dlq_sources(source)
+            sources = self.current_topology().dlq_sources(source)
             if len(sources) != 1:
                 raise ValueError(f"say where to redrive {source!r} (to:)")
             target = sources[0]
@@ -308,6 +331,7 @@ class Engine:
         data = node.spec.model_dump(by_alias=True, exclude_unset=False)
         spec = type(node.spec).model_validate({**data, **fields})
         node.apply(spec)
+        self.dead_letter_queues = self._dead_letter_queues()
         return spec
 
     # --- what observers read -------------------------------------------------------------
@@ -325,8 +349,7 @@ def _has_work(node: Node) -> bool:
         return bool(node.forwarding or node.delaying)
     if isinstance(node, QueueNode):
         redriving = any(not task.done() for task in node.redrives.values())
-        parked = not node.consumers and node.engine.topology.is_dead_letter_queue(node.id)
-        if parked:
+        if node.engine.parks(node):
             return redriving or bool(node.moving)
         return redriving or node.held > 0 or bool(node.blocked)
     if isinstance(node, TopicNode):
@@ -338,6 +361,10 @@ def _has_work(node: Node) -> bool:
     if isinstance(node, ExternalNode):
         return bool(node.waiting)
     return False
+
+
+def _no_rows(store: str) -> Iterable[tuple[str, Any]]:
+    return ()
 
 
 def _settle(future: asyncio.Future[None]) -> None:

@@ -17,9 +17,10 @@ statement per row made a batch of 5,000 rows take tens of seconds beside a busy 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ class Recorder:
         self.path = Path(path)
         self.stores = list(stores)
         self._buffer: list[tuple[str, Row]] = []
+        self._flushing: list[tuple[str, Row]] = []  # on their way into the file
         self._db: aiosqlite.Connection | None = None
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -120,16 +122,32 @@ class Recorder:
         if not self._buffer or self._db is None:
             return
         rows, self._buffer = self._buffer, []
+        self._flushing = rows
         by_store: dict[str, list[Row]] = {}
         for store, row in rows:
             by_store.setdefault(store, []).append(row)
-        for store, store_rows in by_store.items():
-            for start in range(0, len(store_rows), ROWS_PER_STATEMENT):
-                chunk = store_rows[start:start + ROWS_PER_STATEMENT]
-                await self._db.execute(_insert(store, len(chunk)), _Values(chunk))
-        await self._db.commit()
+        try:
+            for store, store_rows in by_store.items():
+                for start in range(0, len(store_rows), ROWS_PER_STATEMENT):
+                    chunk = store_rows[start:start + ROWS_PER_STATEMENT]
+                    await self._db.execute(_insert(store, len(chunk)), _Values(chunk))
+            await self._db.commit()
+        finally:
+            self._flushing = []
         self.rows += len(rows)
         self.flushes += 1
+
+    def written(self, store: str) -> Iterator[tuple[str, Any]]:
+        """``(trace, payload)`` of every row ``store`` has written so far: those in the file
+        and those still on their way (a row may come twice). Read in the engine's thread, at
+        once: a store turned idempotent needs them before its next write."""
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            cursor = db.execute(f"SELECT trace, payload FROM {quote(store)}")
+            for trace, payload in cursor:
+                yield trace, json.loads(payload)
+        for name, row in [*self._flushing, *self._buffer]:
+            if name == store:
+                yield row[1], row[2]
 
     async def flush(self) -> None:
         """Write everything buffered so far (the UI calls this before reading the file)."""

@@ -288,7 +288,9 @@ def _gauge(canvas: Canvas, x: int, y: int, width: int, kind: str, spec: Any,
         label = figures.count(depth) + (f"/{figures.count(capacity)}" if capacity else "")
         bar_w = max(2, width - len(label) - 1)
         scale = capacity or max(10, gauges.get("max_depth", 0))
-        parked = topology.is_dead_letter_queue(node_id) and not topology.consumers_of(node_id)
+        # the engine's word when it has one: a scenario's set can make a queue a DLQ
+        parked = gauges.get("parked", topology.is_dead_letter_queue(node_id)
+                            and not topology.consumers_of(node_id))
         style = "state--dead-lettered" if parked else "gauge--visible"
         _bar(canvas, x, y, bar_w, [(visible, "█", style), (flying, "▒", "state--busy")], scale)
         canvas.text(x + bar_w, y, " " + label, style if depth else "gauge--text",

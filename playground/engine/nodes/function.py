@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
-from playground.engine.limits import Breaker
+from playground.engine.limits import Breaker, tuned_breaker
 from playground.engine.message import FAILED, Message
 from playground.engine.node import Node
 from playground.engine.protocol import (
@@ -108,6 +108,7 @@ class FunctionNode(Node):
         self.retrying: dict[Message, _Event] = {}
         self.paused = False
         self._reaper: asyncio.TimerHandle | None = None
+        self.breaker: Breaker | None = None
         self.cold_starts = 0
         self.error_rng = engine.rng(node_id, "errors")
         self.jitter_rng = engine.rng(node_id, "backoff")
@@ -122,13 +123,8 @@ class FunctionNode(Node):
         self.poison = compile_pattern(spec.fails_on) if spec.fails_on else None
         self.targets = spec.targets
         self.ops = [_OPS[engine.topology.nodes[t].kind] for t in self.targets]
-        old = getattr(self, "breaker", None)
-        if spec.breaker is None:
-            self.breaker: Breaker | None = None
-        elif old is None:
-            b = spec.breaker
-            self.breaker = Breaker(b.failure_rate, b.window, b.min_calls, b.open_for,
-                                   b.half_open_calls, self._breaker_changed)
+        self.breaker = tuned_breaker(spec.breaker, self.breaker, self._breaker_changed,
+                                     self.clock.loop.time())
 
     def _breaker_changed(self, state: str, rate: float) -> None:
         self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))
@@ -498,10 +494,25 @@ class FunctionNode(Node):
         self._pump()
 
     def apply(self, spec: m.NodeSpec) -> None:
-        super().apply(spec)
         assert isinstance(spec, m.FunctionSpec)
+        old = self.spec
+        super().apply(spec)
         self._compile(spec)
+        if spec.idle_timeout != old.idle_timeout:
+            self._rearm_reaper()
+        if (spec.batch_size, spec.batch_window) != (old.batch_size, old.batch_window):
+            # a queue holding a batch back (its window, its size) decides again when it
+            # hears from its consumer: offer the credits again, even if unchanged
+            self.offered = dict.fromkeys(self.sources, -1)
         self._pump()
+
+    def _rearm_reaper(self) -> None:
+        """The reaper's timer was set for the old idle timeout: instances idle longer than
+        the new one go now, and the timer is set again for the next."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
+        self._reap()
 
     def holdings(self) -> Iterable[Message]:
         yield from (event.msg for event in self.events)

@@ -11,7 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
-from playground.engine.limits import Breaker, TokenBucket
+from playground.engine.limits import Breaker, TokenBucket, tuned_breaker
 from playground.engine.node import Node
 from playground.engine.protocol import (
     BLOCKED,
@@ -68,12 +68,7 @@ class GatewayNode(Node):
             self.bucket = TokenBucket(throttle.rate, throttle.bucket, now)
         else:
             self.bucket.retune(throttle.rate, throttle.bucket, now)
-        if spec.breaker is None:
-            self.breaker = None
-        elif self.breaker is None:
-            b = spec.breaker
-            self.breaker = Breaker(b.failure_rate, b.window, b.min_calls, b.open_for,
-                                   b.half_open_calls, self._breaker_changed)
+        self.breaker = tuned_breaker(spec.breaker, self.breaker, self._breaker_changed, now)
 
     def _breaker_changed(self, state: str, rate: float) -> None:
         self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))
@@ -177,6 +172,26 @@ class GatewayNode(Node):
                 "short_circuited": self.breaker.short_circuited if self.breaker else 0}
 
     def apply(self, spec: m.NodeSpec) -> None:
-        super().apply(spec)
         assert isinstance(spec, m.GatewaySpec)
+        old = self.spec.cache
+        super().apply(spec)
         self._compile(spec)
+        if spec.cache != old:
+            self._recache(old, spec.cache)
+
+    def _recache(self, old: m.Cache | None, new: m.Cache | None) -> None:
+        """Answers cached under another key field answer nothing now: the cache starts
+        empty, and calls on their way are cached by the new field when they return. A new
+        ttl counts from when each answer was cached."""
+        if new is None or old is None or new.key != old.key:
+            self.cache.clear()
+            if new is not None:
+                for forward in self.forwarding.values():
+                    payload = forward.request.msg.payload if forward.request.msg else None
+                    forward.key = repr(payload.get(new.key) if isinstance(payload, dict)
+                                       else None)
+            return
+        now = self.clock.loop.time()
+        shift = new.ttl - old.ttl
+        self.cache = {key: expires + shift for key, expires in self.cache.items()
+                      if expires + shift > now}

@@ -46,7 +46,8 @@ class ProducerNode(Node):
         self.op = SEND if target_kind in ("queue", "topic") else CALL
         self.arrivals = engine.rng(node_id, "arrivals")
         self.retry_rng = engine.rng(node_id, "retries")
-        self.render = compile_template(spec.payload, engine.rng(node_id, "payload"))
+        self.payload_rng = engine.rng(node_id, "payload")
+        self.render = compile_template(spec.payload, self.payload_rng)
         self.factor = 1.0
         self.made = 0
         self.stop_at = math.inf
@@ -248,6 +249,10 @@ class ProducerNode(Node):
                 "blocked": self.blocked > 0, "blocked_seconds": blocked, "skipped": self.skipped}
 
     def apply(self, spec: m.NodeSpec) -> None:
+        assert isinstance(spec, m.ProducerSpec)
+        if spec.payload != self.spec.payload:
+            # the same generator: the random stream goes on rather than starting over
+            self.render = compile_template(spec.payload, self.payload_rng)
         super().apply(spec)
         self.rate_changed()
 

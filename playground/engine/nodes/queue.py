@@ -483,12 +483,24 @@ class QueueNode(Node):
         return {"depth": self.depth, "visible": self.n_visible, "in_flight": len(self.in_flight),
                 "delayed": len(self.delayed), "max_depth": self.max_depth,
                 "capacity": self.spec.capacity, "blocked_senders": len(self.blocked),
-                "redriving": any(not t.done() for t in self.redrives.values())}
+                "redriving": any(not t.done() for t in self.redrives.values()),
+                "parked": self.engine.parks(self)}
 
     def apply(self, spec: m.NodeSpec) -> None:
+        assert isinstance(spec, m.QueueSpec)
+        retention = self.spec.retention
         super().apply(spec)
+        if spec.retention != retention:
+            self._retime_retention()
         self._room_made()
         self._dispatch()
+
+    def _retime_retention(self) -> None:
+        """Every message held is due at its enqueue time + the new retention (those already
+        past it expire now), not at the deadline it was given when it came."""
+        self._retention.cancel()
+        for msg in list(self.holdings()):
+            self._track_expiry(msg)
 
 
 def _batch_open(batch: _Batch) -> bool:

@@ -113,6 +113,23 @@ class StoreNode(Node):
                 "throttling": tokens is not None and tokens < 1.0}
 
     def apply(self, spec: m.NodeSpec) -> None:
-        super().apply(spec)
         assert isinstance(spec, m.StoreSpec)
+        old = self.spec.idempotent
+        super().apply(spec)
         self._compile(spec)
+        if spec.idempotent != old:
+            self._rekey()
+
+    def _rekey(self) -> None:
+        """Idempotency turned on, or keyed otherwise: what was written before it counts, so
+        a message redelivered after the switch is not written again (the keys come from
+        the rows written so far)."""
+        if not self.idempotent:
+            self.keys = set()
+            return
+        field = self.key_field
+        if field is None:
+            self.keys = {trace for trace, _ in self.engine.written_rows(self.id)}
+        else:
+            self.keys = {repr(payload.get(field) if isinstance(payload, dict) else None)
+                         for _, payload in self.engine.written_rows(self.id)}
