@@ -234,7 +234,8 @@ class Checker:
                 self.problem((*here, name), f"set cannot change {name!r} of {_article(kind)} "
                                             f"{kind}; it can change {', '.join(valid)}",
                              at_key=True)
-        if any(name not in valid for name in fields):
+        fields = {name: value for name, value in fields.items() if name in valid}
+        if not fields:
             return
         try:
             changed = spec.model_validate({**raw, **fields})
@@ -314,28 +315,35 @@ def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
 
 _NODE = TypeAdapter(m.Node)
 _STEP = TypeAdapter(m.ScenarioStep)
-# Stand-ins for required fields that failed, so the rest of a broken node is still checked.
-# a step whose time is broken still gets its other checks (every problem is listed)
-_STAND_INS: dict[str, Any] = {"rate": 1.0, "to": [], "ttl": 1.0, "key": "k", "at": 0.0}
+# Stand-ins for required fields that failed, so the rest of a broken node or step is still
+# checked (every problem is listed); none of them can bring a problem of its own.
+_STAND_INS: dict[str, Any] = {"rate": 1.0, "to": [], "ttl": 1.0, "key": "k", "at": 0.0,
+                              "factor": 1.0, "for": 0.0}
+# In a node's broken fields: a rule between its fields failed (provisioned > concurrency).
+BETWEEN_FIELDS = "*"
 
 
 def _lenient(adapter: TypeAdapter[Any], raw: Any) -> tuple[Any, set[str]]:
-    """``raw`` validated with its broken top-level fields left out (or stood in for);
-    returns the result (None if even that fails) and the names of the fields left out."""
+    """``raw`` validated with its broken top-level fields left out (or stood in for) and the
+    rules between fields skipped; returns the result (None if even that fails) and the
+    names of the fields left out, with BETWEEN_FIELDS if such a rule failed."""
     try:
         return adapter.validate_python(raw), set()
     except ValidationError as error:
         if not isinstance(raw, dict):
             return None, set()
-        broken = {str(e["loc"][1]) for e in error.errors() if len(e["loc"]) >= 2}
-        if not broken or {"kind", "action"} & broken:
+        problems = error.errors()
+        broken = {str(e["loc"][1]) for e in problems if len(e["loc"]) >= 2}
+        if any(len(e["loc"]) < 2 for e in problems):
+            broken.add(BETWEEN_FIELDS)
+        if {"kind", "action"} & broken:
             return None, broken
-        kept = {k: v for k, v in raw.items() if k not in broken}
+        kept = {k: v for k, v in raw.items() if str(k) not in broken}
         for name in broken:
             if name in _STAND_INS:
                 kept[name] = _STAND_INS[name]
         try:
-            return adapter.validate_python(kept), broken
+            return adapter.validate_python(kept, context={m.FIELDS_ONLY: True}), broken
         except ValidationError:
             return None, broken
 

@@ -595,3 +595,19 @@ def test_a_dlq_named_by_a_broken_dlq_field_is_still_a_dlq() -> None:
         """)
     assert problem.message == ("max_receives: input should be greater than or equal to 1 "
                                "(got 0)")
+
+
+def test_a_node_breaking_a_rule_between_its_fields_is_still_checked_for_the_rest() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          p: {kind: producer, rate: 10/s, to: f}
+          f: {kind: function, concurrency: 1, provisioned: 2, on_failure: s, to: [nope]}
+          s: {kind: store}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((5, 3), "f: provisioned (2) cannot exceed concurrency (1)"),
+        ((5, 67), "on_failure must name a queue; 's' is a store"),
+        ((5, 75), "unknown node 'nope' (nodes: p, f, s)"),
+    ]

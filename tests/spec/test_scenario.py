@@ -208,3 +208,28 @@ def test_set_that_leaves_the_node_invalid_is_refused() -> None:
 def test_set_naming_no_field() -> None:
     problem = step_error("{at: 1s, action: set, node: f}")
     assert problem.message == "set names no field to change on 'f'"
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    ("{at: 1s, action: burst, node: q, factor: 0, for: 1s}", [
+        ((17, 35), "burst needs a producer; 'q' is a queue"),
+        ((17, 46), "factor: 0 is not a positive number"),
+    ]),
+    ("{at: 1s, action: outage, node: zz, for: x}", [
+        ((17, 36), "unknown node 'zz' (nodes: p, q, d, f)"),
+        ((17, 45), "for: 'x' is not a duration: use a number of seconds or a string such as "
+                   "250ms, 2s, 1.5m, 1h, 3d"),
+    ]),
+    ("{at: 1s, action: set, node: f, concurrency: 0, bogus: 1}", [
+        ((17, 49), "concurrency: input should be greater than or equal to 1 (got 0)"),
+        ((17, 52), "set cannot change 'bogus' of a function; it can change concurrency, "
+                   "cold_start, idle_timeout, duration, errors, fails_on, timeout, batch_size, "
+                   "batch_window, partial_batch, retries, backoff, max_event_age, on_failure, "
+                   "breaker"),
+    ]),
+])
+def test_a_step_with_a_broken_field_is_still_checked_for_the_rest(
+    step: str, expected: list[tuple[tuple[int, int], str]],
+) -> None:
+    loaded = load(_WITH_STEPS.format(step=step))
+    assert [(at(p), p.message) for p in loaded.problems] == expected
