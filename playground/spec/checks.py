@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from playground.spec import model as m
-from playground.spec.errors import describe, locate, mentions
+from playground.spec.errors import describe, locate, mentions, shown_key
 from playground.spec.pattern import pattern_problems
 
 Finding = tuple[tuple[Any, ...], str, bool]
@@ -223,7 +223,10 @@ class Checker:
         if not isinstance(raw, dict) or kind is None:
             return
         spec = m.SPEC_BY_KIND[kind]
-        fields = step.fields
+        # the step as written: a key that is no string (`5:`) is no field a set can change
+        raw_step = self.data["scenario"][here[1]]
+        fields = {name: value for name, value in raw_step.items()
+                  if name in step.fields or not isinstance(name, str)}
         if not fields:
             self.problem(here, f"set names no field to change on {node_id!r}")
             return
@@ -231,7 +234,8 @@ class Checker:
                  if n not in LIVE_FIELDS_EXCLUDED]
         for name in fields:
             if name not in valid:
-                self.problem((*here, name), f"set cannot change {name!r} of {_article(kind)} "
+                self.problem((*here, name), f"set cannot change {shown_key(name)} of "
+                                            f"{_article(kind)} "
                                             f"{kind}; it can change {', '.join(valid)}",
                              at_key=True)
         fields = {name: value for name, value in fields.items() if name in valid}

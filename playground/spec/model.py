@@ -338,6 +338,10 @@ ScenarioStep = Annotated[
     Field(discriminator="action"),
 ]
 ACTIONS = ("burst", "outage", "degrade", "pause", "resume", "redrive", "set")
+STEP_BY_ACTION: dict[str, type[Step]] = {
+    "burst": BurstStep, "outage": OutageStep, "degrade": DegradeStep, "pause": PauseStep,
+    "resume": ResumeStep, "redrive": RedriveStep, "set": SetStep,
+}
 
 
 # --- the file ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -27,6 +27,13 @@ class Problem:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+
+def dotted(path: tuple[Any, ...]) -> str:
+    """A data path as :attr:`Problem.path` shows it; keys that are no string as YAML writes
+    them (``nodes.null``, not ``nodes.None``)."""
+    return ".".join("null" if p is None else str(p).lower() if isinstance(p, bool) else str(p)
+                    for p in path)
 
 
 def sort_key(problem: Problem) -> tuple[int, int, str]:

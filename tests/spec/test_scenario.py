@@ -233,3 +233,36 @@ def test_a_step_with_a_broken_field_is_still_checked_for_the_rest(
 ) -> None:
     loaded = load(_WITH_STEPS.format(step=step))
     assert [(at(p), p.message) for p in loaded.problems] == expected
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    ("{at: 1s, action: redrive, node: d, rate: 1}", [
+        ((17, 5), "missing required field 'from'"),
+        ((17, 31), "unknown field 'node'. Valid fields: at, say, from, to, rate."),
+    ]),
+    ("{at: 1s, action: pause, node: f, for: 2s}", [
+        ((17, 38), "unknown field 'for'. Valid fields: at, say, node."),
+    ]),
+    ("{at: 1s, action: outage, node: f, for: 2s, 5: 1}", [
+        ((17, 48), "unknown field 5. Valid fields: at, say, node, for."),
+    ]),
+])
+def test_an_unknown_field_in_a_step_lists_the_fields_of_its_action(
+    step: str, expected: list[tuple[tuple[int, int], str]],
+) -> None:
+    loaded = load(_WITH_STEPS.format(step=step))
+    assert [(at(p), p.message) for p in loaded.problems] == expected
+
+
+def test_set_with_a_key_that_is_not_a_string_names_what_it_can_change() -> None:
+    problem = step_error("{at: 1s, action: set, node: f, 5: 1}")
+    assert problem.message.startswith("set cannot change 5 of a function; it can change "
+                                      "concurrency, cold_start, ")
+    assert at(problem) == (17, 36)
+
+
+def test_a_step_that_is_not_a_mapping_is_shown_what_a_step_is() -> None:
+    problem = step_error("5")
+    assert problem.message == ("a scenario step must be a mapping such as "
+                               "{at: 10s, action: pause, node: f} (got 5)")
+    assert at(problem) == (17, 5)

@@ -208,3 +208,27 @@ def test_wrong_version_points_at_the_value() -> None:
         """)
     assert problem.message == "version must be 1 (got 2)"
     assert at(problem) == (1, 10)
+
+
+def test_a_topology_without_nodes_is_told_it_needs_one() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes: {}
+        """)
+    assert problem.message == "nodes is empty: a topology needs at least one node"
+    assert at(problem) == (3, 1)
+
+
+def test_a_layout_position_is_two_whole_numbers() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes: {f: {kind: function}, g: {kind: function}}
+        layout: {f: [1, 2, 3], g: [1.5, 2]}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((4, 13), "the layout of 'f' must be [column, row] as two whole numbers "
+                  "(got [1, 2, 3])"),
+        ((4, 27), "the layout of 'g' must be [column, row] as two whole numbers (got [1.5, 2])"),
+    ]
