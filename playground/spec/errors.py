@@ -164,8 +164,15 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
         return f"{name} must be a list (got {_plain(given)})"
     if kind in ("too_short", "too_long"):
         return f"{name}: {error['msg']}"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"{name}: {error['msg'].lower()} (got {_plain(given)})"
+    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
+              "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
+    if kind in bounds:
+        words, limit = bounds[kind]
+        return f"{name} must be {words} {context.get(limit)} (got {_plain(given)})"
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        return f"{name} must not be empty"
+    if kind == "target":  # the item of a `to` list is pointed at; its index says nothing
+        return f"{error['msg']} (got {_plain(given)})"
     return f"{name}: {error['msg']}"
 
 

@@ -186,7 +186,7 @@ def test_set_cannot_change_what_a_run_takes_when_it_starts(node: str, change: st
     ("rate: fast", "'fast' is not a rate: use a number per second or a string such as 200/s, "
                    "3000/min, 5k/s, 2/ms", 42),
     ("rate: 0", "a rate must be positive (got 0)", 42),
-    ("limit: -1", "limit: input should be greater than or equal to 0 (got -1)", 43),
+    ("limit: -1", "limit must be at least 0 (got -1)", 43),
 ])
 def test_set_with_an_invalid_value_is_refused_at_the_value(
     change: str, message: str, column: int,
@@ -221,7 +221,7 @@ def test_set_naming_no_field() -> None:
                    "250ms, 2s, 1.5m, 1h, 3d"),
     ]),
     ("{at: 1s, action: set, node: f, concurrency: 0, bogus: 1}", [
-        ((17, 49), "concurrency: input should be greater than or equal to 1 (got 0)"),
+        ((17, 49), "concurrency must be at least 1 (got 0)"),
         ((17, 52), "set cannot change 'bogus' of a function; it can change concurrency, "
                    "cold_start, idle_timeout, duration, errors, fails_on, timeout, batch_size, "
                    "batch_window, partial_batch, retries, backoff, max_event_age, on_failure, "
