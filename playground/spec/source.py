@@ -98,10 +98,14 @@ def _position(node: Node) -> Position:
 
 def _value_position(key: Node, value: Node) -> Position:
     """Where a mapping's value is; an empty one (``description:`` with nothing after it) is
-    marked by the parser where the next entry starts, so it is placed at its key instead."""
-    empty = (isinstance(value, ScalarNode) and value.tag == _CORE + "null" and value.value == ""
-             and value.start_mark.line > key.end_mark.line)
+    placed at its key (the parser marks it where the next entry starts, lines below)."""
+    empty = isinstance(value, ScalarNode) and value.tag == _CORE + "null" and value.value == ""
     return _position(key if empty else value)
+
+
+def _written(key: Any) -> str:
+    """A key as YAML would write it, for a message."""
+    return "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
 
 
 def too_large(size: int) -> SourceProblem:
@@ -205,6 +209,9 @@ class _Builder:
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.tag == _CORE + "merge":
                 self._merge(value_node, result, path, depth)
+                for key in result.keys() - written.keys():  # merged in: placed by _merge
+                    where = self.source.keys.get((*path, key), _position(value_node))
+                    written[key] = (key, _written(key), where)
                 continue
             if not isinstance(key_node, ScalarNode):
                 self.problems.append((_position(key_node),

@@ -273,3 +273,28 @@ def test_a_top_level_key_that_is_not_a_string_is_an_unknown_field_at_the_key() -
     assert problem.message == ("unknown field null. Valid fields: version, name, description, "
                                "seed, duration, nodes, scenario, layout.")
     assert at(problem) == (5, 1)
+
+
+def test_a_key_reading_as_one_merged_in_is_refused_too() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          p: {kind: producer, rate: 1/s, to: q, payload: &base {1: x}}
+          r: {kind: producer, rate: 1/s, to: q, payload: {<<: *base, true: y}}
+          q: {kind: queue}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((4, 57), "the key 1 is not a string: write it in quotes"),
+        ((4, 57), "the key 1 is not a string: write it in quotes"),
+        ((5, 62), "the key true reads as the same key as 1 (line 4, column 57): write keys in "
+                  "quotes to tell them apart"),
+    ]
+    assert [p.path for p in loaded.problems] == ["nodes.p.payload.1", "nodes.r.payload.1",
+                                                 "nodes.r.payload"]
+
+
+def test_an_empty_last_value_is_pointed_at_its_key() -> None:
+    problem = only_error("version: 1\nname: orders\nnodes:\n  f:")
+    assert problem.message.startswith("node 'f' must be a mapping with a kind")
+    assert at(problem) == (4, 3)
