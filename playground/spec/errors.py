@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from playground.spec import model as m
-from playground.spec.source import Path, Position, SourceMap
+from playground.spec.source import Path, Position, SourceMap, as_written
 
 # Which model a mapping under a field of this name is, for naming its valid fields.
 _NESTED: dict[str, type[BaseModel]] = {
@@ -83,7 +83,7 @@ def _plain(value: Any) -> str:
 
 def shown_key(key: Any) -> str:
     """A mapping key as a message shows it: a name in quotes, others as YAML writes them."""
-    return "null" if key is None else _plain(key)
+    return _plain(key) if isinstance(key, str) else as_written(key)
 
 
 def mentions(message: str, name: str) -> bool:

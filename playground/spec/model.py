@@ -43,13 +43,13 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+FIELDS_ONLY = "fields_only"  # in a validation context: skip the rules between fields
+
+
 def fields_only(info: ValidationInfo) -> bool:
     """Whether the rules between a part's fields are to be skipped: the checks validate a
     part that broke one again without them, so that its other problems are still found."""
     return bool(info.context and info.context.get(FIELDS_ONLY))
-
-
-FIELDS_ONLY = "fields_only"
 
 
 # --- targets and filters -------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from playground.spec.source import as_written
+
 Severity = Literal["error", "warning"]
 
 
@@ -32,8 +34,7 @@ class Problem:
 def dotted(path: tuple[Any, ...]) -> str:
     """A data path as :attr:`Problem.path` shows it; keys that are no string as YAML writes
     them (``nodes.null``, not ``nodes.None``)."""
-    return ".".join("null" if p is None else str(p).lower() if isinstance(p, bool) else str(p)
-                    for p in path)
+    return ".".join(as_written(p) for p in path)
 
 
 def sort_key(problem: Problem) -> tuple[int, int, str]:

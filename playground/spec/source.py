@@ -103,8 +103,8 @@ def _value_position(key: Node, value: Node) -> Position:
     return _position(key if empty else value)
 
 
-def _written(key: Any) -> str:
-    """A key as YAML would write it, for a message."""
+def as_written(key: Any) -> str:
+    """A key as YAML writes it (null, true, 1.5), for messages and dotted paths."""
     return "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
 
 
@@ -205,13 +205,13 @@ class _Builder:
             return self._bad_tag(node)
         result: dict[Any, Any] = {}
         explicit: dict[tuple[type, Any], Position] = {}
-        written: dict[Any, tuple[Any, str, Position]] = {}  # by key: as read, as written, where
+        seen: dict[Any, tuple[Any, str, Position]] = {}  # by key: as read, as written, where
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.tag == _CORE + "merge":
                 self._merge(value_node, result, path, depth)
-                for key in result.keys() - written.keys():  # merged in: placed by _merge
+                for key in result.keys() - seen.keys():  # merged in: placed by _merge
                     where = self.source.keys.get((*path, key), _position(value_node))
-                    written[key] = (key, _written(key), where)
+                    seen[key] = (key, as_written(key), where)
                 continue
             if not isinstance(key_node, ScalarNode):
                 self.problems.append((_position(key_node),
@@ -228,15 +228,15 @@ class _Builder:
                                       f"duplicate key {key!r} (first at line {first.line}, "
                                       f"column {first.column})"))
                 continue
-            if key in written and type(written[key][0]) is not type(key):
-                _, text, first = written[key]
+            if key in seen and type(seen[key][0]) is not type(key):
+                _, text, first = seen[key]
                 self.source.clashes.append((path, _position(key_node), (
                     f"the key {key_node.value} reads as the same key as {text} (line "
                     f"{first.line}, column {first.column}): write keys in quotes to tell them "
                     "apart")))
                 continue
             explicit[type(key), key] = self.source.keys[here] = _position(key_node)
-            written[key] = (key, key_node.value, _position(key_node))
+            seen[key] = (key, key_node.value, _position(key_node))
             self.source.values[here] = _value_position(key_node, value_node)
             result[key] = self.build(value_node, here, depth + 1)
         return result
