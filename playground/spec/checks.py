@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from playground.spec import model as m
-from playground.spec.errors import describe, locate, mentions
+from playground.spec.errors import describe, locate, mentions, shown_key
 from playground.spec.pattern import pattern_problems
 from playground.spec.template import template_problems
 from playground.spec.units import MAX_RATE, MAX_RATE_TEXT
@@ -234,7 +234,10 @@ class Checker:
         if not isinstance(raw, dict) or kind is None:
             return
         spec = m.SPEC_BY_KIND[kind]
-        fields = step.fields
+        # the step as written: a key that is no string (`5:`) is no field a set can change
+        raw_step = self.data["scenario"][here[1]]
+        fields = {name: value for name, value in raw_step.items()
+                  if name in step.fields or not isinstance(name, str)}
         if not fields:
             self.problem(here, f"set names no field to change on {node_id!r}")
             return
@@ -242,10 +245,12 @@ class Checker:
                  if n not in LIVE_FIELDS_EXCLUDED]
         for name in fields:
             if name not in valid:
-                self.problem((*here, name), f"set cannot change {name!r} of {_article(kind)} "
+                self.problem((*here, name), f"set cannot change {shown_key(name)} of "
+                                            f"{_article(kind)} "
                                             f"{kind}; it can change {', '.join(valid)}",
                              at_key=True)
-        if any(name not in valid for name in fields):
+        fields = {name: value for name, value in fields.items() if name in valid}
+        if not fields:
             return
         try:
             changed = spec.model_validate({**raw, **fields})
@@ -330,28 +335,35 @@ def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
 
 _NODE = TypeAdapter(m.Node)
 _STEP = TypeAdapter(m.ScenarioStep)
-# Stand-ins for required fields that failed, so the rest of a broken node is still checked.
-# a step whose time is broken still gets its other checks (every problem is listed)
-_STAND_INS: dict[str, Any] = {"rate": 1.0, "to": [], "ttl": 1.0, "key": "k", "at": 0.0}
+# Stand-ins for required fields that failed, so the rest of a broken node or step is still
+# checked (every problem is listed); none of them can bring a problem of its own.
+_STAND_INS: dict[str, Any] = {"rate": 1.0, "to": [], "ttl": 1.0, "key": "k", "at": 0.0,
+                              "factor": 1.0, "for": 0.0}
+# In a node's broken fields: a rule between its fields failed (provisioned > concurrency).
+BETWEEN_FIELDS = "*"
 
 
 def _lenient(adapter: TypeAdapter[Any], raw: Any) -> tuple[Any, set[str]]:
-    """``raw`` validated with its broken top-level fields left out (or stood in for);
-    returns the result (None if even that fails) and the names of the fields left out."""
+    """``raw`` validated with its broken top-level fields left out (or stood in for) and the
+    rules between fields skipped; returns the result (None if even that fails) and the
+    names of the fields left out, with BETWEEN_FIELDS if such a rule failed."""
     try:
         return adapter.validate_python(raw), set()
     except ValidationError as error:
         if not isinstance(raw, dict):
             return None, set()
-        broken = {str(e["loc"][1]) for e in error.errors() if len(e["loc"]) >= 2}
-        if not broken or {"kind", "action"} & broken:
+        problems = error.errors()
+        broken = {str(e["loc"][1]) for e in problems if len(e["loc"]) >= 2}
+        if any(len(e["loc"]) < 2 for e in problems):
+            broken.add(BETWEEN_FIELDS)
+        if {"kind", "action"} & broken:
             return None, broken
-        kept = {k: v for k, v in raw.items() if k not in broken}
+        kept = {k: v for k, v in raw.items() if str(k) not in broken}
         for name in broken:
             if name in _STAND_INS:
                 kept[name] = _STAND_INS[name]
         try:
-            return adapter.validate_python(kept), broken
+            return adapter.validate_python(kept, context={m.FIELDS_ONLY: True}), broken
         except ValidationError:
             return None, broken
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from playground.spec import model as m
-from playground.spec.source import Path, Position, SourceMap
+from playground.spec.source import Path, Position, SourceMap, as_written
 
 # Which model a mapping under a field of this name is, for naming its valid fields.
 _NESTED: dict[str, type[BaseModel]] = {
@@ -31,6 +31,10 @@ def locate(loc: tuple[Any, ...], data: Any) -> tuple[Path, bool]:
         if segment == "[key]":
             is_key = True
             continue
+        if isinstance(current, dict) and isinstance(segment, str) and segment not in current:
+            # pydantic writes a key that is neither a string nor a number as text ("None")
+            segment = next((k for k in current if not isinstance(k, str | int)
+                            and str(k) == segment), segment)
         in_dict = isinstance(current, dict) and segment in current
         in_list = (isinstance(current, list) and isinstance(segment, int)
                    and 0 <= segment < len(current))
@@ -53,7 +57,7 @@ def _valid_fields(path: Path, data: Any) -> list[str]:
     elif len(path) == 3 and path[0] == "nodes":
         spec = m.SPEC_BY_KIND.get(parent.get("kind"))  # type: ignore[arg-type]
     elif len(path) == 3 and path[0] == "scenario":
-        return []
+        spec = m.STEP_BY_ACTION.get(parent.get("action"))  # type: ignore[arg-type]
     elif "dist" in parent:
         return {"exponential": ["dist", "mean"], "uniform": ["dist", "min", "max"],
                 "normal": ["dist", "mean", "sd"], "lognormal": ["dist", "p50", "p99"]}.get(
@@ -68,8 +72,18 @@ def _valid_fields(path: Path, data: Any) -> list[str]:
 
 
 def _plain(value: Any) -> str:
+    """A value as a message shows it: YAML's words for nothing and for booleans."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def shown_key(key: Any) -> str:
+    """A mapping key as a message shows it: a name in quotes, others as YAML writes them."""
+    return _plain(key) if isinstance(key, str) else as_written(key)
 
 
 def mentions(message: str, name: str) -> bool:
@@ -86,12 +100,13 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
         name = str(path[-1])  # the last loc segment is a tag pydantic invented ("fixed")
     given = error.get("input")
     context = error.get("ctx") or {}
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "invalid_key"):  # invalid_key: not a string (`5:`, `~:`)
         valid = [f for f in _valid_fields(path, data) if f not in ("kind", "action")]
-        guess = difflib.get_close_matches(name, valid, n=1)
+        guess = difflib.get_close_matches(name, valid, n=1) if kind == "extra_forbidden" else []
         hint = f"; did you mean {guess[0]!r}?" if guess else "."
         listed = f" Valid fields: {', '.join(valid)}." if valid else ""
-        return f"unknown field {name!r}{hint}{listed}"
+        field = repr(name) if kind == "extra_forbidden" else shown_key(given)
+        return f"unknown field {field}{hint}{listed}"
     if kind == "missing":
         return f"missing required field {name!r}"
     if kind == "union_tag_invalid":
@@ -110,8 +125,20 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
     if len(error["loc"]) == 3 and error["loc"][0] in ("nodes", "layout"):
         node_id = error["loc"][2] == "[key]"  # `1:` is no id; "must be a string" hides why
     if node_id and kind in ("string_pattern_mismatch", "string_type"):
-        return (f"{_plain(given)} is not a valid node id: ids start with a lowercase letter "
+        return (f"{shown_key(given)} is not a valid node id: ids start with a lowercase letter "
                 "and hold only a-z, 0-9, '_' and '-'")
+    mapping = kind in ("dict_type", "model_type", "model_attributes_type")
+    if mapping and len(path) == 2 and path[0] == "nodes":
+        return (f"node {path[1]!r} must be a mapping with a kind: use one of "
+                f"{', '.join(m.KINDS)} (got {_plain(given)})")
+    if mapping and len(path) == 2 and path[0] == "scenario":
+        return ("a scenario step must be a mapping such as {at: 10s, action: pause, node: f} "
+                f"(got {_plain(given)})")
+    if path == ("nodes",) and kind == "too_short":
+        return "nodes is empty: a topology needs at least one node"
+    if len(path) == 2 and path[0] == "layout" and "[key]" not in error["loc"]:
+        return (f"the layout of {path[1]!r} must be [column, row] as two whole numbers "
+                f"(got {_plain(_at(data, path))})")
     if kind == "literal_error":
         return f"{name} must be {context.get('expected')} (got {_plain(given)})"
     if kind in ("value_error", "assertion_error"):
@@ -128,7 +155,7 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
     if kind in ("bool_type", "bool_parsing"):
         return f"{name} must be true or false (got {_plain(given)})"
     if kind == "string_type" and "[key]" in error["loc"]:
-        return f"the key {_plain(given)} is not a string: write it in quotes"
+        return f"the key {shown_key(given)} is not a string: write it in quotes"
     if kind == "string_type":
         return f"{name} must be a string (got {_plain(given)})"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
@@ -137,8 +164,15 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
         return f"{name} must be a list (got {_plain(given)})"
     if kind in ("too_short", "too_long"):
         return f"{name}: {error['msg']}"
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return f"{name}: {error['msg'].lower()} (got {_plain(given)})"
+    bounds = {"greater_than_equal": ("at least", "ge"), "greater_than": ("more than", "gt"),
+              "less_than_equal": ("at most", "le"), "less_than": ("less than", "lt")}
+    if kind in bounds:
+        words, limit = bounds[kind]
+        return f"{name} must be {words} {context.get(limit)} (got {_plain(given)})"
+    if kind == "string_too_short" and context.get("min_length") == 1:
+        return f"{name} must not be empty"
+    if kind == "target":  # the item of a `to` list is pointed at; its index says nothing
+        return f"{error['msg']} (got {_plain(given)})"
     return f"{name}: {error['msg']}"
 
 
@@ -155,6 +189,11 @@ def from_validation_error(
     found: dict[tuple[Path, Position], str] = {}
     for item in error.errors(include_url=False):
         path, is_key = locate(tuple(item["loc"]), data)
+        if path[:1] == ("scenario",) and len(path) == 3 and item["type"] == "invalid_key" \
+                and _at(data, path[:2]).get("action") == "set":
+            continue  # what a `set` may change is checked in checks.py, by the node's kind
+        if path[:1] == ("layout",) and len(path) > 2:
+            path = path[:2]  # a position is wrong as a whole: [column, row]
         message = describe(item, path, data)
         value = _at(data, path)
         tag = str((item.get("ctx") or {}).get("discriminator", "")).strip("'")
@@ -162,7 +201,7 @@ def from_validation_error(
             path, value = (*path, tag), value[tag]  # point at the unknown kind or action
         # A whole mapping is named by its key (its value's position is its first key); a
         # scalar or list that is wrong is pointed at itself, as an editor underlines it.
-        if item["type"] in ("extra_forbidden", "missing", "union_tag_not_found") \
+        if item["type"] in ("extra_forbidden", "invalid_key", "missing", "union_tag_not_found") \
                 or is_key or isinstance(value, dict):
             where = source.key(path)
         else:

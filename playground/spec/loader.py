@@ -13,7 +13,7 @@ from playground.spec import model as m
 from playground.spec.checks import Checker, valid_parts
 from playground.spec.errors import from_validation_error
 from playground.spec.lint import Linter
-from playground.spec.problem import Problem, TopologyError, sort_key
+from playground.spec.problem import Problem, TopologyError, dotted, sort_key
 from playground.spec.source import MAX_BYTES, SourceMap, SourceProblem, decode, read, too_large
 
 
@@ -81,15 +81,18 @@ def _load_text(text: str | bytes, file: str, lint: bool) -> Loaded:
         where = source.key(path) if at_key else source.value(path)
         loaded.problems.append(Problem(file, where.line, where.column, message,
                                        severity,  # type: ignore[arg-type]
-                                       ".".join(str(p) for p in path)))
+                                       dotted(path)))
 
+    for path, where, message in source.clashes:
+        loaded.problems.append(Problem(file, where.line, where.column, message, "error",
+                                       dotted(path)))
     topology: m.Topology | None = None
     try:
         topology = m.Topology.model_validate(data)
     except ValidationError as error:
         for path, where, message in from_validation_error(error, data, source):
             loaded.problems.append(Problem(file, where.line, where.column, message, "error",
-                                           ".".join(str(p) for p in path)))
+                                           dotted(path)))
     nodes, steps, broken = valid_parts(data)
     for path, message, at_key in Checker(data, nodes, steps, broken).run():
         add(path, message, at_key)

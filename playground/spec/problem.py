@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from playground.spec.source import as_written
 
 Severity = Literal["error", "warning"]
 
@@ -27,6 +29,12 @@ class Problem:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+
+def dotted(path: tuple[Any, ...]) -> str:
+    """A data path as :attr:`Problem.path` shows it; keys that are no string as YAML writes
+    them (``nodes.null``, not ``nodes.None``)."""
+    return ".".join(as_written(p) for p in path)
 
 
 def sort_key(problem: Problem) -> tuple[int, int, str]:

@@ -61,6 +61,9 @@ class SourceMap:
 
     keys: dict[Path, Position] = field(default_factory=dict)
     values: dict[Path, Position] = field(default_factory=dict)
+    # Keys YAML tells apart that plain data cannot (1 and true, 1 and 1.0): the first is
+    # kept; each later one is listed here, as (its parent's path, its position, a message).
+    clashes: list[tuple[Path, Position, str]] = field(default_factory=list)
 
     def key(self, path: Path) -> Position:
         """The position of the key at ``path``, or of its value, or of the closest parent."""
@@ -94,6 +97,18 @@ class SourceProblem(Exception):
 def _position(node: Node) -> Position:
     mark = node.start_mark
     return Position(mark.line + 1, mark.column + 1)
+
+
+def _value_position(key: Node, value: Node) -> Position:
+    """Where a mapping's value is; an empty one (``description:`` with nothing after it) is
+    placed at its key (the parser marks it where the next entry starts, lines below)."""
+    empty = isinstance(value, ScalarNode) and value.tag == _CORE + "null" and value.value == ""
+    return _position(key if empty else value)
+
+
+def as_written(key: Any) -> str:
+    """A key as YAML writes it (null, true, 1.5), for messages and dotted paths."""
+    return "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
 
 
 def too_large(size: int) -> SourceProblem:
@@ -193,9 +208,13 @@ class _Builder:
             return self._bad_tag(node)
         result: dict[Any, Any] = {}
         explicit: dict[tuple[type, Any], Position] = {}
+        seen: dict[Any, tuple[Any, str, Position]] = {}  # by key: as read, as written, where
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.tag == _CORE + "merge":
                 self._merge(value_node, result, path, depth)
+                for key in result.keys() - seen.keys():  # merged in: placed by _merge
+                    where = self.source.keys.get((*path, key), _position(value_node))
+                    seen[key] = (key, as_written(key), where)
                 continue
             if not isinstance(key_node, ScalarNode):
                 self.problems.append((_position(key_node),
@@ -212,8 +231,16 @@ class _Builder:
                                       f"duplicate key {key!r} (first at line {first.line}, "
                                       f"column {first.column})"))
                 continue
+            if key in seen and type(seen[key][0]) is not type(key):
+                _, text, first = seen[key]
+                self.source.clashes.append((path, _position(key_node), (
+                    f"the key {key_node.value} reads as the same key as {text} (line "
+                    f"{first.line}, column {first.column}): write keys in quotes to tell them "
+                    "apart")))
+                continue
             explicit[type(key), key] = self.source.keys[here] = _position(key_node)
-            self.source.values[here] = _position(value_node)
+            seen[key] = (key, key_node.value, _position(key_node))
+            self.source.values[here] = _value_position(key_node, value_node)
             result[key] = self.build(value_node, here, depth + 1)
         return result
 

@@ -551,7 +551,7 @@ def test_every_problem_of_a_file_is_reported_at_once_in_line_order() -> None:
         (7, 9, "unknown node 'nowhere'"),
         (10, 5, "unknown field 'visiblity_timeout'; did you mean 'visibility_timeout'?"),
         (11, 18, "a queue cannot be its own dlq"),
-        (15, 18, "concurrency: input should be greater than or equal to 1 (got 0)"),
+        (15, 18, "concurrency must be at least 1 (got 0)"),
         (16, 17, "on_failure must name a queue; 's' is a store"),
         (19, 5, "a store has no `to`"),
         (21, 35, "burst needs a producer; 'q' is a queue"),
@@ -593,5 +593,20 @@ def test_a_dlq_named_by_a_broken_dlq_field_is_still_a_dlq() -> None:
         scenario:
           - {at: 1s, action: redrive, from: dead, to: q, rate: 1}
         """)
-    assert problem.message == ("max_receives: input should be greater than or equal to 1 "
-                               "(got 0)")
+    assert problem.message == "max_receives must be at least 1 (got 0)"
+
+
+def test_a_node_breaking_a_rule_between_its_fields_is_still_checked_for_the_rest() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          p: {kind: producer, rate: 10/s, to: f}
+          f: {kind: function, concurrency: 1, provisioned: 2, on_failure: s, to: [nope]}
+          s: {kind: store}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((5, 3), "f: provisioned (2) cannot exceed concurrency (1)"),
+        ((5, 67), "on_failure must name a queue; 's' is a store"),
+        ((5, 75), "unknown node 'nope' (nodes: p, f, s)"),
+    ]

@@ -212,3 +212,89 @@ def test_load_raises_with_every_error_and_its_position(tmp_path: Path) -> None:
         f"{path}:4:27: delay: a duration cannot be negative (got '-1s') (nodes.q.delay)",
         f"{path}:4:36: unknown node 'nope' (nodes: q) (nodes.q.to)",
     ]
+
+
+def test_node_ids_that_are_not_strings_are_each_refused_at_their_key() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes: {~: {kind: function}, 1.5: {kind: function}, f: {kind: function}}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((3, 9), "null is not a valid node id: ids start with a lowercase letter and hold only "
+                 "a-z, 0-9, '_' and '-'"),
+        ((3, 30), "1.5 is not a valid node id: ids start with a lowercase letter and hold only "
+                  "a-z, 0-9, '_' and '-'"),
+    ]
+    assert [p.path for p in loaded.problems] == ["nodes.null", "nodes.1.5"]
+
+
+def test_keys_that_read_as_the_same_key_are_refused_and_every_bad_key_listed() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          p: {kind: producer, rate: 1/s, to: q, payload: {1: x, 2.5: y, true: z, null: w}}
+          q: {kind: queue}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((4, 51), "the key 1 is not a string: write it in quotes"),
+        ((4, 57), "the key 2.5 is not a string: write it in quotes"),
+        ((4, 65), "the key true reads as the same key as 1 (line 4, column 51): write keys in "
+                  "quotes to tell them apart"),
+        ((4, 74), "the key null is not a string: write it in quotes"),
+    ]
+
+
+def test_an_empty_value_is_pointed_at_on_the_line_of_its_key() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        description:
+        nodes:
+          f:
+          g: {kind: function}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((3, 1), "description must be a string (got nothing)"),
+        ((5, 3), "node 'f' must be a mapping with a kind: use one of producer, gateway, queue, "
+                 "topic, function, store (got nothing)"),
+    ]
+
+
+def test_a_top_level_key_that_is_not_a_string_is_an_unknown_field_at_the_key() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          f: {kind: function}
+        ~: 1
+        """)
+    assert problem.message == ("unknown field null. Valid fields: version, name, description, "
+                               "seed, duration, nodes, scenario, layout.")
+    assert at(problem) == (5, 1)
+
+
+def test_a_key_reading_as_one_merged_in_is_refused_too() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes:
+          p: {kind: producer, rate: 1/s, to: q, payload: &base {1: x}}
+          r: {kind: producer, rate: 1/s, to: q, payload: {<<: *base, true: y}}
+          q: {kind: queue}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((4, 57), "the key 1 is not a string: write it in quotes"),
+        ((4, 57), "the key 1 is not a string: write it in quotes"),
+        ((5, 62), "the key true reads as the same key as 1 (line 4, column 57): write keys in "
+                  "quotes to tell them apart"),
+    ]
+    assert [p.path for p in loaded.problems] == ["nodes.p.payload.1", "nodes.r.payload.1",
+                                                 "nodes.r.payload"]
+
+
+def test_an_empty_last_value_is_pointed_at_its_key() -> None:
+    problem = only_error("version: 1\nname: orders\nnodes:\n  f:")
+    assert problem.message.startswith("node 'f' must be a mapping with a kind")
+    assert at(problem) == (4, 3)

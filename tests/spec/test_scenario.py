@@ -186,7 +186,7 @@ def test_set_cannot_change_what_a_run_takes_when_it_starts(node: str, change: st
     ("rate: fast", "'fast' is not a rate: use a number per second or a string such as 200/s, "
                    "3000/min, 5k/s, 2/ms", 42),
     ("rate: 0", "a rate must be positive (got 0)", 42),
-    ("limit: -1", "limit: input should be greater than or equal to 0 (got -1)", 43),
+    ("limit: -1", "limit must be at least 0 (got -1)", 43),
 ])
 def test_set_with_an_invalid_value_is_refused_at_the_value(
     change: str, message: str, column: int,
@@ -208,3 +208,61 @@ def test_set_that_leaves_the_node_invalid_is_refused() -> None:
 def test_set_naming_no_field() -> None:
     problem = step_error("{at: 1s, action: set, node: f}")
     assert problem.message == "set names no field to change on 'f'"
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    ("{at: 1s, action: burst, node: q, factor: 0, for: 1s}", [
+        ((17, 35), "burst needs a producer; 'q' is a queue"),
+        ((17, 46), "factor: 0 is not a positive number"),
+    ]),
+    ("{at: 1s, action: outage, node: zz, for: x}", [
+        ((17, 36), "unknown node 'zz' (nodes: p, q, d, f)"),
+        ((17, 45), "for: 'x' is not a duration: use a number of seconds or a string such as "
+                   "250ms, 2s, 1.5m, 1h, 3d"),
+    ]),
+    ("{at: 1s, action: set, node: f, concurrency: 0, bogus: 1}", [
+        ((17, 49), "concurrency must be at least 1 (got 0)"),
+        ((17, 52), "set cannot change 'bogus' of a function; it can change concurrency, "
+                   "cold_start, idle_timeout, duration, errors, fails_on, timeout, batch_size, "
+                   "batch_window, partial_batch, retries, backoff, max_event_age, on_failure, "
+                   "breaker"),
+    ]),
+])
+def test_a_step_with_a_broken_field_is_still_checked_for_the_rest(
+    step: str, expected: list[tuple[tuple[int, int], str]],
+) -> None:
+    loaded = load(_WITH_STEPS.format(step=step))
+    assert [(at(p), p.message) for p in loaded.problems] == expected
+
+
+@pytest.mark.parametrize(("step", "expected"), [
+    ("{at: 1s, action: redrive, node: d, rate: 1}", [
+        ((17, 5), "missing required field 'from'"),
+        ((17, 31), "unknown field 'node'. Valid fields: at, say, from, to, rate."),
+    ]),
+    ("{at: 1s, action: pause, node: f, for: 2s}", [
+        ((17, 38), "unknown field 'for'. Valid fields: at, say, node."),
+    ]),
+    ("{at: 1s, action: outage, node: f, for: 2s, 5: 1}", [
+        ((17, 48), "unknown field 5. Valid fields: at, say, node, for."),
+    ]),
+])
+def test_an_unknown_field_in_a_step_lists_the_fields_of_its_action(
+    step: str, expected: list[tuple[tuple[int, int], str]],
+) -> None:
+    loaded = load(_WITH_STEPS.format(step=step))
+    assert [(at(p), p.message) for p in loaded.problems] == expected
+
+
+def test_set_with_a_key_that_is_not_a_string_names_what_it_can_change() -> None:
+    problem = step_error("{at: 1s, action: set, node: f, 5: 1}")
+    assert problem.message.startswith("set cannot change 5 of a function; it can change "
+                                      "concurrency, cold_start, ")
+    assert at(problem) == (17, 36)
+
+
+def test_a_step_that_is_not_a_mapping_is_shown_what_a_step_is() -> None:
+    problem = step_error("5")
+    assert problem.message == ("a scenario step must be a mapping such as "
+                               "{at: 10s, action: pause, node: f} (got 5)")
+    assert at(problem) == (17, 5)

@@ -142,7 +142,8 @@ def test_invalid_node_id_points_at_the_id() -> None:
     ("concurrency: ten", "concurrency must be a whole number (got 'ten')", 18),
     ("partial_batch: maybe", "partial_batch must be true or false (got 'maybe')", 20),
     ("errors: 1.5", "errors: 1.5 is not a probability: use a number from 0 to 1", 13),
-    ("concurrency: 0", "concurrency: input should be greater than or equal to 1 (got 0)", 18),
+    ("concurrency: 0", "concurrency must be at least 1 (got 0)", 18),
+    ("batch_size: 20000", "batch_size must be at most 10000 (got 20000)", 17),
     ("on_failure: [q]", "on_failure must be a string (got ['q'])", 17),
 ])
 def test_wrong_type_points_at_the_value(line: str, message: str, column: int) -> None:
@@ -208,3 +209,54 @@ def test_wrong_version_points_at_the_value() -> None:
         """)
     assert problem.message == "version must be 1 (got 2)"
     assert at(problem) == (1, 10)
+
+
+def test_a_topology_without_nodes_is_told_it_needs_one() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes: {}
+        """)
+    assert problem.message == "nodes is empty: a topology needs at least one node"
+    assert at(problem) == (3, 1)
+
+
+def test_a_layout_position_is_two_whole_numbers() -> None:
+    loaded = load("""\
+        version: 1
+        name: orders
+        nodes: {f: {kind: function}, g: {kind: function}}
+        layout: {f: [1, 2, 3], g: [1.5, 2]}
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((4, 13), "the layout of 'f' must be [column, row] as two whole numbers "
+                  "(got [1, 2, 3])"),
+        ((4, 27), "the layout of 'g' must be [column, row] as two whole numbers (got [1.5, 2])"),
+    ]
+
+
+def test_an_empty_name_and_a_negative_seed_are_told_what_is_valid() -> None:
+    loaded = load("""\
+        version: 1
+        name: ""
+        seed: -1
+        nodes:
+          q:
+            kind: queue
+        """)
+    assert [(at(p), p.message) for p in loaded.problems] == [
+        ((2, 7), "name must not be empty"),
+        ((3, 7), "seed must be at least 0 (got -1)"),
+    ]
+
+
+def test_a_target_that_is_neither_an_id_nor_a_subscription_is_told_what_a_target_is() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          t: {kind: topic, to: [q, 5]}
+          q: {kind: queue}
+        """)
+    assert problem.message == "a target is a node id or {node: id, filter: PATTERN} (got 5)"
+    assert at(problem) == (4, 28)
