@@ -67,6 +67,12 @@ def test_a_topology_split_over_two_processes_delivers_every_message(
 def test_restarting_the_broker_mid_run_loses_nothing(tmp_path: Path,
                                                      mosquitto: Mosquitto) -> None:
     def restart() -> None:
+        # both processes linked first: a process slow to start (a busy machine) would
+        # otherwise connect after the outage, with nothing to reconnect
+        deadline = time.monotonic() + 60
+        while mosquitto.log.read_text(errors="replace").count("New client connected") < 2:
+            assert time.monotonic() < deadline, "the two processes never connected"
+            time.sleep(0.05)
         time.sleep(1.0)  # simulated traffic on both sides of a 1 s outage
         mosquitto.stop()
         time.sleep(1.0)
