@@ -210,12 +210,13 @@ class Checker:
                                           f"{self.kind_of(source)}")
             return
         # from the raw data: a node whose dlq field is broken (max_receives: 0) still names it
-        sources = [i for i, n in self.raw_nodes.items() if self.kind_of(i) == "queue"
+        nodes = self._nodes_at(here[1])
+        sources = [i for i, n in nodes.items() if self.kind_of(i) == "queue"
                    and isinstance(n.get("dlq"), dict) and n["dlq"].get("queue") == source]
         is_dlq = bool(sources) or any(
             (self.kind_of(i) == "topic" and n.get("dlq") == source)
             or (self.kind_of(i) == "function" and n.get("on_failure") == source)
-            for i, n in self.raw_nodes.items())
+            for i, n in nodes.items())
         if not is_dlq:
             self.problem((*here, "from"), f"{source!r} is no DLQ: no queue names it as its dlq, "
                                           "and no topic dlq or on_failure uses it")
@@ -226,6 +227,18 @@ class Checker:
             why = (f"several queues use it ({', '.join(sources)})" if sources
                    else "it serves a topic or on_failure, not a queue")
             self.problem(here, f"say where to redrive {source!r} with to: {why}")
+
+    def _nodes_at(self, index: int) -> dict[str, dict[str, Any]]:
+        """The nodes' raw fields when step ``index`` fires: the file's, changed by the `set`
+        steps before it (a `set` may make a queue a DLQ, and a redrive then empty it)."""
+        nodes = {i: dict(n) for i, n in self.raw_nodes.items() if isinstance(n, dict)}
+        when = self.steps[index].at
+        for other, step in sorted(self.steps.items(), key=lambda item: (item[1].at, item[0])):
+            if (step.at, other) >= (when, index):
+                break
+            if isinstance(step, m.SetStep) and step.node in nodes:
+                nodes[step.node].update(step.fields)
+        return nodes
 
     def _set_fields(self, step: m.SetStep, here: tuple[Any, ...]) -> None:
         node_id = step.node

@@ -63,6 +63,23 @@ def test_redrive_from_a_dlq_loads() -> None:
     assert loaded.errors == []
 
 
+def test_redrive_from_a_queue_a_set_made_a_dlq_before_it_loads() -> None:
+    text = _WITH_STEPS.format(step="{at: 5s, action: set, node: q, dlq: {queue: e, "
+                                   "max_receives: 5}}").rstrip(" ") + \
+        "      - {at: 10s, action: redrive, from: e, rate: 5/s}\n"
+    text = text.replace("      f:\n", "      e:\n        kind: queue\n      f:\n")
+    assert load(text).errors == []
+    # before that set, e is no DLQ yet
+    early = text.replace("{at: 10s, action: redrive", "{at: 1s, action: redrive")
+    (problem,) = load(early).errors
+    assert problem.message.startswith("'e' is no DLQ")
+    # after a set that takes the dlq away, d is no DLQ any more
+    gone = _WITH_STEPS.format(step="{at: 5s, action: set, node: q, dlq: null}").rstrip(" ") + \
+        "      - {at: 10s, action: redrive, from: d, rate: 5/s}\n"
+    (problem,) = load(gone).errors
+    assert problem.message.startswith("'d' is no DLQ")
+
+
 def test_redrive_from_something_that_is_not_a_queue() -> None:
     problem = step_error("{at: 10s, action: redrive, from: f, rate: 5/s}")
     assert problem.message == "redrive moves messages out of a DLQ queue; 'f' is a function"
