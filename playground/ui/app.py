@@ -192,8 +192,14 @@ class PlaygroundApp(App[None]):
         if isinstance(screen, RunningScreen):
             name = "-vs-".join(s.name for s in screen.sessions)
             t = screen.clock.now
-        path = screenshot_path(name, t, self.screenshots_dir)
-        self.save_screenshot(filename=path.name, path=str(path.parent))
+        try:
+            path = screenshot_path(name, t, self.screenshots_dir)
+            self.save_screenshot(filename=path.name, path=str(path.parent))
+        except OSError as error:  # the folder cannot be made, the disk is full...
+            self.notify(f"cannot write in {self.screenshots_dir}: "
+                        f"{error.strerror or error}", title="Screenshot not saved",
+                        severity="error", timeout=10)
+            return
         self.notify(str(path), title="Screenshot saved")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
