@@ -143,7 +143,10 @@ class PlaygroundApp(App[None]):
     # --- app-wide actions ----------------------------------------------------------------
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        screen = self.screen
+        if isinstance(screen, RunningScreen):
+            self.push_screen(HelpScreen(screen.HELP_TITLE, screen.CONTROLS))
+        elif not isinstance(screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def action_open(self) -> None:

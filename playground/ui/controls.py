@@ -78,6 +78,14 @@ COMPARE_CONTROLS = tuple(c for c in RUN_CONTROLS if c.action in (
     "toggle_pause", "faster", "slower", "burst", "outage", "degrade", "toggle_consumer",
     "redrive", "next_step", "step_second", "restart"))
 
+_RUN_SCREEN_ONLY = {"talk": "talk mode", "maximize_pane": "maximise",
+                    "toggle_pane": "showing or hiding panes", "resize": "resizing panes"}
+RUN_SCREEN_ONLY = tuple(
+    Control(c.key, f"run_screen_only({_RUN_SCREEN_ONLY[c.action.split('(')[0]]!r})", c.title,
+            c.help, show=False, key_display=c.key_display)
+    for c in RUN_CONTROLS if c.action.split("(")[0] in _RUN_SCREEN_ONLY)
+"""The run screen's keys that compare mode answers with a warning instead of nothing."""
+
 
 def bindings(controls: tuple[Control, ...]) -> list[Binding]:
     return [c.binding() for c in controls]
