@@ -361,3 +361,51 @@ async def test_burst_again_restarts_the_burst_instead_of_stacking(make_app: Make
             frame = screen.frames[0]
             assert frame is not None
             assert frame.node("clients")["gauges"]["rate"] == rate, t
+
+
+async def test_throttling_shows_in_every_frame_while_requests_are_refused(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")  # 15-35 s: 150 shoppers/s into a 100/s throttle
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 18)
+        assert isinstance(screen, RunScreen)
+        frame = screen.frames[0]
+        assert frame is not None
+        refused = frame.node("api")["counters"]["throttled"]
+        for n in range(1, 31):  # one second, frame by frame
+            screen = await run_to(pilot, 18 + n / FPS)
+            assert isinstance(screen, RunScreen)
+            assert box_title(screen, "api").startswith("THROTTLING"), n
+        frame = screen.frames[0]
+        assert frame is not None and frame.node("api")["counters"]["throttled"] > refused + 20
+        screen = await run_to(pilot, 38)  # the flash sale is over: nothing refused
+        assert isinstance(screen, RunScreen)
+        assert not box_title(screen, "api").startswith("THROTTLING")
+
+
+OVERLOADED_STORE = """\
+version: 1
+name: overloaded-store
+seed: 1
+duration: 60s
+nodes:
+  client: {kind: producer, rate: 100/s, pattern: constant, limit: 400, to: fn}
+  fn: {kind: function, duration: 1ms, concurrency: 100, to: db}
+  db: {kind: store, capacity: 50, latency: 1ms}
+"""
+
+
+async def test_a_store_over_its_capacity_shows_throttling_in_every_frame(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    (tmp_path / "overloaded-store.yaml").write_text(OVERLOADED_STORE)
+    app = make_app("overloaded-store")  # 100 writes/s for 4 s into a capacity of 50/s
+    async with app.run_test(size=SIZE) as pilot:
+        for n in range(30):
+            screen = await run_to(pilot, 2 + n / FPS)
+            assert isinstance(screen, RunScreen)
+            frame = screen.frames[0]
+            assert frame is not None and frame.node("db")["gauges"]["throttling"], n
+            assert box_title(screen, "db").startswith("THROTTL"), n  # cut to the box
+        screen = await run_to(pilot, 6)  # the producer stopped at 4 s
+        assert isinstance(screen, RunScreen)
+        assert not box_title(screen, "db").startswith("THROTTL")
