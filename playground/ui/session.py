@@ -328,10 +328,24 @@ class Session:
                 return f"{node} could not change live ({error})"
         return None
 
+    def _what_fits(self, node: str, name: str, raw: str) -> str:
+        """What the checks say of ``raw`` taken as text for the field: what is valid there
+        (empty when text would be accepted)."""
+        try:
+            loaded = self.check(yaml_edit.set_node_field(self.text, node, name, _quoted(raw)))
+        except yaml_edit.EditError:
+            return ""
+        path = f"nodes.{node}.{name}"
+        said = next((p.message for p in loaded.errors if p.path.startswith(path)), None)
+        return f"; {said}" if said else ""
+
     def edit_field(self, node: str, name: str, raw: str) -> SaveOutcome:
         """Sets one field of ``node`` from the YAML value ``raw``: live now, and in the file."""
         try:
             text = yaml_edit.set_node_field(self.text, node, name, raw)
+        except yaml_edit.ValueUnparsable as error:
+            return SaveOutcome(False, [], "not saved", f"{node}.{name}: {raw} does not parse: "
+                               f"{error}{self._what_fits(node, name, raw)}")
         except yaml_edit.EditError as error:
             return SaveOutcome(False, [], "not saved", str(error))
         loaded = self.check(text)
@@ -340,6 +354,10 @@ class Session:
             return SaveOutcome(False, loaded.problems, "not saved", f"{node}.{name}: {first}")
         return self._commit(text, loaded, kept=f"{node}.{name} keeps its value",
                             again="Enter the value again to overwrite the file")
+
+
+def _quoted(raw: str) -> str:
+    return "'" + raw.replace("'", "''") + "'"
 
 
 def _and(names: list[str]) -> str:

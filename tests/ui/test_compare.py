@@ -114,3 +114,4 @@ async def test_a_side_whose_file_has_errors_says_what_they_are(make_app: MakeApp
         await pilot.pause()
         frame = screen.frames[1]
         assert frame is not None and frame.t == 15
+
