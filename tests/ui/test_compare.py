@@ -8,6 +8,7 @@ from textual.widgets import Markdown, Static
 
 from playground.ui.screens.compare_screen import CompareScreen
 from playground.ui.screens.help_screen import HelpScreen
+from playground.ui.widgets.compare_summary import CompareSummary
 from tests.ui.conftest import SIZE, MakeApp, run_to
 
 BAD = """\
@@ -115,3 +116,15 @@ async def test_a_side_whose_file_has_errors_says_what_they_are(make_app: MakeApp
         frame = screen.frames[1]
         assert frame is not None and frame.t == 15
 
+
+
+async def test_a_p99_of_nothing_reads_as_a_duration(make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 3)
+        assert isinstance(screen, CompareScreen)
+        b = screen.frames[1]
+        assert b is not None and b.client["latency"]["p99"] == 0  # 202 at once
+        summary = screen.query_one(CompareSummary).text()
+        row_b = next(line for line in summary.splitlines() if line.startswith("B  "))
+        assert row_b.split()[2] == "0ms"
