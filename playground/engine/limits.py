@@ -12,6 +12,11 @@ if TYPE_CHECKING:
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
 
+THROTTLING_SHOWN = 1.0
+"""A node reads as throttling for this long (simulated seconds) after its last refusal:
+a steady overload refuses every few milliseconds, its tokens only now and then read 0."""
+
+
 class TokenBucket:
     """Starts full; refills continuously at ``rate`` up to ``size`` tokens."""
 

@@ -143,7 +143,10 @@ class PlaygroundApp(App[None]):
     # --- app-wide actions ----------------------------------------------------------------
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
+        screen = self.screen
+        if isinstance(screen, RunningScreen):
+            self.push_screen(HelpScreen(screen.HELP_TITLE, screen.CONTROLS))
+        elif not isinstance(screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def action_open(self) -> None:
@@ -192,8 +195,14 @@ class PlaygroundApp(App[None]):
         if isinstance(screen, RunningScreen):
             name = "-vs-".join(s.name for s in screen.sessions)
             t = screen.clock.now
-        path = screenshot_path(name, t, self.screenshots_dir)
-        self.save_screenshot(filename=path.name, path=str(path.parent))
+        try:
+            path = screenshot_path(name, t, self.screenshots_dir)
+            self.save_screenshot(filename=path.name, path=str(path.parent))
+        except OSError as error:  # the folder cannot be made, the disk is full...
+            self.notify(f"cannot write in {self.screenshots_dir}: "
+                        f"{error.strerror or error}", title="Screenshot not saved",
+                        severity="error", timeout=10)
+            return
         self.notify(str(path), title="Screenshot saved")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -28,14 +28,15 @@ RUN_CONTROLS = (
     Control("plus,equals_sign", "faster", "Faster", "Speed up (0.1x to 100x)",
             key_display="+"),
     Control("minus", "slower", "Slower", "Slow down (0.1x to 100x)", key_display="-"),
-    Control("b", "burst", "Burst", "Burst the selected producer: 5x its rate for 10 s"),
+    Control("b", "burst", "Burst",
+            "Burst the selected producer: 5x its rate for 10 s (again: 10 s from then)"),
     Control("o", "outage", "Outage", "Outage of the selected node for 15 s"),
     Control("g", "degrade", "Degrade",
             "Degrade the selected node for 15 s: 30% errors, 5x slower"),
     Control("c", "toggle_consumer", "Consumer", "Pause or resume the selected consumer",
             show=False),
-    Control("x", "redrive", "Redrive", "Redrive the selected DLQ (or the queue's DLQ)",
-            show=False),
+    Control("x", "redrive", "Redrive",
+            "Redrive the selected DLQ into its queue (or the queue's DLQ into it)", show=False),
     Control("n", "next_step", "Step",
             "Run to the scenario's next step and hold there (for a talk)"),
     Control("full_stop", "step_second", "+1 s", "Run one simulated second and hold",
@@ -76,6 +77,14 @@ APP_CONTROLS = (
 COMPARE_CONTROLS = tuple(c for c in RUN_CONTROLS if c.action in (
     "toggle_pause", "faster", "slower", "burst", "outage", "degrade", "toggle_consumer",
     "redrive", "next_step", "step_second", "restart"))
+
+_RUN_SCREEN_ONLY = {"talk": "talk mode", "maximize_pane": "maximise",
+                    "toggle_pane": "showing or hiding panes", "resize": "resizing panes"}
+RUN_SCREEN_ONLY = tuple(
+    Control(c.key, f"run_screen_only({_RUN_SCREEN_ONLY[c.action.split('(')[0]]!r})", c.title,
+            c.help, show=False, key_display=c.key_display)
+    for c in RUN_CONTROLS if c.action.split("(")[0] in _RUN_SCREEN_ONLY)
+"""The run screen's keys that compare mode answers with a warning instead of nothing."""
 
 
 def bindings(controls: tuple[Control, ...]) -> list[Binding]:

@@ -8,11 +8,11 @@ SPARKS = " ▁▂▃▄▅▆▇█"
 
 
 def duration(seconds: float | None) -> str:
-    """``850µs``, ``12ms``, ``1.4s``, ``2m05s``."""
+    """``0ms``, ``850µs``, ``12ms``, ``1.4s``, ``2m05s``."""
     if seconds is None:
         return "-"
     if seconds <= 0:
-        return "0"
+        return "0ms"
     if seconds < 0.001:
         return f"{seconds * 1e6:.0f}µs"
     if seconds < 1:

@@ -29,6 +29,7 @@ BURST_FACTOR, BURST_SECONDS = 5.0, 10.0
 OUTAGE_SECONDS = 15.0
 DEGRADE_ERRORS, DEGRADE_SLOW, DEGRADE_SECONDS = 0.3, 5.0, 15.0
 REDRIVE_RATE = 20.0
+CONTROL_TIMEOUT = 10.0
 
 
 class ControlError(ValueError):
@@ -70,6 +71,8 @@ class Session:
         self.runs = 0
         self._db_names = itertools.count(1)
         self._pending: set[concurrent.futures.Future[Any]] = set()
+        self._bursts: dict[str, float] = {}
+        """When the app's own burst of a producer ends (simulated time), repeats included."""
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -94,6 +97,7 @@ class Session:
                           db=self._db_path())
         host.start(limit=0.0)
         self.tap = Tap()
+        self._bursts = {}
         host.call(self._attach, host, self.tap).result(10)
         if self.mode == "real":
             host.release()
@@ -149,13 +153,48 @@ class Session:
         if self.host is None:
             raise ControlError("the engine is not running")
         step = _step_adapter().validate_python({"at": 0, **data})
-        self.host.perform(step)
+        self._wait(self.host.perform(step))
+
+    @staticmethod
+    def _wait(future: concurrent.futures.Future[Any]) -> Any:
+        """The engine's answer to a control; its refusal is the user's warning."""
+        try:
+            return future.result(CONTROL_TIMEOUT)
+        except concurrent.futures.TimeoutError as error:
+            raise ControlError("the engine did not answer") from error
+        except Exception as error:
+            raise ControlError(f"the engine refused: {error}") from error
 
     def burst(self, node: str, factor: float = BURST_FACTOR, seconds: float = BURST_SECONDS
               ) -> str:
+        """The app's burst; pressed again while it lasts, it lasts ``seconds`` from now
+        (still ``factor``, never multiplied again; a scripted burst still adds its own)."""
         if self.kind(node) != "producer":
             raise ControlError(f"burst needs a producer; {node} is a {self.kind(node)}")
-        self._perform({"action": "burst", "node": node, "factor": factor, "for": seconds})
+        host = self.host
+        if host is None or host.engine is None:
+            raise ControlError("the engine is not running")
+        ends = self._bursts.get(node)
+        adapter = _step_adapter()
+
+        def step(length: float) -> Any:
+            return adapter.validate_python({"at": 0, "action": "burst", "node": node,
+                                            "factor": factor, "for": length})
+
+        def start(engine: Any) -> float:  # in the engine's thread: its clock is exact
+            now = engine.loop.time()
+            if ends is None or now >= ends:
+                engine.scenario.perform(step(seconds))
+            elif now + seconds > ends:  # the running burst goes on from its end
+                engine.clock.at(ends, engine.scenario.perform, step(now + seconds - ends))
+            return float(now)
+
+        now = self._wait(host.call(start, host.engine))
+        repeat = ends is not None and now < ends
+        self._bursts[node] = now + seconds
+        if repeat:
+            return (f"burst {node} x{factor:g} again: {seconds:g}s from now "
+                    f"(until {now + seconds:g}s)")
         return f"burst {node} x{factor:g} for {seconds:g}s"
 
     def outage(self, node: str, seconds: float = OUTAGE_SECONDS) -> str:
@@ -178,8 +217,14 @@ class Session:
         consumers = self.topology.consumers_of(node)
         if len(consumers) == 1:
             return consumers[0]
-        raise ControlError(f"pause/resume needs a consumer function; {node} is a "
-                           f"{self.kind(node)}")
+        if len(consumers) > 1:
+            raise ControlError(f"{node} has {len(consumers)} consumers "
+                               f"({', '.join(consumers)}): select the one to pause or resume")
+        kind = self.kind(node)
+        if kind == "queue":
+            raise ControlError(f"pause/resume needs a consumer; no function consumes {node}")
+        raise ControlError(f"pause/resume needs a function or a queue with a consumer; "
+                           f"{node} is a {kind}")
 
     def set_consumer_paused(self, node: str, paused: bool) -> str:
         function = self.consumer_of(node)
@@ -187,16 +232,23 @@ class Session:
         return f"{'paused' if paused else 'resumed'} {function}"
 
     def redrive(self, node: str, rate: float = REDRIVE_RATE) -> str:
+        """Redrives the DLQ ``node`` into the queue it serves, or the DLQ of the queue
+        ``node`` into ``node`` itself."""
         assert self.topology is not None
-        dlq = node
-        if not self.topology.dlq_sources(node):
+        dlq, sources = node, self.topology.dlq_sources(node)
+        if sources:
+            if len(sources) > 1:
+                raise ControlError(f"{node} is the DLQ of {_and(sources)}: select the queue "
+                                   "to redrive into and press x")
+            target = sources[0]
+        else:
             queue = self.topology.nodes.get(node)
             if isinstance(queue, m.QueueSpec) and queue.dlq is not None:
-                dlq = queue.dlq.queue  # the queue's own DLQ was meant
+                dlq, target = queue.dlq.queue, node  # the queue's own DLQ was meant
             else:
                 raise ControlError(f"redrive needs a DLQ; {node} is not one")
-        self._perform({"action": "redrive", "from": dlq, "rate": rate})
-        return f"redrive {dlq} at {rate:g}/s"
+        self._perform({"action": "redrive", "from": dlq, "to": target, "rate": rate})
+        return f"redrive {dlq} into {target} at {rate:g}/s"
 
     # --- editing ----------------------------------------------------------------------------
 
@@ -276,10 +328,24 @@ class Session:
                 return f"{node} could not change live ({error})"
         return None
 
+    def _what_fits(self, node: str, name: str, raw: str) -> str:
+        """What the checks say of ``raw`` taken as text for the field: what is valid there
+        (empty when text would be accepted)."""
+        try:
+            loaded = self.check(yaml_edit.set_node_field(self.text, node, name, _quoted(raw)))
+        except yaml_edit.EditError:
+            return ""
+        path = f"nodes.{node}.{name}"
+        said = next((p.message for p in loaded.errors if p.path.startswith(path)), None)
+        return f"; {said}" if said else ""
+
     def edit_field(self, node: str, name: str, raw: str) -> SaveOutcome:
         """Sets one field of ``node`` from the YAML value ``raw``: live now, and in the file."""
         try:
             text = yaml_edit.set_node_field(self.text, node, name, raw)
+        except yaml_edit.ValueUnparsable as error:
+            return SaveOutcome(False, [], "not saved", f"{node}.{name}: {raw} does not parse: "
+                               f"{error}{self._what_fits(node, name, raw)}")
         except yaml_edit.EditError as error:
             return SaveOutcome(False, [], "not saved", str(error))
         loaded = self.check(text)
@@ -288,6 +354,14 @@ class Session:
             return SaveOutcome(False, loaded.problems, "not saved", f"{node}.{name}: {first}")
         return self._commit(text, loaded, kept=f"{node}.{name} keeps its value",
                             again="Enter the value again to overwrite the file")
+
+
+def _quoted(raw: str) -> str:
+    return "'" + raw.replace("'", "''") + "'"
+
+
+def _and(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
 
 
 def _step_adapter() -> Any:

@@ -22,6 +22,10 @@ class EditError(ValueError):
     """The edit cannot be made (the text does not parse, or the node is not there)."""
 
 
+class ValueUnparsable(EditError):
+    """The value typed is not YAML; the message says why in one line."""
+
+
 def _yaml() -> YAML:
     yaml = YAML()
     yaml.preserve_quotes = True
@@ -47,10 +51,36 @@ def _load(yaml: YAML, text: str) -> Any:
 
 def parse_value(raw: str) -> Any:
     """A value as the user typed it (``200/s``, ``3``, ``{rate: 5/s}``, ``null``)."""
-    data = _load(_yaml(), f"value: {raw}\n" if raw.strip() else "value: null\n")
+    try:
+        data = _yaml().load(f"value: {raw}\n" if raw.strip() else "value: null\n")
+    except YAMLError as error:
+        raise ValueUnparsable(_why(error)) from error
     if not isinstance(data, dict) or "value" not in data:
         raise EditError(f"not a single value: {raw!r}")
     return data["value"]
+
+
+_WHY = (
+    ("expected ',' or ']'", "the [ is never closed"),
+    ("expected ',' or '}'", "the { is never closed"),
+    ("found unexpected end of stream", "the quote is never closed"),
+    ("mapping values are not allowed here", "a ': ' inside a value needs quotes around it"),
+    ("sequence entries are not allowed here", "a '- ' list needs [ ] on one line"),
+    ("found undefined alias", "a value cannot start with * (quote it to write it as text)"),
+)
+
+
+def _why(error: YAMLError) -> str:
+    """What is wrong with a typed value, in one line (ruamel's text names its own
+    wrapper's lines and columns)."""
+    problem = str(getattr(error, "problem", "") or "")
+    for found, said in _WHY:
+        if found in problem:
+            return said
+    start = re.search(r"found character '(.)' that cannot start any token", problem)
+    if start:
+        return f"a value cannot start with {start[1]} (quote it to write it as text)"
+    return problem.splitlines()[0] if problem else "it is not YAML"
 
 
 def _node(data: Any, node_id: str) -> CommentedMap:

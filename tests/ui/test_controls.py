@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from textual.widgets import Input
 
@@ -258,3 +259,153 @@ async def test_a_real_clock_runs_on_its_own_and_pauses(make_app: MakeApp) -> Non
         await pilot.pause(0.2)
         assert screen.clock.now == 15
         assert "held at 15s" in screen.query_one(StatusBar).line().plain
+
+
+SHARED_DLQ = """\
+version: 1
+name: shared-dlq
+seed: 1
+duration: 60s
+nodes:
+  p: {kind: producer, rate: 10/s, to: q}
+  q: {kind: queue, visibility_timeout: 1s, to: [f1], dlq: {queue: d, max_receives: 1}}
+  d: {kind: queue}
+  q2: {kind: queue, to: [f2, f3], dlq: {queue: d, max_receives: 5}}
+  f1: {kind: function, errors: 1, to: [s, q2]}
+  f2: {kind: function, to: s}
+  f3: {kind: function, to: s}
+  s: {kind: store}
+"""
+
+
+def notices(app: object) -> list[tuple[str, str]]:
+    return [(n.message, n.severity) for n in app._notifications]  # type: ignore[attr-defined]
+
+
+async def test_redrive_a_dlq_two_queues_share_into_the_selected_queue(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    (tmp_path / "shared-dlq.yaml").write_text(SHARED_DLQ)
+    app = make_app("shared-dlq")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 5)
+        assert isinstance(screen, RunScreen)
+        screen.select("f1")
+        await pilot.press("c")  # every message of q fails once, then waits in d
+        screen = await run_to(pilot, 8)
+        frame = screen.frames[0]
+        assert frame is not None
+        parked = frame.node("d")["gauges"]["depth"]
+        assert parked >= 40
+        screen.select("d")  # whose DLQ? q's and q2's: the user must say
+        app.clear_notifications()
+        await pilot.press("x")
+        await pilot.pause()
+        assert notices(app) == [("d is the DLQ of q and q2: select the queue to redrive "
+                                 "into and press x", "warning")]
+        screen.select("q")
+        app.clear_notifications()
+        await pilot.press("x")
+        await pilot.pause()
+        assert notices(app) == [("redrive d into q at 20/s", "information")]
+        screen = await run_to(pilot, 10)
+        frame = screen.frames[0]
+        assert frame is not None
+        assert frame.node("d")["gauges"]["depth"] <= parked - 30
+        assert "redrive failed" not in log_text(screen)
+
+
+async def test_pause_a_queue_with_several_consumers_names_them(make_app: MakeApp,
+                                                               tmp_path: Path) -> None:
+    (tmp_path / "shared-dlq.yaml").write_text(SHARED_DLQ)
+    app = make_app("shared-dlq")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        screen.select("q2")
+        await pilot.press("c")
+        await pilot.pause()
+        assert notices(app) == [("q2 has 2 consumers (f2, f3): select the one to pause or "
+                                 "resume", "warning")]
+        screen.select("s")
+        app.clear_notifications()
+        await pilot.press("c")
+        await pilot.pause()
+        assert notices(app) == [("pause/resume needs a function or a queue with a consumer; "
+                                 "s is a store", "warning")]
+
+
+async def test_burst_again_restarts_the_burst_instead_of_stacking(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 2)
+        assert isinstance(screen, RunScreen)
+        await pilot.press("b", "b", "b")  # the first producer: clients, 20/s
+        screen = await run_to(pilot, 3)
+        frame = screen.frames[0]
+        assert frame is not None
+        assert frame.node("clients")["gauges"]["rate"] == 5 * 20
+        lines = screen.query_one(DiagramPane).text_lines()
+        assert any("×5" in line for line in lines)
+        assert not any("×25" in line or "×125" in line for line in lines)
+        assert [m for m, _ in notices(app)][-3:] == [
+            "burst clients x5 for 10s", "burst clients x5 again: 10s from now (until 12s)",
+            "burst clients x5 again: 10s from now (until 12s)"]
+        screen = await run_to(pilot, 6)
+        app.clear_notifications()
+        await pilot.press("b")  # 4 s before the end: 10 s more from now
+        await pilot.pause()
+        assert [m for m, _ in notices(app)] == [
+            "burst clients x5 again: 10s from now (until 16s)"]
+        for t, rate in ((11.5, 100), (13, 100), (15.5, 100), (16.5, 20)):
+            screen = await run_to(pilot, t)
+            frame = screen.frames[0]
+            assert frame is not None
+            assert frame.node("clients")["gauges"]["rate"] == rate, t
+
+
+async def test_throttling_shows_in_every_frame_while_requests_are_refused(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")  # 15-35 s: 150 shoppers/s into a 100/s throttle
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 18)
+        assert isinstance(screen, RunScreen)
+        frame = screen.frames[0]
+        assert frame is not None
+        refused = frame.node("api")["counters"]["throttled"]
+        for n in range(1, 31):  # one second, frame by frame
+            screen = await run_to(pilot, 18 + n / FPS)
+            assert isinstance(screen, RunScreen)
+            assert box_title(screen, "api").startswith("THROTTLING"), n
+        frame = screen.frames[0]
+        assert frame is not None and frame.node("api")["counters"]["throttled"] > refused + 20
+        screen = await run_to(pilot, 38)  # the flash sale is over: nothing refused
+        assert isinstance(screen, RunScreen)
+        assert not box_title(screen, "api").startswith("THROTTLING")
+
+
+OVERLOADED_STORE = """\
+version: 1
+name: overloaded-store
+seed: 1
+duration: 60s
+nodes:
+  client: {kind: producer, rate: 100/s, pattern: constant, limit: 400, to: fn}
+  fn: {kind: function, duration: 1ms, concurrency: 100, to: db}
+  db: {kind: store, capacity: 50, latency: 1ms}
+"""
+
+
+async def test_a_store_over_its_capacity_shows_throttling_in_every_frame(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    (tmp_path / "overloaded-store.yaml").write_text(OVERLOADED_STORE)
+    app = make_app("overloaded-store")  # 100 writes/s for 4 s into a capacity of 50/s
+    async with app.run_test(size=SIZE) as pilot:
+        for n in range(30):
+            screen = await run_to(pilot, 2 + n / FPS)
+            assert isinstance(screen, RunScreen)
+            frame = screen.frames[0]
+            assert frame is not None and frame.node("db")["gauges"]["throttling"], n
+            assert box_title(screen, "db").startswith("THROTTL"), n  # cut to the box
+        screen = await run_to(pilot, 6)  # the producer stopped at 4 s
+        assert isinstance(screen, RunScreen)
+        assert not box_title(screen, "db").startswith("THROTTL")

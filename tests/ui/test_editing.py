@@ -236,3 +236,28 @@ async def test_an_unwritable_file_is_said_not_saved(make_app: MakeApp) -> None:
         await pilot.pause()
         assert any("cannot write" in n.message for n in app._notifications)
         assert "rate: 30/s" in pane.text and pane.dirty
+
+
+async def test_the_inspector_says_in_one_line_why_a_value_does_not_parse(
+        make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "clients")
+        path = screen.session.path
+        assert path is not None
+        before = path.read_text()
+        for raw, said in (
+                ("[unclosed", "clients.rate: [unclosed does not parse: the [ is never "
+                              "closed; '[unclosed' is not a rate: use a number per second or "
+                              "a string such as 200/s, 3000/min, 5k/s, 2/ms"),
+                ("@5/s", "clients.rate: @5/s does not parse: a value cannot start with @ "
+                         "(quote it to write it as text); '@5/s' is not a rate: use a number "
+                         "per second or a string such as 200/s, 3000/min, 5k/s, 2/ms")):
+            app.clear_notifications()
+            inspector.edit("rate")
+            await pilot.pause()
+            inspector.query_one("#field-input", Input).value = raw
+            await pilot.press("enter")
+            await pilot.pause()
+            assert [(n.title, n.message) for n in app._notifications] == [("Not applied", said)]
+        assert path.read_text() == before

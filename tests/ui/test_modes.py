@@ -210,6 +210,23 @@ async def test_screenshot_saves_an_svg(make_app: MakeApp) -> None:
         assert "<svg" in shots[0].read_text()
 
 
+async def test_a_screenshot_that_cannot_be_saved_is_said_not_a_crash(make_app: MakeApp,
+                                                                     tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")  # .playground is a file: the folder cannot be made
+    app = make_app("showcase")
+    app.screenshots_dir = blocker / "screenshots"
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, RunScreen)
+        said = [(n.title, n.message, n.severity) for n in app._notifications]
+        assert any(title == "Screenshot not saved" and severity == "error"
+                   and str(blocker / "screenshots") in message
+                   and "not a directory" in message.lower() for title, message, severity in said)
+
+
 async def test_help_lists_every_control(make_app: MakeApp) -> None:
     app = make_app("showcase")
     async with app.run_test(size=SIZE) as pilot:

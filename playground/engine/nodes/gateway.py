@@ -11,7 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
-from playground.engine.limits import Breaker, TokenBucket, tuned_breaker
+from playground.engine.limits import THROTTLING_SHOWN, Breaker, TokenBucket, tuned_breaker
 from playground.engine.node import Node
 from playground.engine.protocol import (
     BLOCKED,
@@ -55,6 +55,8 @@ class GatewayNode(Node):
         self.forwarding: dict[int, _Forward] = {}
         self.delaying = 0  # requests inside the gateway's own latency
         self.bucket: TokenBucket | None = None
+        self.refused_at = -THROTTLING_SHOWN
+        """When the throttle last refused a request (simulated time)."""
         self.breaker: Breaker | None = None
         self._compile(spec)
 
@@ -83,6 +85,7 @@ class GatewayNode(Node):
             self.refuse(request, UNAVAILABLE, "outage")
             return
         if self.bucket is not None and not self.bucket.take(now):
+            self.refused_at = now
             self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "throttle"))
             self.reply(request, THROTTLED, "throttled")
             return
@@ -163,11 +166,12 @@ class GatewayNode(Node):
     def gauges(self) -> dict[str, Any]:
         bucket = self.bucket
         tokens = None
+        now = self.clock.loop.time()
         if bucket is not None:
-            bucket.wait_time(self.clock.loop.time())
+            bucket.wait_time(now)
             tokens = bucket.tokens
         return {"forwarding": len(self.forwarding) + self.delaying, "cache_hits": self.cache_hits,
-                "tokens": tokens, "throttling": tokens is not None and tokens < 1.0,
+                "tokens": tokens, "throttling": now - self.refused_at < THROTTLING_SHOWN,
                 "breaker": self.breaker.state if self.breaker else None,
                 "short_circuited": self.breaker.short_circuited if self.breaker else 0}
 

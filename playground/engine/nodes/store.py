@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
-from playground.engine.limits import TokenBucket
+from playground.engine.limits import THROTTLING_SHOWN, TokenBucket
 from playground.engine.node import Node
 from playground.engine.protocol import FAILED, OK, THROTTLED, WRITE, Request
 from playground.engine.sampling import sampler
@@ -30,6 +30,8 @@ class StoreNode(Node):
         self.duplicates = 0
         self.writing = 0
         self.bucket: TokenBucket | None = None
+        self.refused_at = -THROTTLING_SHOWN
+        """When the write capacity last refused a write (simulated time)."""
         self._compile(spec)
 
     def _compile(self, spec: m.StoreSpec) -> None:
@@ -54,6 +56,7 @@ class StoreNode(Node):
         if self.refused_by_fault(request, degraded=False):  # degradation strikes at the end
             return
         if self.bucket is not None and not self.bucket.take(now):
+            self.refused_at = now
             self.emit(ev.MessageThrottled(now, self.id, request.fork_id or msg.id, msg.trace,
                                           "capacity"))
             self.reply(request, THROTTLED, "write capacity exceeded")
@@ -110,7 +113,7 @@ class StoreNode(Node):
             tokens = bucket.tokens
         return {"rows": self.rows, "duplicates": self.duplicates, "writing": self.writing,
                 "tokens": tokens, "capacity": self.spec.capacity,
-                "throttling": tokens is not None and tokens < 1.0}
+                "throttling": now - self.refused_at < THROTTLING_SHOWN}
 
     def apply(self, spec: m.NodeSpec) -> None:
         assert isinstance(spec, m.StoreSpec)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.widgets import Footer, Static
 
 from playground.ui.clocks import LinkedClock
-from playground.ui.controls import COMPARE_CONTROLS, bindings
+from playground.ui.controls import COMPARE_CONTROLS, RUN_SCREEN_ONLY, bindings
 from playground.ui.frame import Frame
 from playground.ui.screens.running import RunningScreen
 from playground.ui.session import Session
@@ -26,7 +27,8 @@ WIDE, TALL = 160, 50  # side by side from this width; metrics tables from this h
 
 class CompareScreen(RunningScreen):
     CONTROLS = COMPARE_CONTROLS
-    BINDINGS = bindings(COMPARE_CONTROLS)
+    BINDINGS = bindings(COMPARE_CONTROLS) + bindings(RUN_SCREEN_ONLY)
+    HELP_TITLE = "Compare mode"
 
     def __init__(self, a: Session, b: Session, clock: LinkedClock, *,
                  name: str | None = None, id: str | None = None,
@@ -43,6 +45,7 @@ class CompareScreen(RunningScreen):
                 with Vertical(id=f"side-{side}", classes="compare-side"):
                     letter = side.upper()
                     yield Static(f"{letter}: {self.sessions[index].name}", classes="side-title")
+                    yield Static(id=f"problems-{side}", classes="side-problems")
                     yield DiagramPane(id=f"diagram-{side}")
                     yield MetricsTable(id=f"metrics-{side}")
                     yield LedgerBar(id=f"ledger-{side}")
@@ -54,6 +57,7 @@ class CompareScreen(RunningScreen):
         a, b = self.sessions
         self.query_one(StatusBar).title = f"compare  A {a.name}  vs  B {b.name}"
         for session, side in zip(self.sessions, SIDES, strict=True):
+            self._show_problems(session, side)
             self.query_one(f"#diagram-{side}", DiagramPane).topology = session.topology
             if session.topology is not None:
                 self.query_one(f"#metrics-{side}", MetricsTable).order = tuple(
@@ -65,6 +69,22 @@ class CompareScreen(RunningScreen):
             timeline.duration = topology.duration
         self.query_one("#diagram-a", DiagramPane).focus()
         self.on_resize()
+
+    def _show_problems(self, session: Session, side: str) -> None:
+        """A side whose file has errors says which, in its place and in a notice."""
+        shown = self.query_one(f"#problems-{side}", Static)
+        errors = session.loaded.errors
+        shown.display = session.topology is None
+        if session.topology is not None:
+            return
+        letter = side.upper()
+        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        shown.update(Content("\n").join([
+            Content(f"{letter} does not run: the file has {count} (open it with ctrl+o "
+                    "to fix them)"), *(Content(str(p)) for p in errors)]))
+        self.notify(f"{session.path or session.name} has errors: {letter} does not run; "
+                    f"{errors[0].message if errors else ''}", title="Cannot compare",
+                    severity="error", timeout=10)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDE, "-wide")
@@ -87,6 +107,10 @@ class CompareScreen(RunningScreen):
             self.query_one(CaptionBanner).caption = first.caption
         if full:
             self.query_one(CompareSummary).frames = (frames[0], frames[1])
+
+    def action_run_screen_only(self, what: str) -> None:
+        self.notify(f"{what}: only on the run screen, not in compare mode",
+                    severity="warning", timeout=3)
 
     def selected_node(self) -> str | None:
         return self._selected

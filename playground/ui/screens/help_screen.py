@@ -41,7 +41,9 @@ left border of the side panes; `z` maximises the focused one.
   to the next scenario step and holds there; space goes on.
 - **Compare mode** (`ctrl+k`, or `--compare FILE2`): two topologies side by side, the same
   traffic and seed, on linked clocks; the difference in client errors, p99 and peak store
-  writes is shown between them.
+  writes is shown between them. The controls act on both sides where the node exists;
+  talk mode, the side panes and the pane keys (`t`, `z`, `1`-`5`, `[` `]` `{` `}`) are the
+  run screen's only.
 """
 
 
@@ -54,12 +56,21 @@ def _table(title: str, controls: tuple[Control, ...]) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    """Lists the keys of the screen under it (``controls``, headed ``title``)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "dismiss", "Close")]
+
+    def __init__(self, title: str = "Run", controls: tuple[Control, ...] = RUN_CONTROLS, *,
+                 name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.heading = title
+        self.controls = controls
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Markdown("\n\n".join([
-                "# playground: keys and panes", _table("Run", RUN_CONTROLS),
+                "# playground: keys and panes", _table(self.heading, self.controls),
                 _table("Everywhere", APP_CONTROLS), GUIDE]))
 
     async def action_dismiss(self, result: None = None) -> None:

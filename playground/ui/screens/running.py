@@ -35,6 +35,8 @@ class RunningScreen(Screen[None]):
 
     CONTROLS: tuple[Control, ...] = ()
     """The controls this screen offers (bindings, help and command palette)."""
+    HELP_TITLE = "Run"
+    """The heading of those controls on the help screen."""
 
     def __init__(self, sessions: list[Session], clock: RunClock, *, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
@@ -210,28 +212,31 @@ class RunningScreen(Screen[None]):
             self.notify(f"select a node for {what} first (click it, or arrows in the diagram)",
                         severity="warning")
             return
-        said: list[str] = []
-        for session in targets:
-            if session.topology is None or node not in session.topology.nodes:
-                continue
-            try:
-                said.append(self._apply(what, session, node))
-            except ControlError as error:
-                self.notify(str(error), severity="warning")
-                return
+        present = [s for s in targets if s.topology is not None and node in s.topology.nodes]
+        try:
+            if what == "consumer":
+                said = self._toggle_consumers(present, node)
+            else:
+                said = [self._apply(what, session, node) for session in present]
+        except ControlError as error:
+            self.notify(str(error), severity="warning")
+            return
         if said:
             self._say(said[0] + (" (both sides)" if len(said) > 1 else ""))
 
     def _default_node(self, what: str) -> str | None:
-        topology = self.sessions[0].topology
-        if topology is None:
-            return None
+        """The node a control means when none is selected: the one that fits, on any side."""
+        found: list[str] = []
+        for topology in (s.topology for s in self.sessions):
+            if topology is None:
+                continue
+            if what == "burst":
+                found += [i for i, n in topology.nodes.items() if n.kind == "producer"][:1]
+            elif what == "redrive":
+                found += [i for i in topology.nodes if topology.dlq_sources(i)]
         if what == "burst":
-            return next((i for i, n in topology.nodes.items() if n.kind == "producer"), None)
-        if what == "redrive":
-            dlqs = [i for i in topology.nodes if topology.dlq_sources(i)]
-            return dlqs[0] if len(dlqs) == 1 else None
-        return None
+            return found[0] if found else None
+        return found[0] if len(set(found)) == 1 else None
 
     def _apply(self, what: str, session: Session, node: str) -> str:
         if what == "burst":
@@ -242,12 +247,18 @@ class RunningScreen(Screen[None]):
             return session.degrade(node)
         if what == "redrive":
             return session.redrive(node)
-        if what == "consumer":
-            function = session.consumer_of(node)
-            frame = self.frames[self.sessions.index(session)]
-            paused = bool(frame and frame.node(function).get("gauges", {}).get("paused"))
-            return session.set_consumer_paused(node, not paused)
         raise ControlError(f"unknown control {what}")
+
+    def _toggle_consumers(self, sessions: list[Session], node: str) -> list[str]:
+        """Pauses the consumer ``node`` means on every side, or resumes it where every side
+        has it paused: the sides never end up one paused, one running."""
+        functions = [(s, s.consumer_of(node)) for s in sessions]  # refused before any acts
+        paused = all(self._paused(s, function) for s, function in functions)
+        return [s.set_consumer_paused(node, not paused) for s, _ in functions]
+
+    def _paused(self, session: Session, function: str) -> bool:
+        frame = self.frames[self.sessions.index(session)]
+        return bool(frame and frame.node(function).get("gauges", {}).get("paused"))
 
     # --- actions -------------------------------------------------------------------------
 
@@ -289,8 +300,10 @@ class RunningScreen(Screen[None]):
         self._control("redrive")
 
     async def action_next_step(self) -> None:
-        topology = self.sessions[0].topology
+        # the first file that runs has the timeline (compare mode: A's, else B's)
+        topology = next((s.topology for s in self.sessions if s.topology is not None), None)
         if topology is None:
+            self.notify("no scenario: the file has errors", severity="warning")
             return
         steps = tuple(sorted(topology.scenario, key=lambda s: s.at))
         coming = next_step(steps, self.clock.now)

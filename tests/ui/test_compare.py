@@ -1,0 +1,130 @@
+"""Compare mode's controls, help and files: what works there is said, what does not is too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Markdown, Static
+
+from playground.ui.screens.compare_screen import CompareScreen
+from playground.ui.screens.help_screen import HelpScreen
+from playground.ui.widgets.compare_summary import CompareSummary
+from tests.ui.conftest import SIZE, MakeApp, run_to
+
+BAD = """\
+version: 1
+name: bad
+nodes:
+  a: {kind: producer, rate: 0/s, to: b}
+  b: {kind: store}
+"""
+
+
+def notices(app: object) -> list[tuple[str, str]]:
+    return [(n.message, n.severity) for n in app._notifications]  # type: ignore[attr-defined]
+
+
+def paused(screen: CompareScreen, function: str) -> list[bool]:
+    return [bool(f is not None and f.node(function)["gauges"]["paused"]) for f in screen.frames]
+
+
+async def test_pause_a_consumer_leaves_both_sides_alike(make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 2)
+        assert isinstance(screen, CompareScreen)
+        screen.select("order-queue")  # only B has it: only B's create-order pauses
+        await pilot.press("c")
+        screen = await run_to(pilot, 3)
+        assert isinstance(screen, CompareScreen)
+        assert paused(screen, "create-order") == [False, True]
+        screen.select("create-order")  # on both sides: one decision for both
+        app.clear_notifications()
+        await pilot.press("c")
+        screen = await run_to(pilot, 4)
+        assert isinstance(screen, CompareScreen)
+        assert paused(screen, "create-order") == [True, True]
+        assert notices(app) == [("paused create-order (both sides)", "information")]
+        app.clear_notifications()
+        await pilot.press("c")
+        screen = await run_to(pilot, 5)
+        assert isinstance(screen, CompareScreen)
+        assert paused(screen, "create-order") == [False, False]
+        assert notices(app) == [("resumed create-order (both sides)", "information")]
+
+
+async def test_redrive_with_nothing_selected_finds_the_dlq_of_either_side(
+        make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 2)
+        assert isinstance(screen, CompareScreen)
+        await pilot.press("x")  # A has no DLQ, B exactly one
+        await pilot.pause()
+        assert notices(app) == [("redrive order-dlq into order-queue at 20/s", "information")]
+
+
+async def test_help_lists_only_what_compare_mode_does(make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.query_one(Markdown).source
+        assert "## Compare mode" in text and "## Run" not in text
+        for words in ("Burst the selected producer", "Redrive", "Restart", "Compare"):
+            assert words in text
+        for words in ("Talk mode:", "Maximise", "Show or hide", "panes narrower",
+                      "Give the lower panes"):
+            assert words not in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, CompareScreen)
+
+
+async def test_run_screen_keys_say_they_do_nothing_in_compare_mode(make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        for key, what in (("t", "talk mode"), ("z", "maximise"), ("4", "showing or hiding panes"),
+                          ("right_square_bracket", "resizing panes")):
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, CompareScreen)
+            assert notices(app) == [(f"{what}: only on the run screen, not in compare mode",
+                                     "warning")]
+
+
+async def test_a_side_whose_file_has_errors_says_what_they_are(make_app: MakeApp,
+                                                               tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(BAD)
+    app = make_app("bad", compare="showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, CompareScreen)
+        shown = str(screen.query_one("#problems-a", Static).render())
+        assert "A does not run: the file has 2 errors" in shown
+        assert "bad.yaml:4:29: a rate must be positive (got '0/s')" in shown
+        assert "a producer cannot send to a store" in shown
+        assert any("bad.yaml has errors: A does not run" in message and severity == "error"
+                   for message, severity in notices(app))
+        assert not screen.query_one("#problems-b", Static).display
+        app.clear_notifications()
+        await pilot.press("n")  # B's scenario is the timeline
+        await pilot.pause()
+        frame = screen.frames[1]
+        assert frame is not None and frame.t == 15
+
+
+
+async def test_a_p99_of_nothing_reads_as_a_duration(make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 3)
+        assert isinstance(screen, CompareScreen)
+        b = screen.frames[1]
+        assert b is not None and b.client["latency"]["p99"] == 0  # 202 at once
+        summary = screen.query_one(CompareSummary).text()
+        row_b = next(line for line in summary.splitlines() if line.startswith("B  "))
+        assert row_b.split()[2] == "0ms"
