@@ -9,30 +9,13 @@ test_shapes.py, scenario steps in test_scenario.py, warnings in test_lint.py.
 from __future__ import annotations
 
 import itertools
-from textwrap import dedent
 
 import pytest
+from spec_text import at, load, only_error
 
-from playground.spec import Loaded, Problem, load_text
+from playground.spec import load_text
 from playground.spec.checks import ALLOWED
 from playground.spec.model import KINDS
-
-
-def load(text: str) -> Loaded:
-    return load_text(dedent(text), "t.yaml")
-
-
-def only_error(text: str) -> Problem:
-    """The one problem of ``text``, which must be an error."""
-    problems = load(text).problems
-    assert len(problems) == 1, "\n".join(map(str, problems))
-    assert problems[0].severity == "error"
-    return problems[0]
-
-
-def at(problem: Problem) -> tuple[int, int]:
-    return problem.line, problem.column
-
 
 # --- names and edges -----------------------------------------------------------------------
 

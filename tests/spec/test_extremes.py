@@ -8,15 +8,12 @@ from __future__ import annotations
 from textwrap import dedent, indent
 
 import pytest
+from spec_text import at, load, only_error
 
-from playground.spec import Loaded, Problem, load_text
 from playground.spec.units import parse_duration
 
 HEAD = "version: 1\nname: t\nnodes:\n"
 
-
-def load(text: str) -> Loaded:
-    return load_text(dedent(text), "t.yaml")
 
 
 def node_lines(text: str) -> str:
@@ -24,15 +21,6 @@ def node_lines(text: str) -> str:
     return HEAD + indent(dedent(text), "  ")
 
 
-def only_error(text: str) -> Problem:
-    problems = load(text).problems
-    assert len(problems) == 1, "\n".join(map(str, problems))
-    assert problems[0].severity == "error"
-    return problems[0]
-
-
-def at(problem: Problem) -> tuple[int, int]:
-    return problem.line, problem.column
 
 
 @pytest.mark.parametrize("field", ["rate: 1{}", "rate: 1{}/s"])

@@ -5,16 +5,9 @@ from __future__ import annotations
 from textwrap import dedent
 
 import pytest
+from spec_text import at, load
 
-from playground.spec import Loaded, Problem, load_text
-
-
-def load(text: str) -> Loaded:
-    return load_text(dedent(text), "t.yaml")
-
-
-def at(problem: Problem) -> tuple[int, int]:
-    return problem.line, problem.column
+from playground.spec import Problem, load_text
 
 
 def warnings_of(text: str) -> list[Problem]:

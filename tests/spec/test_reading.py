@@ -4,28 +4,12 @@ tags, and files that hold no mapping. Lines and columns count from 1, as editors
 from __future__ import annotations
 
 from pathlib import Path
-from textwrap import dedent
 
 import pytest
+from spec_text import at, load, only_error
 
-from playground.spec import Loaded, Problem, TopologyError, load_text
+from playground.spec import TopologyError, load_text
 from playground.spec import load as load_topology
-
-
-def load(text: str) -> Loaded:
-    return load_text(dedent(text), "t.yaml")
-
-
-def only_error(text: str) -> Problem:
-    """The one problem of ``text``, which must be an error."""
-    problems = load(text).problems
-    assert len(problems) == 1, "\n".join(map(str, problems))
-    assert problems[0].severity == "error"
-    return problems[0]
-
-
-def at(problem: Problem) -> tuple[int, int]:
-    return problem.line, problem.column
 
 
 def test_yaml_syntax_error_points_where_the_parser_stopped() -> None:

@@ -3,27 +3,8 @@ or the key of what is missing or unknown)."""
 
 from __future__ import annotations
 
-from textwrap import dedent
-
 import pytest
-
-from playground.spec import Loaded, Problem, load_text
-
-
-def load(text: str) -> Loaded:
-    return load_text(dedent(text), "t.yaml")
-
-
-def only_error(text: str) -> Problem:
-    """The one problem of ``text``, which must be an error."""
-    problems = load(text).problems
-    assert len(problems) == 1, "\n".join(map(str, problems))
-    assert problems[0].severity == "error"
-    return problems[0]
-
-
-def at(problem: Problem) -> tuple[int, int]:
-    return problem.line, problem.column
+from spec_text import at, load, only_error
 
 
 def test_unknown_field_suggests_the_close_one_and_lists_the_valid() -> None:
