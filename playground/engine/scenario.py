@@ -62,18 +62,21 @@ class Scenario:
         self.fired[index] = True
         self.perform(self.steps[index])
 
-    def perform(self, step: Any) -> None:
-        """Applies a step now; a failure to apply becomes an event, never an exception."""
+    def perform(self, step: Any) -> str | None:
+        """Applies a step now; a failure to apply becomes an event, never an exception, and
+        is returned (for a live control to tell its user)."""
         engine = self.engine
         now = engine.loop.time()
         node = getattr(step, "node", None) or getattr(step, "from_", "") or ""
         try:
             self._apply(step)
         except Exception as error:  # a live control with a bad argument: report it
-            engine.bus.emit(ev.NodeChanged(now, node, f"{step.action} failed: {error}"))
-            return
+            failure = f"{step.action} failed: {error}"
+            engine.bus.emit(ev.NodeChanged(now, node, failure))
+            return failure
         engine.bus.emit(ev.ScenarioStepFired(now, node, step.action, step.say or "",
                                              describe(step)))
+        return None
 
     def _apply(self, step: Any) -> None:
         engine = self.engine

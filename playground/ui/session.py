@@ -153,7 +153,9 @@ class Session:
         if self.host is None:
             raise ControlError("the engine is not running")
         step = _step_adapter().validate_python({"at": 0, **data})
-        self._wait(self.host.perform(step))
+        failure = self._wait(self.host.perform(step))
+        if failure is not None:
+            raise ControlError(f"the engine refused: {failure}")
 
     @staticmethod
     def _wait(future: concurrent.futures.Future[Any]) -> Any:
@@ -184,7 +186,9 @@ class Session:
         def start(engine: Any) -> float:  # in the engine's thread: its clock is exact
             now = engine.loop.time()
             if ends is None or now >= ends:
-                engine.scenario.perform(step(seconds))
+                failure = engine.scenario.perform(step(seconds))
+                if failure is not None:
+                    raise RuntimeError(failure)
             elif now + seconds > ends:  # the running burst goes on from its end
                 engine.clock.at(ends, engine.scenario.perform, step(now + seconds - ends))
             return float(now)

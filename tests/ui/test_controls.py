@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from playground.ui.screens.run_screen import RunScreen
 from playground.ui.screens.running import FPS
+from playground.ui.session import ControlError
 from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.events_pane import EventLog, TraceView
 from playground.ui.widgets.metrics_pane import MetricsTable
@@ -409,3 +411,16 @@ async def test_a_store_over_its_capacity_shows_throttling_in_every_frame(
         screen = await run_to(pilot, 6)  # the producer stopped at 4 s
         assert isinstance(screen, RunScreen)
         assert not box_title(screen, "db").startswith("THROTTL")
+
+
+async def test_a_control_the_engine_refuses_is_a_warning_not_a_success(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    (tmp_path / "shared-dlq.yaml").write_text(SHARED_DLQ)
+    app = make_app("shared-dlq")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        # the keys foresee this one; the engine's own refusal must reach the user too
+        with pytest.raises(ControlError, match=r"^the engine refused: redrive failed: say "
+                                               r"where to redrive 'd' \(to:\)$"):
+            screen.session._perform({"action": "redrive", "from": "d", "rate": 5})
