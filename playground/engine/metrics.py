@@ -68,34 +68,39 @@ class Histogram:
                 "p99": self.quantile(0.99), "max": self.max}
 
 
+_SLOTS = RATE_WINDOW + 1
+
+
 class RateWindow:
-    """Counts per simulated second over the last ``RATE_WINDOW`` seconds."""
+    """Counts per simulated second over the last ``RATE_WINDOW`` complete seconds, and the
+    second under way (a ring of one slot more: the current second must not overwrite the
+    oldest complete one)."""
 
     __slots__ = ("counts", "second")
 
     def __init__(self) -> None:
-        self.counts = [0] * RATE_WINDOW
+        self.counts = [0] * _SLOTS
         self.second = 0
 
     def add(self, t: float, amount: int = 1) -> None:
         second = int(t)
         if second != self.second:
             self._roll(second)
-        self.counts[second % RATE_WINDOW] += amount
+        self.counts[second % _SLOTS] += amount
 
     def _roll(self, second: int) -> None:
         if second < self.second:
             return
-        gap = min(second - self.second, RATE_WINDOW)
+        gap = min(second - self.second, _SLOTS)
         for step in range(1, gap + 1):
-            self.counts[(self.second + step) % RATE_WINDOW] = 0
+            self.counts[(self.second + step) % _SLOTS] = 0
         self.second = second
 
     def series(self, now: float) -> list[int]:
         """The last ``RATE_WINDOW`` complete seconds, oldest first."""
         self._roll(int(now))
         current = self.second
-        return [self.counts[(current - RATE_WINDOW + i) % RATE_WINDOW] for i in range(RATE_WINDOW)]
+        return [self.counts[(current - RATE_WINDOW + i) % _SLOTS] for i in range(RATE_WINDOW)]
 
     def rate(self, now: float, seconds: int = 5) -> float:
         """Per second, over the last ``seconds`` complete seconds - or over those the run has

@@ -239,3 +239,22 @@ def test_a_steady_flow_reads_its_rate_from_the_first_second_on(tmp_path, at, exp
 
     run(tmp_path, topology(CHAIN, duration=at + 1), setup=setup, keep_events=False)
     assert seen["rate"] == expected
+
+
+def test_the_sparkline_holds_the_last_minute_oldest_first_without_the_second_under_way(
+        tmp_path):
+    # a producer that speeds up by one message a second: each second's count tells it apart
+    seen: dict[str, list[int]] = {}
+    nodes = {"client": {"kind": "producer", "rate": 1, "pattern": "constant", "to": "fn"},
+             "fn": {"kind": "function", "duration": "1ms"}}
+    steps = [{"at": f"{second}s", "action": "set", "node": "client", "rate": second + 1}
+             for second in range(1, 76)]
+
+    def setup(engine: Engine) -> None:
+        def look() -> None:
+            seen["series"] = snapshot(engine)["nodes"]["client"]["series_out"]
+        engine.clock.at(75.5, look)
+
+    run(tmp_path, topology(nodes, duration=76, scenario=steps), setup=setup,
+        keep_events=False)
+    assert seen["series"] == list(range(16, 76))  # seconds 15 to 74, each sent second + 1
