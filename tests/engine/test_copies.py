@@ -106,6 +106,32 @@ def test_a_redelivered_message_writes_its_attempt_through_a_chain(sim):
                                                     ("client-1>write", 2)]
 
 
+def test_a_message_handed_on_asynchronously_counts_its_attempts_afresh(sim):
+    # a function sends on to a queue and publishes to a topic: each next consumer's first
+    # invocation is attempt 1, and only its own redelivery counts up
+    run = sim(topology({
+        "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 1,
+                   "to": "orders"},
+        "orders": {"kind": "queue", "to": "take"},
+        "take": {"kind": "function", "to": ["taken", "shipments", "news"]},
+        "taken": {"kind": "store"},
+        "shipments": {"kind": "queue", "visibility_timeout": "1s", "to": "ship"},
+        "ship": {"kind": "function", "duration": "1.5s", "timeout": "5s", "to": "shipped"},
+        "shipped": {"kind": "store"},
+        "news": {"kind": "topic", "to": ["tell", "later"]},
+        "tell": {"kind": "function", "to": "told"},
+        "told": {"kind": "store"},
+        "later": {"kind": "queue", "to": "tell-later"},
+        "tell-later": {"kind": "function", "to": "told-later"},
+        "told-later": {"kind": "store"},
+    }, duration=4))
+    assert run.rows("taken", "id, attempt") == [("client-1", 1)]
+    assert run.rows("shipped", "id, attempt")[:2] == [("client-1>shipments", 1),
+                                                      ("client-1>shipments", 2)]
+    assert run.rows("told", "id, attempt") == [("client-1>news", 1)]
+    assert run.rows("told-later", "id, attempt") == [("client-1>news>later", 1)]
+
+
 def test_a_topics_copy_that_no_subscriber_takes_is_made_in_its_dlq(sim):
     run = sim(topology({
         "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 2,

@@ -125,6 +125,10 @@ class QueueNode(Node):
         sent = request.msg
         assert sent is not None
         msg = sent.fork(request.fork_id) if request.fork_id else sent.clone()
+        if request.attempt:
+            # sent from inside an invocation: the next stage's invocations count from 1 (a
+            # DLQ move or a redrive, sent by no invocation, keeps counting)
+            msg.attempt = 0
         msg.enqueued_at = sent.enqueued_at if request.keep_enqueued else now
         self._seq += 1
         msg.seq = self._seq

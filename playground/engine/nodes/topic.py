@@ -88,7 +88,12 @@ class TopicNode(Node):
                 nth = seen.get(target, 0)
                 seen[target] = nth + 1
                 fork_id = msg.id + (f">{target}" if nth == 0 else f">{target}#{nth + 1}")
-            self._deliver(_Delivery(msg.clone(), target, op, fork_id))
+            delivered = msg.clone()
+            if request.attempt:
+                # published from inside an invocation: the subscribers' invocations count
+                # from 1, as a queue's consumers do
+                delivered.attempt = 0
+            self._deliver(_Delivery(delivered, target, op, fork_id))
         self.reply(request, ACCEPTED)
 
     def _deliver(self, delivery: _Delivery) -> None:
