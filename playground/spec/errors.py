@@ -153,7 +153,8 @@ def describe(error: dict[str, Any], path: Path, data: Any) -> str:
     if kind in ("float_type", "float_parsing"):
         return f"{name} must be a number (got {_plain(given)})"
     if kind in ("bool_type", "bool_parsing"):
-        return f"{name} must be true or false (got {_plain(given)})"
+        valid = "true, false or {key: FIELD}" if name == "idempotent" else "true or false"
+        return f"{name} must be {valid} (got {_plain(given)})"
     if kind == "string_type" and "[key]" in error["loc"]:
         return f"the key {shown_key(given)} is not a string: write it in quotes"
     if kind == "string_type":

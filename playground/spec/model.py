@@ -15,6 +15,8 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     Tag,
     ValidationInfo,
@@ -133,7 +135,7 @@ class Backoff(Spec):
 
 class Throttle(Spec):
     rate: Rate
-    burst: Annotated[int, Field(ge=1)] | None = None
+    burst: Annotated[int, Field(ge=1, strict=True)] | None = None
 
     @property
     def bucket(self) -> float:
@@ -148,15 +150,15 @@ class Cache(Spec):
 
 class Breaker(Spec):
     failure_rate: Probability = 0.5
-    window: Annotated[int, Field(ge=1)] = 100
-    min_calls: Annotated[int, Field(ge=1)] = 20
+    window: Annotated[int, Field(ge=1, strict=True)] = 100
+    min_calls: Annotated[int, Field(ge=1, strict=True)] = 20
     open_for: Duration = 30.0
-    half_open_calls: Annotated[int, Field(ge=1)] = 5
+    half_open_calls: Annotated[int, Field(ge=1, strict=True)] = 5
 
 
 class DeadLetter(Spec):
     queue: NodeId
-    max_receives: Annotated[int, Field(ge=1)]
+    max_receives: Annotated[int, Field(ge=1, strict=True)]
 
 
 # --- the six kinds -------------------------------------------------------------------------
@@ -179,9 +181,9 @@ class ProducerSpec(NodeSpec):
     rate: Rate | None = Field(default=None, validate_default=True)
     pattern: Literal["constant", "poisson"] = "poisson"
     payload: dict[str, Any] = Field(default_factory=dict)
-    limit: Annotated[int, Field(ge=0)] | None = None
+    limit: Annotated[int, Field(ge=0, strict=True)] | None = None
     timeout: Duration = 30.0
-    retries: Annotated[int, Field(ge=0)] = 0
+    retries: Annotated[int, Field(ge=0, strict=True)] = 0
     to: Targets
 
     @field_validator("rate", mode="after")
@@ -207,7 +209,7 @@ class QueueSpec(NodeSpec):
     kind: Literal["queue"]
     type: Literal["standard", "fifo"] = "standard"
     group_by: str | None = None
-    capacity: Annotated[int, Field(ge=1)] | None = None
+    capacity: Annotated[int, Field(ge=1, strict=True)] | None = None
     on_full: Literal["reject", "block"] = "reject"
     visibility_timeout: Duration = 30.0
     dlq: DeadLetter | None = None
@@ -218,15 +220,15 @@ class QueueSpec(NodeSpec):
 class TopicSpec(NodeSpec):
     kind: Literal["topic"]
     to: Targets
-    retries: Annotated[int, Field(ge=0)] = 3
+    retries: Annotated[int, Field(ge=0, strict=True)] = 3
     backoff: Backoff = Backoff(base=1.0, factor=2.0, max=20.0, jitter="none")
     dlq: NodeId | None = None
 
 
 class FunctionSpec(NodeSpec):
     kind: Literal["function"]
-    concurrency: Annotated[int, Field(ge=1)] = 10
-    provisioned: Annotated[int, Field(ge=0)] = 0
+    concurrency: Annotated[int, Field(ge=1, strict=True)] = 10
+    provisioned: Annotated[int, Field(ge=0, strict=True)] = 0
     cold_start: Distribution = Fixed(value=0.0)
     idle_timeout: Duration = 300.0
     duration: Distribution = Fixed(value=0.010)
@@ -235,10 +237,10 @@ class FunctionSpec(NodeSpec):
     # (a poison message), so lessons about DLQs need no randomness.
     fails_on: dict[str, Any] | None = None
     timeout: Duration = 3.0
-    batch_size: Annotated[int, Field(ge=1, le=10000)] = 10
+    batch_size: Annotated[int, Field(ge=1, le=10000, strict=True)] = 10
     batch_window: Duration = 0.0
-    partial_batch: bool = False
-    retries: Annotated[int, Field(ge=0)] = 2
+    partial_batch: StrictBool = False
+    retries: Annotated[int, Field(ge=0, strict=True)] = 2
     backoff: Backoff = Backoff()
     max_event_age: Duration = 6 * 3600.0
     on_failure: NodeId | None = None
@@ -261,7 +263,7 @@ class StoreSpec(NodeSpec):
     kind: Literal["store"]
     capacity: Rate | None = None
     latency: Distribution = Fixed(value=0.005)
-    idempotent: bool | IdempotencyKey = False
+    idempotent: StrictBool | IdempotencyKey = False
 
 
 Node = Annotated[
@@ -351,11 +353,11 @@ class Topology(Spec):
     version: Literal[1]
     name: Annotated[str, StringConstraints(min_length=1)]
     description: str = ""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, strict=True)] = 0
     duration: Duration = 60.0
     nodes: Annotated[dict[NodeId, Node], Field(min_length=1)]
     scenario: list[ScenarioStep] = Field(default_factory=list)
-    layout: dict[NodeId, tuple[int, int]] = Field(default_factory=dict)
+    layout: dict[NodeId, tuple[StrictInt, StrictInt]] = Field(default_factory=dict)
 
     def consumers_of(self, node_id: str) -> list[str]:
         """Functions that receive from queue ``node_id``."""

@@ -190,3 +190,24 @@ def test_a_bug_in_the_checks_is_a_problem_at_the_top_not_a_traceback(monkeypatch
     assert at(problem) == (1, 1)
     assert problem.message.startswith("playground could not check this file "
                                       "(ZeroDivisionError: division by zero)")
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    ("concurrency: '10'", "concurrency must be a whole number (got '10')"),
+    ("retries: 1.5", "retries must be a whole number (got 1.5)"),
+    ("partial_batch: 'yes'", "partial_batch must be true or false (got 'yes')"),
+    ("partial_batch: 1", "partial_batch must be true or false (got 1)"),
+])
+def test_a_value_of_the_wrong_type_is_refused_not_converted(field: str, message: str) -> None:
+    line = f"  f: {{kind: function, {field}}}"
+    problem = only_error(HEAD + line + "\n")
+    value = line.index(field.split(": ")[1]) + 1
+    assert (at(problem), problem.message) == ((4, value), message)
+
+
+def test_a_seed_written_as_text_and_idempotent_as_a_word_are_refused() -> None:
+    loaded = load(HEAD.replace("name: t\n", "name: t\nseed: '5'\n") +
+                  "  s: {kind: store, idempotent: 'yes'}\n")
+    assert [p.message for p in loaded.errors] == [
+        "seed must be a whole number (got '5')",
+        "idempotent must be true, false or {key: FIELD} (got 'yes')"]
