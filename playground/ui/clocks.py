@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from playground.runner import EngineHost
 
 MAX_STEP = 0.25
+ACHIEVED_WINDOW = 0.5  # wall seconds over which the achieved speed is measured
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0)
 
 
@@ -36,6 +37,26 @@ class RunClock:
         self.paused = paused
         self.held_at: float | None = None
         self.hosts: list[EngineHost] = []
+        # the achieved speed's window: where it began (wall, simulated) and at what speed
+        self._since: tuple[float, float, float] | None = None
+        self._achieved: float | None = None
+
+    def achieved(self, wall: float) -> float | None:
+        """Simulated seconds per wall second over the last ``ACHIEVED_WINDOW`` of running at
+        one speed (``wall``: time.monotonic()); None while paused, held, or before such a
+        window has passed - a window spanning a pause or a change of speed would be wrong."""
+        if self.paused or self.held_at is not None or not self.hosts:
+            self._since = self._achieved = None
+            return None
+        now = self.now
+        since = self._since
+        if since is None or since[2] != self.speed:
+            self._since, self._achieved = (wall, now, self.speed), None
+            return None
+        if wall - since[0] >= ACHIEVED_WINDOW:
+            self._achieved = max(0.0, now - since[1]) / (wall - since[0])
+            self._since = (wall, now, self.speed)
+        return self._achieved
 
     @property
     def now(self) -> float:

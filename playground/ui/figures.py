@@ -64,6 +64,11 @@ def percent(share: float | None) -> str:
     return f"{share * 100:.1f}%"
 
 
+def speed(factor: float) -> str:
+    """A speed factor in two significant figures, never in exponent form (97, not 1e+02)."""
+    return f"{factor:.2g}" if factor < 10 else f"{factor:.0f}"
+
+
 def sim_clock(t: float) -> str:
     """Simulated time on the status line: ``t=12.3s`` or ``t=2:05.0``."""
     if t < 60:

@@ -29,7 +29,7 @@ class ClockView:
     speed: float
     paused: bool
     held_at: float | None = None
-    achieved: float | None = None  # real mode only: simulated seconds per wall second
+    achieved: float | None = None  # while running on the wall clock: simulated s per wall s
 
 
 @dataclass(eq=False)

@@ -258,3 +258,17 @@ def test_the_sparkline_holds_the_last_minute_oldest_first_without_the_second_und
     run(tmp_path, topology(nodes, duration=76, scenario=steps), setup=setup,
         keep_events=False)
     assert seen["series"] == list(range(16, 76))  # seconds 15 to 74, each sent second + 1
+
+
+def test_a_fast_real_clock_run_sends_all_its_traffic_from_t0(tmp_path):
+    # opening the database takes some milliseconds: at 1000x, simulated seconds that
+    # passed before the engine started were seconds without traffic
+    from playground.runner import run_simulation
+
+    nodes = {"client": {"kind": "producer", "rate": 100, "pattern": "constant", "to": "fn"},
+             "fn": {"kind": "function", "duration": "1ms", "to": "db"},
+             "db": {"kind": "store", "latency": "0ms"}}
+    report = run_simulation(topology(nodes, duration=5), clock="real", speed=1000,
+                            db=tmp_path / "real.sqlite")
+    assert report["ledger"]["created"] == 500
+    assert report["ledger"]["lost"] == 0

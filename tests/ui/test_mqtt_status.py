@@ -157,4 +157,7 @@ async def test_without_mqtt_nothing_about_it_is_shown(make_app: MakeApp,
         assert frame is not None and frame.mqtt is None
         status = screen.query_one(StatusBar)
         assert "MQTT" not in shown(status) and "MQTT" not in status.line().plain
+        deadline = time.monotonic() + 3.0  # the achieved speed: after half a second running
+        while time.monotonic() < deadline and "achieved" not in status.line().plain:
+            await pilot.pause(0.05)
         assert "achieved" in status.line(NARROW[0]).plain  # nothing gave way for it

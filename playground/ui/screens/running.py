@@ -87,10 +87,8 @@ class RunningScreen(Screen[None]):
     # --- the frame loop ------------------------------------------------------------------
 
     def clock_view(self) -> ClockView:
-        achieved = None
         hosts = self.clock.hosts
-        if hosts and hosts[0].mode == "real" and hosts[0].loop is not None:
-            achieved = hosts[0].loop.achieved_speed
+        achieved = self.clock.achieved(time.monotonic())
         return ClockView(mode=hosts[0].mode if hosts else "virtual", speed=self.clock.speed,
                          paused=self.clock.paused, held_at=self.clock.held_at,
                          achieved=achieved)

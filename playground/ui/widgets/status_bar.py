@@ -99,9 +99,9 @@ class StatusBar(OneLine, Widget):
                 text.append("   ⏸ paused", self._style("status--paused"))
             else:
                 text.append("   ▶ running", self._style("status--running"))
-            if achieved and clock.mode == "real" and clock.achieved is not None \
-                    and not clock.paused:
-                text.append(f"   achieved {clock.achieved:.2g}x", self._style("status--label"))
+            if achieved and clock.achieved is not None and not clock.paused:
+                text.append(f"   achieved {figures.speed(clock.achieved)}x",
+                            self._style("status--label"))
             if frame.mqtt:
                 self._mqtt(text, frame.mqtt, address, short)
             if frame.dropped:
