@@ -274,6 +274,11 @@ class EngineHost:
     def now(self) -> float:
         return self.loop.time() if self.loop is not None else 0.0
 
+    @property
+    def current(self) -> float:
+        """Simulated time as the wall clock sees it (see :attr:`SimLoop.current`)."""
+        return self.loop.current if self.loop is not None else 0.0
+
     def pause(self) -> None:
         if self.loop is not None:
             self.loop.pause()

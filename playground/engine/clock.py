@@ -89,6 +89,9 @@ class SimLoop(asyncio.SelectorEventLoop):
         # schedules (call_soon) still runs at this instant (a drain ends the very moment
         # the last work does)
         self.before_advance: Callable[[], None] | None = None
+        # on the real clock, while the loop waits for its next timer: the instant it waits
+        # for (time runs on up to it, with nothing to do meanwhile), else None
+        self._waiting_for: float | None = None
 
     # --- what node code sees -------------------------------------------------------------
 
@@ -164,6 +167,19 @@ class SimLoop(asyncio.SelectorEventLoop):
             self._achieved = (self._now - self._sample_sim) / (wall - self._sample_wall)
             self._sample_wall, self._sample_sim = wall, self._now
         return self._achieved
+
+    @property
+    def current(self) -> float:
+        """Simulated time as a watcher in another thread sees it: on the real clock, while
+        the loop waits for its next timer, time runs on with the wall clock (``time()``
+        moves only when the loop wakes, at the latest every ``IDLE_POLL``: sampled over
+        half a second, it read 0.98x for a clock exactly on time)."""
+        waiting_for = self._waiting_for
+        now = self._now
+        if waiting_for is None or self._paused or self._holds:
+            return now
+        target = self._anchor_sim + (time.monotonic() - self._anchor_wall) * self._speed
+        return max(now, min(target, waiting_for))
 
     @property
     def lag(self) -> float:
@@ -305,7 +321,14 @@ class SimLoop(asyncio.SelectorEventLoop):
             due = wall + (target - self._now) / self._speed
         # with nothing scheduled, time still flows for whoever watches; look again soon
         wait = min(due - wall, IDLE_POLL)
-        events = select(wait) if wait > 0 else self._poll(select)
+        if wait > 0:
+            self._waiting_for = target
+            try:
+                events = select(wait)
+            finally:
+                self._waiting_for = None
+        else:
+            events = self._poll(select)
         reached = self._anchor_sim + (time.monotonic() - self._anchor_wall) * self._speed
         self._now = max(self._now, min(target, reached))
         return events

@@ -48,7 +48,7 @@ class RunClock:
         if self.paused or self.held_at is not None or not self.hosts:
             self._since = self._achieved = None
             return None
-        now = self.now
+        now = min((h.current for h in self.hosts), default=0.0)
         since = self._since
         if since is None or since[2] != self.speed:
             self._since, self._achieved = (wall, now, self.speed), None

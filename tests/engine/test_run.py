@@ -171,6 +171,32 @@ def test_the_real_clock_never_runs_ahead_of_the_wall_clock_times_speed():
         assert simulated <= allowed + 1e-6
 
 
+def test_between_two_events_the_real_clock_reads_on_with_the_wall_clock():
+    # a watcher (the app's status line) sampling time() between two events 1 s apart sees
+    # it move in steps of the loop's idle poll; `current` runs on with the wall clock,
+    # never ahead of wall x speed nor past the event
+    loop = SimLoop("real", speed=1)
+    seen: list[tuple[float, float, float]] = []
+
+    def watch() -> None:
+        for _ in range(6):
+            time.sleep(0.1)
+            seen.append((loop.time(), loop.current, time.monotonic() - loop.wall_started))
+
+    async def main() -> None:
+        watcher = asyncio.get_running_loop().run_in_executor(None, watch)
+        await asyncio.sleep(1.0)
+        await watcher
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    for t, current, wall in seen:
+        assert t <= current
+        assert wall - 0.03 <= current <= min(wall, 1.0) + 1e-6
+
+
 def test_the_host_runs_the_engine_in_its_own_thread_and_leaves_the_callers_time_alone(
         tmp_path):
     topo = topology(CHAIN, duration=100)
