@@ -238,21 +238,30 @@ class Session:
     def redrive(self, node: str, rate: float = REDRIVE_RATE) -> str:
         """Redrives the DLQ ``node`` into the queue it serves, or the DLQ of the queue
         ``node`` into ``node`` itself."""
-        assert self.topology is not None
-        dlq, sources = node, self.topology.dlq_sources(node)
+        topology = self._live_topology()
+        dlq, sources = node, topology.dlq_sources(node)
         if sources:
             if len(sources) > 1:
                 raise ControlError(f"{node} is the DLQ of {_and(sources)}: select the queue "
                                    "to redrive into and press x")
             target = sources[0]
         else:
-            queue = self.topology.nodes.get(node)
+            queue = topology.nodes.get(node)
             if isinstance(queue, m.QueueSpec) and queue.dlq is not None:
                 dlq, target = queue.dlq.queue, node  # the queue's own DLQ was meant
             else:
                 raise ControlError(f"redrive needs a DLQ; {node} is not one")
         self._perform({"action": "redrive", "from": dlq, "to": target, "rate": rate})
         return f"redrive {dlq} into {target} at {rate:g}/s"
+
+    def _live_topology(self) -> m.Topology:
+        """The topology as the run has it now: a scenario's `set` may have given a queue a
+        dlq the file does not name."""
+        assert self.topology is not None
+        host = self.host
+        if host is None or host.engine is None:
+            return self.topology
+        return self._wait(host.call(host.engine.current_topology))
 
     # --- editing ----------------------------------------------------------------------------
 

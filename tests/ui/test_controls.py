@@ -424,3 +424,31 @@ async def test_a_control_the_engine_refuses_is_a_warning_not_a_success(
         with pytest.raises(ControlError, match=r"^the engine refused: redrive failed: say "
                                                r"where to redrive 'd' \(to:\)$"):
             screen.session._perform({"action": "redrive", "from": "d", "rate": 5})
+
+
+SET_DLQ = """\
+version: 1
+name: set-dlq
+duration: 60s
+nodes:
+  p: {kind: producer, rate: 10/s, to: q}
+  q: {kind: queue, visibility_timeout: 1s, to: f}
+  d: {kind: queue}
+  f: {kind: function, errors: 1}
+scenario:
+  - {at: 1s, action: set, node: q, dlq: {queue: d, max_receives: 1}}
+"""
+
+
+async def test_redrive_a_dlq_that_a_scenario_set_made(make_app: MakeApp, tmp_path: Path
+                                                      ) -> None:
+    (tmp_path / "set-dlq.yaml").write_text(SET_DLQ)
+    app = make_app("set-dlq")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 4)
+        assert isinstance(screen, RunScreen)
+        screen.select("d")
+        app.clear_notifications()
+        await pilot.press("x")
+        await pilot.pause()
+        assert notices(app) == [("redrive d into q at 20/s", "information")]
