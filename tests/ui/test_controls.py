@@ -284,6 +284,17 @@ def notices(app: object) -> list[tuple[str, str]]:
     return [(n.message, n.severity) for n in app._notifications]  # type: ignore[attr-defined]
 
 
+async def notices_after(pilot: object, screen: RunScreen, node: str, key: str
+                        ) -> list[tuple[str, str]]:
+    """What the app says when ``key`` is pressed with ``node`` selected."""
+    app = screen.app
+    screen.select(node)
+    app.clear_notifications()
+    await pilot.press(key)  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    return notices(app)
+
+
 async def test_redrive_a_dlq_two_queues_share_into_the_selected_queue(
         make_app: MakeApp, tmp_path: Path) -> None:
     (tmp_path / "shared-dlq.yaml").write_text(SHARED_DLQ)
@@ -298,17 +309,12 @@ async def test_redrive_a_dlq_two_queues_share_into_the_selected_queue(
         assert frame is not None
         parked = frame.node("d")["gauges"]["depth"]
         assert parked >= 40
-        screen.select("d")  # whose DLQ? q's and q2's: the user must say
-        app.clear_notifications()
-        await pilot.press("x")
-        await pilot.pause()
-        assert notices(app) == [("d is the DLQ of q and q2: select the queue to redrive "
-                                 "into and press x", "warning")]
-        screen.select("q")
-        app.clear_notifications()
-        await pilot.press("x")
-        await pilot.pause()
-        assert notices(app) == [("redrive d into q at 20/s", "information")]
+        # whose DLQ? q's and q2's: the user must say
+        assert await notices_after(pilot, screen, "d", "x") == [
+            ("d is the DLQ of q and q2: select the queue to redrive into and press x",
+             "warning")]
+        assert await notices_after(pilot, screen, "q", "x") == [
+            ("redrive d into q at 20/s", "information")]
         screen = await run_to(pilot, 10)
         frame = screen.frames[0]
         assert frame is not None
@@ -323,17 +329,11 @@ async def test_pause_a_queue_with_several_consumers_names_them(make_app: MakeApp
     async with app.run_test(size=SIZE) as pilot:
         screen = await run_to(pilot, 1)
         assert isinstance(screen, RunScreen)
-        screen.select("q2")
-        await pilot.press("c")
-        await pilot.pause()
-        assert notices(app) == [("q2 has 2 consumers (f2, f3): select the one to pause or "
-                                 "resume", "warning")]
-        screen.select("s")
-        app.clear_notifications()
-        await pilot.press("c")
-        await pilot.pause()
-        assert notices(app) == [("pause/resume needs a function or a queue with a consumer; "
-                                 "s is a store", "warning")]
+        assert await notices_after(pilot, screen, "q2", "c") == [
+            ("q2 has 2 consumers (f2, f3): select the one to pause or resume", "warning")]
+        assert await notices_after(pilot, screen, "s", "c") == [
+            ("pause/resume needs a function or a queue with a consumer; s is a store",
+             "warning")]
 
 
 async def test_burst_again_restarts_the_burst_instead_of_stacking(make_app: MakeApp) -> None:
@@ -447,8 +447,5 @@ async def test_redrive_a_dlq_that_a_scenario_set_made(make_app: MakeApp, tmp_pat
     async with app.run_test(size=SIZE) as pilot:
         screen = await run_to(pilot, 4)
         assert isinstance(screen, RunScreen)
-        screen.select("d")
-        app.clear_notifications()
-        await pilot.press("x")
-        await pilot.pause()
-        assert notices(app) == [("redrive d into q at 20/s", "information")]
+        assert await notices_after(pilot, screen, "d", "x") == [
+            ("redrive d into q at 20/s", "information")]
