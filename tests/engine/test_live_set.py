@@ -70,18 +70,23 @@ def test_a_producer_sends_its_new_payload_from_the_set_on_and_keeps_counting(sim
 
 # --- dead-letter queues added by a set ---------------------------------------------------------
 
+# six messages into a queue whose consumer always fails, and a queue `d` that no file
+# names as a DLQ: a set makes it one
+FAILING_INTO_D = {
+    "p": {"kind": "producer", "rate": 2, "pattern": "constant", "limit": 6, "to": "q"},
+    "q": {"kind": "queue", "visibility_timeout": "1s", "to": "f"},
+    "f": {"kind": "function", "duration": "10ms", "errors": 1},
+    "d": {"kind": "queue"},
+}
+
+
 def _dead_letter_times(run) -> list[float]:
     return [e.t for e in run.events if isinstance(e, ev.MessageDeadLettered)]
 
 
 def test_a_dlq_given_by_a_set_holds_dead_letters_and_the_drain_ends_with_the_last_move(sim):
-    run = sim(topology({
-        "p": {"kind": "producer", "rate": 2, "pattern": "constant", "limit": 6, "to": "q"},
-        "q": {"kind": "queue", "visibility_timeout": "1s", "to": "f"},
-        "f": {"kind": "function", "duration": "10ms", "errors": 1},
-        "d": {"kind": "queue"},
-    }, duration=3, scenario=[_set(0.5, "q", dlq={"queue": "d", "max_receives": 2})]),
-        drain=30)
+    make_dlq = _set(0.5, "q", dlq={"queue": "d", "max_receives": 2})
+    run = sim(topology(FAILING_INTO_D, duration=3, scenario=[make_dlq]), drain=30)
     assert run.ledger["dead_lettered"] == 6 and run.ledger["pending"] == 0
     assert run.report["sim_seconds"] == max(_dead_letter_times(run)) == 4.5
     assert run.engine.nodes["d"].gauges()["parked"]  # the app's diagram shows it as a DLQ
@@ -117,15 +122,10 @@ def test_a_topic_dlq_given_by_a_set_holds_dead_letters(sim):
 
 
 def test_a_redrive_finds_the_queue_whose_dlq_a_set_made_it(sim):
-    run = sim(topology({
-        "p": {"kind": "producer", "rate": 2, "pattern": "constant", "limit": 6, "to": "q"},
-        "q": {"kind": "queue", "visibility_timeout": "1s", "to": "f"},
-        "f": {"kind": "function", "duration": "10ms", "errors": 1},
-        "d": {"kind": "queue"},
-    }, duration=3, scenario=[_set(0.5, "q", dlq={"queue": "d", "max_receives": 2}),
-                             _set(5, "f", errors=0),
-                             {"at": 5, "action": "redrive", "from": "d", "rate": 100}]),
-        drain=30)
+    run = sim(topology(FAILING_INTO_D, duration=3, scenario=[
+        _set(0.5, "q", dlq={"queue": "d", "max_receives": 2}),
+        _set(5, "f", errors=0),
+        {"at": 5, "action": "redrive", "from": "d", "rate": 100}]), drain=30)
     assert len(run.of(ev.MessageRedriven, target="q")) == 6
     assert run.ledger["delivered"] == 6 and run.ledger["lost"] == 0
 
