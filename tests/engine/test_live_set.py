@@ -172,12 +172,12 @@ def test_a_batch_already_waiting_goes_as_soon_as_the_consumers_new_settings_allo
 
 # --- gateways --------------------------------------------------------------------------------
 
-def _cached_chain(cache: dict[str, str], then: dict[str, str], duration: str = "10ms"
-                  ) -> Topology:
+def _cached_chain(cache: dict[str, str], then: dict[str, str], duration: str = "10ms",
+                  latency: str = "0ms") -> Topology:
     return topology({
         "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "gw",
               "payload": {"k": "{int:1..3}", "j": "{int:1..3}"}},
-        "gw": {"kind": "gateway", "to": "f", "cache": cache},
+        "gw": {"kind": "gateway", "to": "f", "cache": cache, "latency": latency},
         "f": {"kind": "function", "duration": duration, "to": "s"},
         "s": {"kind": "store"},
     }, scenario=[_set(5, "gw", cache=then)])
@@ -197,6 +197,17 @@ def test_calls_on_their_way_when_the_key_changes_are_cached_by_the_new_key(sim):
     hits = [e for e in run.of(ev.CacheHit, node="gw") if e.t >= 5]
     assert hits
     for hit in hits:  # each answer given from the cache is one the target gave for its j
+        assert any(5 <= t <= hit.t and j == hit.key for t, j in answered), hit
+
+
+def test_calls_inside_the_gateways_own_latency_when_the_key_changes_are_cached_by_it(sim):
+    # the set comes while calls are still in the gateway's latency, not yet forwarded
+    run = sim(_cached_chain({"ttl": "100ms", "key": "k"}, {"ttl": "1h", "key": "j"},
+                            latency="600ms"))
+    answered = [(t, repr(json.loads(p)["j"])) for p, t in run.rows("s", "payload, written_at")]
+    hits = [e for e in run.of(ev.CacheHit, node="gw") if e.t >= 5]
+    assert hits
+    for hit in hits:
         assert any(5 <= t <= hit.t and j == hit.key for t, j in answered), hit
 
 

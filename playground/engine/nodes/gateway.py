@@ -33,11 +33,10 @@ if TYPE_CHECKING:
 
 
 class _Forward:
-    __slots__ = ("corr", "key", "request", "timer")
+    __slots__ = ("corr", "request", "timer")
 
-    def __init__(self, request: Request, key: Any) -> None:
+    def __init__(self, request: Request) -> None:
         self.request = request
-        self.key = key
         self.corr = 0
         self.timer: asyncio.TimerHandle | None = None
 
@@ -89,11 +88,9 @@ class GatewayNode(Node):
             self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "throttle"))
             self.reply(request, THROTTLED, "throttled")
             return
-        key = None
         cache = self.spec.cache
         if cache is not None and self.sync:
-            payload = msg.payload
-            key = repr(payload.get(cache.key) if isinstance(payload, dict) else None)
+            key = _cache_key(msg.payload, cache)
             expires = self.cache.get(key)
             if expires is not None and now < expires:
                 self.cache_hits += 1
@@ -110,22 +107,22 @@ class GatewayNode(Node):
         latency = self.latency() * self.slow()
         if latency > 0:
             self.delaying += 1
-            self.clock.later(latency, self._after_latency, request, key)
+            self.clock.later(latency, self._after_latency, request)
         else:
-            self._forward(request, key)
+            self._forward(request)
 
-    def _after_latency(self, request: Request, key: Any) -> None:
+    def _after_latency(self, request: Request) -> None:
         self.delaying -= 1
-        self._forward(request, key)
+        self._forward(request)
 
-    def _forward(self, request: Request, key: Any) -> None:
+    def _forward(self, request: Request) -> None:
         msg = request.msg
         assert msg is not None
         if self.degraded_failure():
             self.refuse(request, FAILED, "degraded")
             return
         now = self.clock.loop.time()
-        forward = _Forward(request, key)
+        forward = _Forward(request)
         self.emit(ev.MessageSent(now, self.id, msg.id, msg.trace, self.target, msg.attempt + 1))
         op = CALL if self.sync else SEND
         forward.corr = self.expect(self.target, self._answered, forward)
@@ -146,8 +143,10 @@ class GatewayNode(Node):
         if self.breaker is not None and self.sync:
             self.breaker.record(reply.ok, now)
         cache = self.spec.cache
-        if cache is not None and self.sync and reply.status == OK:
-            self.cache[forward.key] = now + cache.ttl
+        msg = forward.request.msg
+        if cache is not None and self.sync and reply.status == OK and msg is not None:
+            # keyed by the field in force now: a `set` may have changed it on the way
+            self.cache[_cache_key(msg.payload, cache)] = now + cache.ttl
         self.reply(forward.request, reply.status, reply.reason)
 
     def _timed_out(self, forward: _Forward) -> None:
@@ -189,13 +188,12 @@ class GatewayNode(Node):
         ttl counts from when each answer was cached."""
         if new is None or old is None or new.key != old.key:
             self.cache.clear()
-            if new is not None:
-                for forward in self.forwarding.values():
-                    payload = forward.request.msg.payload if forward.request.msg else None
-                    forward.key = repr(payload.get(new.key) if isinstance(payload, dict)
-                                       else None)
             return
         now = self.clock.loop.time()
         shift = new.ttl - old.ttl
         self.cache = {key: expires + shift for key, expires in self.cache.items()
                       if expires + shift > now}
+
+
+def _cache_key(payload: Any, cache: m.Cache) -> str:
+    return repr(payload.get(cache.key) if isinstance(payload, dict) else None)
