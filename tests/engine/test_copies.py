@@ -46,6 +46,16 @@ def test_two_stores_behind_one_function_get_two_copies_and_no_duplicates(sim):
     assert run.ledger == {**run.ledger, "created": 4, "delivered": 4, "lost": 0}
 
 
+def test_a_target_named_twice_gets_a_copy_each_time_with_ids_of_their_own(sim):
+    run = sim(topology({"client": producer("work"),
+                        "work": {"kind": "function", "to": ["table", "out", "out"]},
+                        "table": {"kind": "store"}, "out": {"kind": "queue"}},
+                       duration=1))
+    accepted = [e.msg for e in run.of(ev.MessageAccepted, node="out")]
+    assert accepted == ["client-1>out", "client-1>out#2", "client-2>out", "client-2>out#2"]
+    assert run.ledger == {**run.ledger, "created": 6, "delivered": 2, "pending": 4, "lost": 0}
+
+
 @pytest.mark.parametrize("second", ["topic", "function"])
 def test_a_topic_or_a_function_called_beyond_the_first_target_gets_its_own_copy(sim, second):
     nodes: dict[str, object] = {

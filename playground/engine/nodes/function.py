@@ -123,6 +123,7 @@ class FunctionNode(Node):
         self.poison = compile_pattern(spec.fails_on) if spec.fails_on else None
         self.targets = spec.targets
         self.ops = [_OPS[engine.topology.nodes[t].kind] for t in self.targets]
+        self.forks = _fork_suffixes(self.targets)
         self.breaker = tuned_breaker(spec.breaker, self.breaker, self._breaker_changed,
                                      self.clock.loop.time())
 
@@ -363,10 +364,11 @@ class FunctionNode(Node):
         """The ``to`` calls for one message, in order; stops at the first failure."""
         loop = self.clock.loop
         breaker = self.breaker
+        forks = self.forks
         for index, target in enumerate(self.targets):
             now = loop.time()
             # beyond the first target, the copy that target makes: events name it already
-            fork = None if index == 0 else f"{msg.id}>{target}"
+            fork = None if index == 0 else msg.id + forks[index]
             if breaker is not None and not breaker.allow(now):
                 self.emit(ev.ShortCircuited(now, self.id, fork or msg.id, msg.trace, target))
                 return False, "circuit open"
@@ -528,6 +530,17 @@ class FunctionNode(Node):
                 "events_waiting": len(self.events), "retrying": len(self.retrying),
                 "paused": self.paused, "cold_starts": self.cold_starts,
                 "breaker": self.breaker.state if self.breaker else None}
+
+
+def _fork_suffixes(targets: list[str]) -> list[str]:
+    """What each target beyond the first adds to a message's id for its copy: ``>target``,
+    then ``>target#2``... for a target named again (as a topic names its copies)."""
+    seen: dict[str, int] = {}
+    suffixes = [""]
+    for target in targets[1:]:
+        nth = seen[target] = seen.get(target, 0) + 1
+        suffixes.append(f">{target}" if nth == 1 else f">{target}#{nth}")
+    return suffixes
 
 
 def _settle(reply: Reply, future: asyncio.Future[Reply | None]) -> None:
