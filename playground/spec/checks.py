@@ -200,6 +200,9 @@ class Checker:
                 self._set_fields(step, here)
 
     def _redrive(self, step: m.RedriveStep, here: tuple[Any, ...]) -> None:
+        # its `to` is checked whatever is wrong with its `from`: every problem is listed
+        if step.to is not None:
+            self._must_be_queue((*here, "to"), step.to, "redrive's to")
         source = step.from_
         if source not in self.raw_nodes:
             self._unknown((*here, "from"), source)
@@ -220,10 +223,7 @@ class Checker:
         if not is_dlq:
             self.problem((*here, "from"), f"{source!r} is no DLQ: no queue names it as its dlq, "
                                           "and no topic dlq or on_failure uses it")
-            return
-        if step.to is not None:
-            self._must_be_queue((*here, "to"), step.to, "redrive's to")
-        elif len(sources) != 1:
+        elif step.to is None and len(sources) != 1:
             why = (f"several queues use it ({', '.join(sources)})" if sources
                    else "it serves a topic or on_failure, not a queue")
             self.problem(here, f"say where to redrive {source!r} with to: {why}")

@@ -40,6 +40,15 @@ def test_redrive_from_a_queue_that_is_no_dlq() -> None:
     assert at(problem) == (17, 38)
 
 
+@pytest.mark.parametrize("source", ["q", "nowhere", "f"])
+def test_a_redrive_with_a_wrong_from_still_has_its_to_checked(source: str) -> None:
+    text = _WITH_STEPS.format(step=f"{{at: 10s, action: redrive, from: {source}, to: f, "
+                                   "rate: 5/s}")
+    messages = sorted(p.message for p in load(text).errors)
+    assert len(messages) == 2, messages
+    assert any("'f' is a function" in m and "redrive's to" in m for m in messages), messages
+
+
 def test_redrive_from_a_dlq_loads() -> None:
     loaded = load(_WITH_STEPS.format(step="{at: 10s, action: redrive, from: d, rate: 5/s}"))
     assert loaded.errors == []
