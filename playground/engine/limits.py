@@ -7,6 +7,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import asyncio
+
+    from playground.engine.clock import Clock
     from playground.spec import model as m
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
@@ -59,7 +62,8 @@ class Breaker:
 
     def __init__(self, failure_rate: float, window: int, min_calls: int, open_for: float,
                  half_open_calls: int,
-                 on_change: Callable[[str, float], None] | None = None) -> None:
+                 on_change: Callable[[str, float], None] | None = None,
+                 clock: Clock | None = None) -> None:
         self.failure_rate = failure_rate
         self.min_calls = min_calls
         self.open_for = open_for
@@ -72,6 +76,10 @@ class Breaker:
         self.trial_succeeded = 0
         self.short_circuited = 0
         self._on_change = on_change
+        # with a clock, an open breaker turns half-open when open_for ends, not at the next
+        # call: its state reads true while no call comes
+        self._clock = clock
+        self._timer: asyncio.TimerHandle | None = None
 
     def retune(self, failure_rate: float, window: int, min_calls: int, open_for: float,
                half_open_calls: int, now: float) -> None:
@@ -82,6 +90,8 @@ class Breaker:
         self.min_calls = min_calls
         self.open_for = open_for
         self.half_open_calls = half_open_calls
+        if self.state == OPEN:
+            self._arm()  # from when it opened, for the new open_for
         if window != self.outcomes.maxlen:
             self.outcomes = deque(self.outcomes, maxlen=window)  # keeps the newest
             self.failures = sum(1 for ok in self.outcomes if not ok)
@@ -95,6 +105,7 @@ class Breaker:
         self.state = state
         if state == OPEN:
             self.opened_at = now
+            self._arm()
         if state in (CLOSED, HALF_OPEN):
             self.trial_started = self.trial_succeeded = 0
         if state == CLOSED:
@@ -102,6 +113,24 @@ class Breaker:
             self.failures = 0
         if self._on_change is not None:
             self._on_change(state, self.rate())
+
+    def _arm(self) -> None:
+        self.stop()
+        if self._clock is not None:
+            self._timer = self._clock.at(self.opened_at + self.open_for, self._open_for_ended)
+
+    def _open_for_ended(self) -> None:
+        self._timer = None
+        clock = self._clock
+        assert clock is not None
+        if self.state == OPEN and clock.reached(self.opened_at + self.open_for):
+            self._set(HALF_OPEN, clock.loop.time())
+
+    def stop(self) -> None:
+        """Forgets its timer (a breaker removed by a `set`)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def rate(self) -> float:
         return self.failures / len(self.outcomes) if self.outcomes else 0.0
@@ -140,13 +169,15 @@ class Breaker:
 
 
 def tuned_breaker(spec: m.Breaker | None, breaker: Breaker | None,
-                  on_change: Callable[[str, float], None], now: float) -> Breaker | None:
+                  on_change: Callable[[str, float], None], clock: Clock) -> Breaker | None:
     """The breaker ``spec`` asks for: the one there already, retuned, or a new one."""
     if spec is None:
+        if breaker is not None:
+            breaker.stop()
         return None
     if breaker is None:
         return Breaker(spec.failure_rate, spec.window, spec.min_calls, spec.open_for,
-                       spec.half_open_calls, on_change)
+                       spec.half_open_calls, on_change, clock)
     breaker.retune(spec.failure_rate, spec.window, spec.min_calls, spec.open_for,
-                   spec.half_open_calls, now)
+                   spec.half_open_calls, clock.loop.time())
     return breaker

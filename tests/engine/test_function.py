@@ -155,3 +155,19 @@ def test_a_circuit_breaker_opens_short_circuits_and_closes_again(sim):
     assert states[:3] == [(2.41, "open"), (7.41, "half_open"), (7.515, "closed")]
     assert run.node("fn")["short_circuited"] > 0
     assert run.ledger["lost"] == 0
+
+
+def test_an_open_breaker_turns_half_open_when_open_for_ends_even_without_a_call(sim):
+    nodes = {
+        "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 10,
+                   "to": "fn"},
+        "fn": {"kind": "function", "duration": "10ms", "to": "db",
+               "breaker": {"min_calls": 5, "window": 10, "open_for": "5s"}},
+        "db": {"kind": "store"},
+    }
+    scenario = [{"at": "0s", "action": "outage", "node": "db", "for": "1h"}]
+    run = sim(topology(nodes, duration=20, scenario=scenario))
+    states = [(round(e.t, 6), e.state) for e in run.of(ev.BreakerChanged)]
+    # the 5th failed call (sent at 0.4 s) opens it; the last call comes at 0.9 s
+    assert states == [(0.41, "open"), (5.41, "half_open")]
+    assert run.node("fn")["breaker_state"] == "half_open"

@@ -35,6 +35,17 @@ def test_a_breaker_given_lower_thresholds_opens_at_once_on_the_calls_it_has_seen
     assert "breaker_state" not in run.node("gw")
 
 
+def test_a_breaker_removed_while_open_says_nothing_more(sim):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "f"},
+        "f": {"kind": "function", "duration": "10ms", "to": "g",
+              "breaker": {"min_calls": 5, "window": 10, "open_for": "2s"}},
+        "g": {"kind": "function", "duration": "10ms", "errors": 1},
+    }, duration=10, scenario=[_set(1, "f", breaker=None)]))
+    changes = [(round(e.t, 6), e.state) for e in run.of(ev.BreakerChanged, node="f")]
+    assert changes == [(0.42, "open")]  # not half_open at 2.42: it is gone
+
+
 def test_an_open_breaker_stays_open_but_follows_its_new_cooldown(sim):
     run = sim(topology({
         "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "f"},

@@ -125,7 +125,7 @@ class FunctionNode(Node):
         self.ops = [_OPS[engine.topology.nodes[t].kind] for t in self.targets]
         self.forks = _fork_suffixes(self.targets)
         self.breaker = tuned_breaker(spec.breaker, self.breaker, self._breaker_changed,
-                                     self.clock.loop.time())
+                                     self.clock)
 
     def _breaker_changed(self, state: str, rate: float) -> None:
         self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))

@@ -69,7 +69,8 @@ class GatewayNode(Node):
             self.bucket = TokenBucket(throttle.rate, throttle.bucket, now)
         else:
             self.bucket.retune(throttle.rate, throttle.bucket, now)
-        self.breaker = tuned_breaker(spec.breaker, self.breaker, self._breaker_changed, now)
+        self.breaker = tuned_breaker(spec.breaker, self.breaker, self._breaker_changed,
+                                     self.clock)
 
     def _breaker_changed(self, state: str, rate: float) -> None:
         self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))
