@@ -127,6 +127,37 @@ def test_an_event_older_than_max_event_age_is_not_tried_again(sim):
     assert run.ledger["failed"] == 1 and run.ledger["lost"] == 0
 
 
+def test_an_event_waiting_for_an_instance_goes_to_on_failure_once_older_than_max_event_age(
+        sim):
+    nodes = {
+        "client": {"kind": "producer", "rate": 100, "pattern": "constant", "limit": 3,
+                   "to": "events"},
+        "events": {"kind": "topic", "to": "fn"},
+        "fn": {"kind": "function", "duration": "10s", "timeout": "20s", "concurrency": 1,
+               "max_event_age": "2s", "on_failure": "late"},
+        "late": {"kind": "queue"},
+    }
+    run = sim(topology(nodes, duration=5))
+    # the first runs for 10 s; the two behind it wait 2 s, not until it ends
+    moved = [(round(e.t, 3), e.msg) for e in run.of(ev.MessageDeadLettered, node="fn")]
+    assert moved == [(2.01, "client-2"), (2.02, "client-3")]
+    assert run.ledger == {**run.ledger, "dead_lettered": 2, "pending": 1, "lost": 0}
+
+
+def test_events_waiting_for_a_paused_function_fail_at_max_event_age_and_the_drain_ends(sim):
+    nodes = {
+        "client": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 1,
+                   "to": "events"},
+        "events": {"kind": "topic", "to": "fn"},
+        "fn": {"kind": "function", "max_event_age": "60s"},
+    }
+    scenario = [{"at": "0s", "action": "pause", "node": "fn"}]
+    run = sim(topology(nodes, duration=1, scenario=scenario), drain=3600)
+    assert [(round(e.t), e.reason) for e in run.of(ev.MessageFailed)] == [(60, "max_event_age")]
+    assert run.ledger == {**run.ledger, "failed": 1, "pending": 0, "lost": 0}
+    assert run.report["sim_seconds"] < 61
+
+
 def test_async_events_wait_for_a_free_instance_instead_of_being_refused(sim):
     nodes = {
         "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 10,

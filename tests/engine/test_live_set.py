@@ -153,6 +153,18 @@ def test_a_lower_idle_timeout_reclaims_an_instance_idle_longer_at_once(sim):
     assert run.node("f")["cold_starts"] == 2 and run.node("f")["instances"] == 0
 
 
+
+@pytest.mark.parametrize(("age", "failed_at"), [("2s", [5.0, 5.0, 5.0, 5.0, 6.0, 7.0]),
+                                                  ("1h", [])])
+def test_a_new_max_event_age_applies_to_the_events_already_waiting(sim, age, failed_at):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 6, "to": "t"},
+        "t": {"kind": "topic", "to": "f"},
+        "f": {"kind": "function", "max_event_age": "10s"},
+    }, duration=20, scenario=[{"at": 0, "action": "pause", "node": "f"},
+                              _set(5, "f", max_event_age=age)]))
+    assert [round(e.t, 3) for e in run.of(ev.MessageFailed, node="f")][:6] == failed_at
+
 # --- queues ----------------------------------------------------------------------------------
 
 def test_a_new_retention_applies_to_the_messages_already_waiting(sim):

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
+from playground.engine.clock import TICK
+from playground.engine.deadlines import Deadlines
 from playground.engine.limits import Breaker, tuned_breaker
 from playground.engine.message import FAILED, Message
 from playground.engine.node import Node
@@ -46,13 +48,14 @@ _OPS = {"store": WRITE, "queue": SEND, "topic": SEND, "function": CALL}
 class _Event:
     """An asynchronous invocation waiting, running or between retries."""
 
-    __slots__ = ("msg", "received_at", "source", "tries")
+    __slots__ = ("msg", "received_at", "source", "tries", "waiting")
 
     def __init__(self, msg: Message, received_at: float, source: str) -> None:
         self.msg = msg
         self.received_at = received_at
         self.source = source
         self.tries = 0
+        self.waiting = False  # for an instance (in ``events``)
 
 
 class _Work:
@@ -106,6 +109,10 @@ class FunctionNode(Node):
         self.events: deque[_Event] = deque()
         self.running: dict[Message, _Event] = {}
         self.retrying: dict[Message, _Event] = {}
+        # an event waiting for an instance leaves when it grows too old, not when one comes
+        # free (with none coming, it would wait for ever); one waiting for a retry is judged
+        # when the retry is due, as Lambda judges an event's age when it sends it
+        self._ages = Deadlines(self.clock, self._aged, _waiting, lambda: len(self.events))
         self.paused = False
         self._reaper: asyncio.TimerHandle | None = None
         self.breaker: Breaker | None = None
@@ -167,7 +174,8 @@ class FunctionNode(Node):
             sent = request.msg
             assert sent is not None
             msg = sent.fork(request.fork_id) if request.fork_id else sent.clone()
-            self.events.append(_Event(msg, now, request.sender))
+            event = _Event(msg, now, request.sender)
+            self._wait(event)
             self.emit(ev.MessageAccepted(now, self.id, msg.id, msg.trace, request.sender))
             self.reply(request, ACCEPTED)
             self._pump()
@@ -190,6 +198,7 @@ class FunctionNode(Node):
         """Start waiting asynchronous events while there are free instances."""
         while self.events and self.free > 0 and not self.paused:
             event = self.events.popleft()
+            event.waiting = False
             if self._too_old(event):
                 continue
             self.running[event.msg] = event
@@ -437,6 +446,20 @@ class FunctionNode(Node):
         self._give_up(event, "max_event_age", now)
         return True
 
+    def _wait(self, event: _Event) -> None:
+        event.waiting = True
+        self.events.append(event)
+        self._ages.add(event.received_at + self.spec.max_event_age + TICK, event)
+
+    def _aged(self, event: _Event) -> None:
+        now = self.clock.loop.time()
+        if now - event.received_at <= self.spec.max_event_age:  # a `set` made it longer
+            self._ages.add(max(now, event.received_at + self.spec.max_event_age) + TICK, event)
+            return
+        event.waiting = False
+        self.events.remove(event)  # mostly at the front: the oldest go first
+        self._give_up(event, "max_event_age", now)
+
     def _event_failed(self, event: _Event, reason: str, now: float) -> None:
         spec = self.spec
         if event.tries > spec.retries:
@@ -455,7 +478,7 @@ class FunctionNode(Node):
         if self.retrying.pop(event.msg, None) is None:
             return
         if not self._too_old(event):
-            self.events.append(event)
+            self._wait(event)
             self._pump()
 
     def _give_up(self, event: _Event, reason: str, now: float) -> None:
@@ -502,6 +525,10 @@ class FunctionNode(Node):
         self._compile(spec)
         if spec.idle_timeout != old.idle_timeout:
             self._rearm_reaper()
+        if spec.max_event_age < old.max_event_age:
+            # the deadlines were set for the old age; a longer one is seen when they come
+            for event in self.events:
+                self._ages.add(event.received_at + spec.max_event_age + TICK, event)
         if (spec.batch_size, spec.batch_window) != (old.batch_size, old.batch_window):
             # a queue holding a batch back (its window, its size) decides again when it
             # hears from its consumer: offer the credits again, even if unchanged
@@ -541,6 +568,10 @@ def _fork_suffixes(targets: list[str]) -> list[str]:
         nth = seen[target] = seen.get(target, 0) + 1
         suffixes.append(f">{target}" if nth == 1 else f">{target}#{nth}")
     return suffixes
+
+
+def _waiting(event: _Event) -> bool:
+    return event.waiting
 
 
 def _settle(reply: Reply, future: asyncio.Future[Reply | None]) -> None:
