@@ -95,6 +95,7 @@ class Linter:
                           "kept here for the lesson")
             elif isinstance(node, m.ProducerSpec):
                 self._producer(node_id, node)
+        self._key_fields()
         self._async_cycles()
 
     # --- queues --------------------------------------------------------------------------
@@ -227,6 +228,50 @@ class Linter:
                     per_message += self._invocation_time(node, 1)
             self._per_message[id(fn)] = per_message
         return fn.duration.expected + batch * self._per_message[id(fn)]
+
+    # --- key fields ----------------------------------------------------------------------
+
+    def _key_fields(self) -> None:
+        """A cache or dedupe key read from a payload field that a producer never sends: every
+        message of it has the same (missing) key, which is seldom what was meant."""
+        keyed: dict[str, tuple[tuple[Any, ...], str, str]] = {}
+        for node_id, node in self.t.nodes.items():
+            if isinstance(node, m.StoreSpec) and isinstance(node.idempotent, m.IdempotencyKey):
+                keyed[node_id] = (("nodes", node_id, "idempotent", "key"), node.idempotent.key,
+                                  "only its first message is written")
+            elif isinstance(node, m.GatewaySpec) and node.cache is not None:
+                keyed[node_id] = (("nodes", node_id, "cache", "key"), node.cache.key,
+                                  "all its requests share one cached answer")
+        if not keyed:
+            return
+        for producer_id, producer in self.t.nodes.items():
+            if not isinstance(producer, m.ProducerSpec) or producer.source is not None:
+                continue  # what a source publishes is not known here
+            for node_id in sorted(self._reached_from(producer_id) & keyed.keys()):
+                path, field, consequence = keyed[node_id]
+                if field not in producer.payload:
+                    self.warn(path, f"{node_id!r} keys on the payload field {field!r}, which "
+                                    f"{producer_id!r} does not send: {consequence}")
+
+    def _reached_from(self, node_id: str) -> set[str]:
+        reached: set[str] = set()
+        pending = [node_id]
+        while pending:
+            node = self.t.nodes.get(pending.pop())
+            if node is None:
+                continue
+            nexts = list(node.targets)
+            if isinstance(node, m.QueueSpec) and node.dlq is not None:
+                nexts.append(node.dlq.queue)
+            elif isinstance(node, m.TopicSpec) and node.dlq is not None:
+                nexts.append(node.dlq)
+            elif isinstance(node, m.FunctionSpec) and node.on_failure is not None:
+                nexts.append(node.on_failure)
+            for target in nexts:
+                if target not in reached:
+                    reached.add(target)
+                    pending.append(target)
+        return reached
 
     # --- cycles --------------------------------------------------------------------------
 

@@ -190,3 +190,39 @@ def test_lint_can_be_left_out() -> None:
             retries: 5
         """)
     assert load_text(text, lint=False).problems == []
+
+
+_KEYED = """\
+    version: 1
+    name: orders
+    nodes:
+      p:
+        kind: producer
+        rate: 5/s
+        payload: {{order_id: "{{seq}}", sku: "{{choice:a,b}}"}}
+        to: api
+      api:
+        kind: gateway
+        to: f
+        cache: {{ttl: 10s, key: {cache_key}}}
+      f:
+        kind: function
+        to: t
+      t:
+        kind: store
+        idempotent: {{key: {store_key}}}
+    """
+
+
+def test_lint_a_key_field_the_producers_never_send() -> None:
+    gateway, store = warnings_of(_KEYED.format(cache_key="skus", store_key="orderid"))
+    assert gateway.message == ("'api' keys on the payload field 'skus', which 'p' does not "
+                               "send: all its requests share one cached answer")
+    assert at(gateway) == (12, 23)
+    assert store.message == ("'t' keys on the payload field 'orderid', which 'p' does not "
+                             "send: only its first message is written")
+    assert at(store) == (18, 18)
+
+
+def test_lint_key_fields_the_producers_send_are_fine() -> None:
+    assert warnings_of(_KEYED.format(cache_key="sku", store_key="order_id")) == []
