@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import topology
 
 from playground.engine import events as ev
@@ -149,3 +150,87 @@ def test_an_idempotent_store_writes_a_key_once(sim):
     assert orders == ["o1", "o2"]
     assert len(run.rows("by-trace")) == 6
     assert run.node("by-key")["deduplicated"] == 4
+
+
+def test_a_topic_without_retries_or_backoff_retries_3_times_at_1_2_4_s_then_gives_up(sim):
+    def nodes(**topic: object) -> dict[str, object]:
+        return {
+            "client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 2,
+                       "to": "news"},
+            "news": {"kind": "topic", "to": "tiny", **topic},
+            "tiny": {"kind": "queue", "capacity": 1},
+            "missed": {"kind": "queue"},
+        }
+
+    # the 2nd message (t=0.1) finds the queue full; defaults: retries 3, backoff 1 s x2:
+    # attempts at 0.1, 0.1+1 = 1.1, 1.1+2 = 3.1, 3.1+4 = 7.1, and the 4th refusal ends it
+    plain = sim(topology(nodes(), duration=10))
+    retried = [(round(e.t, 6), e.attempt, e.delay)
+               for e in plain.of(ev.MessageRetried, node="news")]
+    assert retried == [(0.1, 1, 1.0), (1.1, 2, 2.0), (3.1, 3, 4.0)]
+    assert [round(e.t, 6) for e in plain.of(ev.MessageFailed)] == [7.1]
+    assert plain.ledger == {**plain.ledger, "created": 2, "pending": 1, "failed": 1,
+                            "lost": 0}
+    with_dlq = sim(topology(nodes(dlq="missed"), duration=10))
+    moved = [(round(e.t, 6), e.dlq) for e in with_dlq.of(ev.MessageDeadLettered)]
+    assert moved == [(7.1, "missed")]
+    assert with_dlq.ledger == {**with_dlq.ledger, "dead_lettered": 1, "failed": 0}
+
+
+def test_filters_route_by_anything_but_absence_mixed_lists_and_exclusive_ranges(sim):
+    neutral = {"amount": 50, "env": "test", "user": "u1", "region": "ap-south"}
+    payloads = [
+        {**neutral, "amount": 100},  # range: its lower bound is included
+        {**neutral, "amount": 200},  # nothing: the upper bound is excluded
+        {**neutral, "amount": "300"},  # nothing: a string is no number
+        {**neutral, "amount": 300},  # big
+        {**neutral, "env": "prod"},  # not-test
+        {k: v for k, v in neutral.items() if k != "user"},  # anonymous
+        {**neutral, "region": "us-east"},  # mixed, by its value
+        {**neutral, "region": "eu-west"},  # mixed, by its prefix matcher
+        {**neutral, "region": "US-EAST"},  # nothing: exact values are case-sensitive
+        neutral,  # nothing
+    ]
+    nodes: dict[str, object] = {
+        f"p{i}": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 1,
+                  "payload": payload, "to": "orders"}
+        for i, payload in enumerate(payloads)
+    }
+    subscriptions = {
+        "range": {"amount": [{"numeric": [">=", 100, "<", 200]}]},
+        "big": {"amount": [{"numeric": [">", 250]}]},
+        "not-test": {"env": [{"anything-but": ["test", "dev"]}]},
+        "anonymous": {"user": [{"exists": False}]},
+        "mixed": {"region": ["us-east", {"prefix": "eu-"}]},
+    }
+    nodes["orders"] = {"kind": "topic",
+                       "to": [{"node": q, "filter": f} for q, f in subscriptions.items()]}
+    nodes.update({q: {"kind": "queue"} for q in subscriptions})
+    run = sim(topology(nodes, duration=1))
+    got = {q: sorted(e.trace for e in run.of(ev.MessageAccepted, node=q))
+           for q in subscriptions}
+    assert got == {"range": ["p0-1"], "big": ["p3-1"], "not-test": ["p4-1"],
+                   "anonymous": ["p5-1"], "mixed": ["p6-1", "p7-1"]}
+    unmatched = sorted(e.trace for e in run.of(ev.MessageUnmatched))
+    assert unmatched == ["p1-1", "p2-1", "p8-1", "p9-1"]
+    assert run.node("orders")["unmatched"] == 4
+    assert run.ledger == {**run.ledger, "created": 10, "unmatched": 4, "pending": 6,
+                          "lost": 0}
+
+
+def test_a_rows_written_at_is_its_delivered_time_and_end_to_end_ends_there(sim):
+    nodes = {"client": {"kind": "producer", "rate": 20, "pattern": "constant", "limit": 10,
+                        "to": "fn"},
+             "fn": {"kind": "function", "duration": "10ms", "to": "db"},
+             "db": {"kind": "store",
+                    "latency": {"dist": "uniform", "min": "1ms", "max": "200ms"}}}
+    run = sim(topology(nodes, duration=1), drain=5)
+    written = dict(run.rows("db", "id, written_at"))
+    delivered = {e.msg: e.t for e in run.of(ev.MessageDelivered, node="db")}
+    assert len(written) == 10 and written == delivered
+    created = {e.msg: e.t for e in run.of(ev.MessageCreated)}
+    ages = [written[m] - created[m] for m in written]
+    # 10 ms of work plus a write drawn between 1 and 200 ms: the ages differ
+    assert len({round(a, 9) for a in ages}) == 10 and min(ages) > 0.011
+    assert run.report["end_to_end"]["max"] == pytest.approx(max(ages))
+    assert run.report["end_to_end"]["mean"] == pytest.approx(sum(ages) / len(ages))
