@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import topology
 
 from playground.engine import events as ev
@@ -183,3 +184,57 @@ def test_delayed_messages_are_not_in_the_depth_until_their_delay_ends(sim):
     assert late.node("later") == {**late.node("later"), "depth": 0, "max_depth": 1,
                                   "delayed": 0}
     assert late.report["sim_seconds"] == 5.95
+
+
+def test_a_message_moved_to_a_dlq_expires_there_by_its_first_enqueue_time(sim):
+    nodes = poison_chain(dlq={"queue": "dlq", "max_receives": 2})
+    nodes["dlq"] = {"kind": "queue", "retention": "25s"}
+    run = sim(topology(nodes, duration=50))
+    # enqueued at 0, received at 0 and 10, moved when the 2nd timeout ends (20); the DLQ
+    # keeps its enqueue time: it expires at 0 + 25, not 20 + 25
+    assert [e.t for e in run.of(ev.MessageDeadLettered)] == [20.0]
+    assert [(e.t, e.node) for e in run.of(ev.MessageExpired)] == [(25.0, "dlq")]
+    assert run.ledger == {**run.ledger, "expired": 1, "dead_lettered": 0, "lost": 0}
+
+
+def test_a_redriven_message_starts_its_retention_again(sim):
+    nodes = poison_chain(dlq={"queue": "dlq", "max_receives": 1}, retention="30s")
+    scenario = [{"at": "5s", "action": "pause", "node": "worker"},
+                {"at": "15s", "action": "redrive", "from": "dlq", "rate": 1}]
+    run = sim(topology(nodes, duration=60, scenario=scenario))
+    # enqueued at 0, moved at 10, redriven at 15 and left waiting (the worker is paused):
+    # it expires at 15 + 30 = 45, not at 0 + 30
+    assert [e.t for e in run.of(ev.MessageRedriven)] == [15.0]
+    assert [(e.t, e.node) for e in run.of(ev.MessageExpired)] == [(45.0, "orders")]
+    assert run.ledger == {**run.ledger, "expired": 1, "lost": 0}
+
+
+@pytest.mark.parametrize("rate, times", [
+    # a bucket of one second of 2/s holds 2: two at once, then one every 1/2 s
+    (2, [20.0, 20.0, 20.5, 21.0, 21.5]),
+    # one second of 0.5/s is half a message: the bucket holds 1, then one every 2 s
+    (0.5, [20.0, 22.0, 24.0, 26.0, 28.0]),
+])
+def test_a_redrives_bucket_holds_one_second_of_its_rate_and_at_least_one(sim, rate, times):
+    nodes = poison_chain(dlq={"queue": "dlq", "max_receives": 1})
+    nodes["client"].update(rate=100, limit=5)  # 5 messages, all in the DLQ by t = 10.04
+    scenario = [{"at": "15s", "action": "pause", "node": "worker"},
+                {"at": "20s", "action": "redrive", "from": "dlq", "rate": rate}]
+    run = sim(topology(nodes, duration=30, scenario=scenario))
+    assert len(run.of(ev.MessageDeadLettered)) == 5
+    assert [round(e.t, 6) for e in run.of(ev.MessageRedriven)] == times
+    assert run.node("orders")["depth"] == 5
+
+
+def test_a_dlq_with_consumers_is_ordinary_work_pending_and_waited_for(sim):
+    nodes = poison_chain(dlq={"queue": "dlq", "max_receives": 1})
+    nodes["dlq"] = {"kind": "queue", "to": "repair"}
+    nodes["repair"] = {"kind": "function", "duration": "1s"}
+    # moved at 10 (the end of its one receive's timeout); repair takes it from 10 to 11
+    cut = sim(topology(nodes, duration=10.5))
+    assert cut.ledger == {**cut.ledger, "pending": 1, "dead_lettered": 0, "lost": 0}
+    drained = sim(topology(nodes, duration=10.5), drain=30)
+    assert drained.report["sim_seconds"] == 11.0
+    assert [(e.t, e.node) for e in drained.of(ev.MessageDelivered)] == [(11.0, "repair")]
+    assert drained.ledger == {**drained.ledger, "delivered": 1, "pending": 0,
+                              "dead_lettered": 0, "lost": 0}
