@@ -298,3 +298,17 @@ def test_a_fast_real_clock_run_sends_all_its_traffic_from_t0(tmp_path):
                             db=tmp_path / "real.sqlite")
     assert report["ledger"]["created"] == 500
     assert report["ledger"]["lost"] == 0
+
+
+def test_a_drain_fires_the_steps_due_within_it_and_does_not_wait_for_later_ones(sim):
+    nodes = {"client": {"kind": "producer", "rate": 1, "pattern": "constant", "to": "q"},
+             "q": {"kind": "queue", "to": "fn"},
+             "fn": {"kind": "function", "duration": "100ms"}}
+    scenario = [{"at": "5s", "action": "pause", "node": "fn"},
+                {"at": "50s", "action": "resume", "node": "fn"}]
+    run = sim(topology(nodes, duration=2, scenario=scenario), drain=10)
+    # the work is done at 1.1; the pause (5 s) is within the drain (2 + 10), so it fires
+    # and the run ends there; the resume (50 s) is beyond it and is not waited for
+    assert [(e.t, e.action) for e in run.of(ev.ScenarioStepFired)] == [(5.0, "pause")]
+    assert run.report["sim_seconds"] == 5.0
+    assert run.ledger == {**run.ledger, "created": 2, "delivered": 2, "pending": 0, "lost": 0}
