@@ -202,3 +202,32 @@ def test_an_open_breaker_turns_half_open_when_open_for_ends_even_without_a_call(
     # the 5th failed call (sent at 0.4 s) opens it; the last call comes at 0.9 s
     assert states == [(0.41, "open"), (5.41, "half_open")]
     assert run.node("fn")["breaker_state"] == "half_open"
+
+
+def test_a_breaker_left_to_its_defaults_opens_at_half_of_100_calls_once_20_were_made(sim):
+    def nodes(rate: float) -> dict[str, object]:
+        return {
+            "client": {"kind": "producer", "rate": rate, "pattern": "constant", "to": "fn"},
+            "fn": {"kind": "function", "duration": "10ms", "to": "db", "breaker": {}},
+            "db": {"kind": "store", "latency": "5ms"},
+        }
+
+    # calls every 0.16 s (so none falls on the instant open_for ends), each reaching the
+    # breaker 10 ms in and failing while the db is out (0-5 s): not open before 20 calls
+    # (min_calls), so at the 20th (sent at 3.04: 3.05); open 30 s (to 33.05), then the 5
+    # calls sent at 33.12 ... 33.76 go through to the db, back since 5 s, and it closes
+    # when the 5th succeeds (33.76 + 10 ms + 5 ms)
+    scenario = [{"at": 0, "action": "outage", "node": "db", "for": "5s"}]
+    early = sim(topology(nodes(6.25), duration=34, scenario=scenario))
+    states = [(round(e.t, 6), e.state) for e in early.of(ev.BreakerChanged)]
+    assert states == [(3.05, "open"), (33.05, "half_open"), (33.775, "closed")]
+    # of the 213 calls (t < 34), those sent at 3.2 ... 32.96 met it open
+    assert early.node("fn")["short_circuited"] == 187
+    assert len(early.rows("db")) == 213 - 20 - 187
+    # 100 calls succeed (0-9.9 s), then all fail: the last 100 calls are half failures at
+    # the 50th failure (sent at 14.9; a window of 20 calls would open at the 10th, one
+    # counting every call at the 100th)
+    scenario = [{"at": "10s", "action": "outage", "node": "db", "for": "1h"}]
+    late = sim(topology(nodes(10), duration=16, scenario=scenario))
+    states = [(round(e.t, 6), e.state) for e in late.of(ev.BreakerChanged)]
+    assert states == [(14.91, "open")]
