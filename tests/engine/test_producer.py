@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from fractions import Fraction
 
+import pytest
 from conftest import topology
 
 from playground.engine import events as ev
@@ -80,3 +82,23 @@ def test_client_retries_turn_errors_into_successes_when_the_outage_ends(sim):
     assert run.report["client"]["statuses"]["503"] > 0
     assert run.report["client"]["ok"] == 10
     assert run.ledger["pending"] == 10 and run.ledger["failed"] == 0
+
+
+@pytest.mark.parametrize("rate, duration", [
+    ("0.3", "10"),  # 3 exactly: sends at 0, 3.33 and 6.67, and 10 is not before 10
+    ("0.7", "10"),  # 7 exactly
+    ("2.5", "1"),  # 2.5: 3
+    ("33.3", "0.1"),  # 3.33: 4
+    ("1.1", "2.2"),  # 2.42: 3
+    ("3", "3.3"),  # 9.9: 10
+    ("13", "1.1"),  # 14.3: 15
+])
+def test_a_constant_producer_sends_the_product_rounded_up_for_fractions(sim, rate, duration):
+    run = sim(topology(to_queue(rate=float(rate), pattern="constant"),
+                       duration=float(duration)))
+    # duration x rate, rounded up, with the numbers as written (not as binary floats)
+    expected = math.ceil(Fraction(rate) * Fraction(duration))
+    times = [e.t for e in run.of(ev.MessageCreated)]
+    assert len(times) == run.ledger["created"] == expected
+    assert times == pytest.approx([i / float(rate) for i in range(expected)], abs=1e-6)
+    assert times[0] == 0.0 and times[-1] < float(duration)
