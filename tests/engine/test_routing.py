@@ -190,6 +190,8 @@ def test_filters_route_by_anything_but_absence_mixed_lists_and_exclusive_ranges(
         {**neutral, "region": "eu-west"},  # mixed, by its prefix matcher
         {**neutral, "region": "US-EAST"},  # nothing: exact values are case-sensitive
         neutral,  # nothing
+        # nothing: anything-but needs the field to be there, as in EventBridge
+        {k: v for k, v in neutral.items() if k != "env"},
     ]
     nodes: dict[str, object] = {
         f"p{i}": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 1,
@@ -212,9 +214,9 @@ def test_filters_route_by_anything_but_absence_mixed_lists_and_exclusive_ranges(
     assert got == {"range": ["p0-1"], "big": ["p3-1"], "not-test": ["p4-1"],
                    "anonymous": ["p5-1"], "mixed": ["p6-1", "p7-1"]}
     unmatched = sorted(e.trace for e in run.of(ev.MessageUnmatched))
-    assert unmatched == ["p1-1", "p2-1", "p8-1", "p9-1"]
-    assert run.node("orders")["unmatched"] == 4
-    assert run.ledger == {**run.ledger, "created": 10, "unmatched": 4, "pending": 6,
+    assert unmatched == ["p1-1", "p10-1", "p2-1", "p8-1", "p9-1"]
+    assert run.node("orders")["unmatched"] == 5
+    assert run.ledger == {**run.ledger, "created": 11, "unmatched": 5, "pending": 6,
                           "lost": 0}
 
 
