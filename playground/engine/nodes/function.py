@@ -309,18 +309,22 @@ class FunctionNode(Node):
         inst.cold_until = start + cold
         self.emit(ev.InvocationStarted(start, self.id, tuple([msg.id for msg in msgs]),
                                        msgs[0].trace, attempts[0], cold > 0, work.source))
-        if self.in_outage():
+        # the fault checks' own first tests, inline (no fault is the rule): so below
+        if start < self.outage_until:
             return [False] * count, "outage"
         spec = self.spec
         deadline = start + spec.timeout
-        run = cold + self.duration() * self.slow()
+        run = self.duration()
+        if self.degrade_slow != 1.0:
+            run *= self.slow()
+        run += cold
         if run > spec.timeout:
             await self.clock.sleep(spec.timeout)
             return [False] * count, "timeout"
         if run > 0:
             await self.clock.sleep(run)
         if (spec.errors > 0 and self.error_rng.random() < spec.errors) \
-                or self.degraded_failure():
+                or (self.degrade_errors > 0 and self.degraded_failure()):
             return [False] * count, "error"
         poison = self.poison
         results = [True] * count

@@ -104,7 +104,7 @@ class ProducerNode(Node):
                 anchor, k, anchor_rate = now, 0, self.rate
                 next_at = now if constant else now + self.arrivals.expovariate(self.rate)
                 continue
-            if not self.in_outage():
+            if now >= self.outage_until:  # not in an outage
                 self._make(now)
             if constant:
                 if self.rate != anchor_rate:  # changed while this send was already due

@@ -103,7 +103,9 @@ class QueueNode(Node):
         msg = request.msg
         assert msg is not None
         now = self.clock.loop.time()
-        if self.refused_by_fault(request):
+        # the fault checks' own first tests, inline (no fault is the rule)
+        if (now < self.outage_until or self.degrade_errors > 0) \
+                and self.refused_by_fault(request):
             return
         capacity = self.spec.capacity
         # a delayed message takes room too: were it let in beyond capacity, more than
