@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import operator
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from playground.engine.runtime import Engine
 
 SYNC, QUEUED, ASYNC = "sync", "queue", "async"
+# per message of an invocation, read in C: a comprehension is one more frame (two a message)
+_id_of, _attempt_of = operator.attrgetter("id"), operator.attrgetter("attempt")
 _OPS = {"store": WRITE, "queue": SEND, "topic": SEND, "function": CALL}
 
 
@@ -303,11 +306,11 @@ class FunctionNode(Node):
         else:
             for msg in msgs:
                 msg.attempt += 1
-        attempts = [msg.attempt for msg in msgs]
+        attempts = list(map(_attempt_of, msgs))
         cold = inst.cold_start if inst.cold else 0.0
         inst.cold = False
         inst.cold_until = start + cold
-        self.emit(ev.InvocationStarted(start, self.id, tuple([msg.id for msg in msgs]),
+        self.emit(ev.InvocationStarted(start, self.id, tuple(map(_id_of, msgs)),
                                        msgs[0].trace, attempts[0], cold > 0, work.source))
         # the fault checks' own first tests, inline (no fault is the rule): so below
         if start < self.outage_until:
@@ -399,8 +402,11 @@ class FunctionNode(Node):
         now = self.clock.loop.time()
         msgs = work.msgs
         ok_all = all(results)
-        failed = tuple(msg.id for msg, ok in zip(msgs, results, strict=True) if not ok)
-        self.emit(ev.InvocationFinished(now, self.id, tuple([msg.id for msg in msgs]),
+        if ok_all and len(results) == len(msgs):
+            failed: tuple[str, ...] = ()  # the rule: no generator to find none
+        else:
+            failed = tuple(msg.id for msg, ok in zip(msgs, results, strict=True) if not ok)
+        self.emit(ev.InvocationFinished(now, self.id, tuple(map(_id_of, msgs)),
                                         msgs[0].trace, ok_all, now - work.started, reason,
                                         failed))
         if not self.targets:
