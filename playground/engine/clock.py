@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import heapq
+import itertools
 import math
 import selectors
 import sys
@@ -43,7 +45,28 @@ GRID = 6
 TICK = 10.0**-GRID  # the shortest time between two instants
 
 
+_SCALE = 10.0**GRID
+_floor = math.floor
+
+
 def on_grid(when: float) -> float:
+    """``round(when, GRID)``, the very same float, mostly without round's decimal conversion
+    (260 ns, four times a message).
+
+    round gives the float nearest to n / 10**GRID, n the integer nearest to the exact
+    when x 10**GRID; so does the division below (IEEE division rounds correctly, and n and
+    the scale are exact floats). Where the product's own rounding (|error| <= scaled x 2**-53)
+    could put it on the other side of a half, round decides. Times from 0 down
+    (zero keeps its sign) or from 1e9 s on (n beyond exact floats) go to round too."""
+    if 0.0 < when < 1e9:
+        scaled = when * _SCALE
+        whole = _floor(scaled)
+        above_half = scaled - whole - 0.5  # exact: both below 2**53, a multiple of ulp(scaled)
+        margin = scaled * 1e-15
+        if above_half > margin:
+            return (whole + 1) / _SCALE
+        if above_half < -margin:
+            return whole / _SCALE
     return round(when, GRID)
 
 
@@ -198,6 +221,48 @@ class SimLoop(asyncio.SelectorEventLoop):
             with contextlib.suppress(RuntimeError):  # closed meanwhile
                 self.call_soon_threadsafe(_nothing)
 
+    def set_debug(self, enabled: bool) -> None:
+        super().set_debug(enabled)
+        # every future and every handle made asks the loop whether it is in debug mode:
+        # answered in C, not by a method of asyncio's
+        self.get_debug = itertools.repeat(bool(enabled)).__next__  # type: ignore[method-assign]
+
+    # --- timers and callbacks ---------------------------------------------------------------
+
+    # asyncio keeps its timers in a heap of handles, ordered by TimerHandle.__lt__, a Python
+    # method: a message's two timers cost some twenty such calls in heap operations. Here
+    # the heap holds (when, handle) pairs, compared in C. Two pairs compare exactly as their
+    # handles do (at equal times, neither handle is less than the other, so neither pair
+    # is), so timers due at the same instant still come in asyncio's order.
+
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any,
+                context: Any = None) -> asyncio.TimerHandle:
+        if when is None:
+            raise TypeError("when cannot be None")
+        if self._closed:
+            self._check_closed()  # raises asyncio's error
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+        if self._debug:
+            timer = asyncio.TimerHandle(when, callback, args, self, context)
+            if timer._source_traceback:
+                del timer._source_traceback[-1]  # the frame of this method
+        else:
+            timer = TimerHandle(when, callback, args, self, context)
+        heapq.heappush(self._scheduled, (when, timer))
+        timer._scheduled = True
+        return timer
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any, context: Any = None
+                  ) -> asyncio.Handle:
+        # asyncio's call_soon is two calls deep; futures call it for every awaiting task
+        if self._closed or self._debug:
+            return super().call_soon(callback, *args, context=context)
+        handle = Handle(callback, args, self, context)
+        self._ready.append(handle)
+        return handle
+
     # --- turning ----------------------------------------------------------------------------
 
     def _run_once(self) -> None:
@@ -206,10 +271,10 @@ class SimLoop(asyncio.SelectorEventLoop):
         the turn run. A message takes a handful of turns, and a turn of asyncio's own spends
         as long on its bookkeeping (a call, the cancelled timers' check, a select asked for
         nothing) as on the callback it runs; here a turn with work ready costs a comparison
-        or two, and the selector is asked only when there is no work or a poll is due."""
-        if self._debug:  # asyncio's own turn times and reports slow callbacks
-            super()._run_once()
-            return
+        or two, and the selector is asked only when there is no work or a poll is due.
+
+        In debug mode each callback runs through Handle._run, as asyncio's own turn runs
+        it (asyncio's timing of slow callbacks reads the simulated clock: always 0 here)."""
         ready = self._ready
         selector = self._selector
         process = self._process_events
@@ -224,43 +289,63 @@ class SimLoop(asyncio.SelectorEventLoop):
             if count > _PRUNE_FROM and self._timer_cancelled_count > count // 2:
                 # mostly cancelled timers: keep the live ones (asyncio's own rule)
                 live = []
-                for handle in scheduled:
-                    if handle._cancelled:
-                        handle._scheduled = False
+                for entry in scheduled:
+                    if entry[1]._cancelled:
+                        entry[1]._scheduled = False
                     else:
-                        live.append(handle)
+                        live.append(entry)
                 heapq.heapify(live)
                 self._scheduled = scheduled = live
                 self._timer_cancelled_count = 0
             else:
-                while scheduled and scheduled[0]._cancelled:
+                while scheduled and scheduled[0][1]._cancelled:
                     self._timer_cancelled_count -= 1
-                    heappop(scheduled)._scheduled = False
+                    heappop(scheduled)[1]._scheduled = False
             if ready or self._stopping:
                 if monotonic() - self._last_poll >= poll_every:
                     process(self._poll(raw_select))
             elif scheduled:
-                process(selector.select(min(max(0.0, scheduled[0]._when - self._now),
-                                            _MAX_SELECT)))
+                when = scheduled[0][0]
+                if self._mode == "virtual" and self.before_advance is None \
+                        and not self._paused and not self._holds \
+                        and when <= self._limit and when - self._now <= _MAX_SELECT:
+                    # what _sim_select does then (jump to the timer), without its calls:
+                    # time moves on twice a message
+                    if when > self._now:
+                        self._now = when
+                    if monotonic() - self._last_poll >= poll_every:
+                        process(self._poll(raw_select))
+                else:
+                    process(selector.select(min(max(0.0, when - self._now), _MAX_SELECT)))
             else:
                 process(selector.select(None))
             end = self._now + resolution
-            while scheduled and scheduled[0]._when < end:
-                handle = heappop(scheduled)
+            while scheduled and scheduled[0][0] < end:
+                handle = heappop(scheduled)[1]
                 handle._scheduled = False
                 ready.append(handle)
-            for _ in range(len(ready)):
-                handle = ready.popleft()
-                if handle._cancelled:
-                    continue
-                try:  # Handle._run's work, without its frame
-                    handle._context.run(handle._callback, *handle._args)
-                except (SystemExit, KeyboardInterrupt):
-                    raise
-                except BaseException as error:
-                    self.call_exception_handler({
-                        "message": f"Exception in callback {handle._callback!r}",
-                        "exception": error, "handle": handle})
+            if self._debug:
+                for _ in range(len(ready)):
+                    handle = ready.popleft()
+                    if not handle._cancelled:
+                        self._current_handle = handle
+                        try:
+                            handle._run()
+                        finally:
+                            self._current_handle = None
+            else:
+                for _ in range(len(ready)):
+                    handle = ready.popleft()
+                    if handle._cancelled:
+                        continue
+                    try:  # Handle._run's work, without its frame
+                        handle._context.run(handle._callback, *handle._args)
+                    except (SystemExit, KeyboardInterrupt):
+                        raise
+                    except BaseException as error:
+                        self.call_exception_handler({
+                            "message": f"Exception in callback {handle._callback!r}",
+                            "exception": error, "handle": handle})
             handle = None  # a handle that raised must not keep its frames alive
             if self._stopping:
                 return
@@ -290,7 +375,7 @@ class SimLoop(asyncio.SelectorEventLoop):
             # jump to the timer's own time, not now + timeout: summing those would drift
             scheduled = self._scheduled  # type: ignore[attr-defined]
             if scheduled:
-                when = scheduled[0].when()
+                when = scheduled[0][0]
                 if when <= self._limit and abs(when - target) <= 1e-9 * max(1.0, when):
                     target = when
             self._now = max(self._now, target)
@@ -334,6 +419,41 @@ class SimLoop(asyncio.SelectorEventLoop):
         return events
 
 
+class Handle(asyncio.Handle):
+    """asyncio's Handle, made in one frame: the loop makes these out of debug mode only, so
+    there is no source traceback to take, nor a debug mode to ask about."""
+
+    __slots__ = ()
+
+    def __init__(self, callback: Callable[..., Any], args: tuple[Any, ...],
+                 loop: asyncio.AbstractEventLoop, context: Any = None) -> None:
+        self._context = contextvars.copy_context() if context is None else context
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._repr = None
+        self._source_traceback = None
+
+
+class TimerHandle(asyncio.TimerHandle):
+    """asyncio's TimerHandle, made in one frame (its own calls two more); as :class:`Handle`."""
+
+    __slots__ = ()
+
+    def __init__(self, when: float, callback: Callable[..., Any], args: tuple[Any, ...],
+                 loop: asyncio.AbstractEventLoop, context: Any = None) -> None:
+        self._context = contextvars.copy_context() if context is None else context
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._repr = None
+        self._source_traceback = None
+        self._when = when
+        self._scheduled = False
+
+
 def _nothing() -> None:
     """Scheduled from other threads only to wake the selector."""
 
@@ -365,7 +485,7 @@ class Clock:
 
     def reached(self, when: float) -> bool:
         """Whether ``when`` has come, as the grid its timer was set on sees it."""
-        return round(when, GRID) <= self.loop.time()
+        return on_grid(when) <= self.loop.time()
 
     def sleep(self, delay: float) -> asyncio.Future[None]:
         """A future done after ``delay`` simulated seconds (cheaper than asyncio.sleep).
@@ -375,18 +495,18 @@ class Clock:
         changes with time (a token bucket refilling) would spin forever at one instant."""
         future = self.loop.create_future()
         now = self.loop.time()
-        when = round(now + delay, GRID)
+        when = on_grid(now + delay)
         if delay > 0 and when <= now:
-            when = round(now + 10.0**-GRID, GRID)
+            when = on_grid(now + 10.0**-GRID)
         self.loop.call_at(when, _finish, future)
         return future
 
     def at(self, when: float, callback: Callable[..., None], *args: Any) -> asyncio.TimerHandle:
-        return self.loop.call_at(round(when, GRID), self._fire, callback, args)
+        return self.loop.call_at(on_grid(when), self._fire, callback, args)
 
     def later(self, delay: float, callback: Callable[..., None], *args: Any
               ) -> asyncio.TimerHandle:
-        return self.loop.call_at(round(self.loop.time() + delay, GRID), self._fire, callback,
+        return self.loop.call_at(on_grid(self.loop.time() + delay), self._fire, callback,
                                  args)
 
     def soon(self, callback: Callable[..., None], *args: Any) -> None:

@@ -12,13 +12,20 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
-from playground.engine.clock import GRID, Clock
+from playground.engine.clock import Clock, on_grid
+
+_item_of = operator.itemgetter(2)
 
 
 class Deadlines:
+    """``on_due(item)`` when an item's deadline comes, unless ``alive(item)`` is false by
+    then (any truthy value is alive); ``live()`` counts the items alive."""
+
     def __init__(self, clock: Clock, on_due: Callable[[Any], None],
                  alive: Callable[[Any], bool], live: Callable[[], int]) -> None:
         self._clock = clock
@@ -28,15 +35,17 @@ class Deadlines:
         self._heap: list[tuple[float, int, Any]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
 
     def __len__(self) -> int:
         return len(self._heap)
 
     def add(self, due: float, item: Any) -> None:
-        due = round(due, GRID)  # the timer is set on the grid; the heap must agree with it
+        due = on_grid(due)  # the timer is set on the grid; the heap must agree with it
         heap = self._heap
         if len(heap) > 2 * self._live() + 64:
-            self._heap = heap = [entry for entry in heap if self._alive(entry[2])]
+            alive = map(self._alive, map(_item_of, heap))
+            self._heap = heap = list(itertools.compress(heap, alive))  # in C, if alive is
             heapq.heapify(heap)
         heapq.heappush(heap, (due, next(self._order), item))
         if not self._alive(heap[0][2]):  # seldom: the head is mostly one still to come
@@ -44,14 +53,18 @@ class Deadlines:
             if not heap:
                 return
         earliest = heap[0][0]
-        timer = self._timer
-        if timer is None or earliest < timer.when():
-            if timer is not None:
-                timer.cancel()
-            self._timer = self._clock.at(earliest, self._fire)
+        if earliest < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._set_timer(earliest)
+
+    def _set_timer(self, when: float) -> None:
+        self._timer = timer = self._clock.at(when, self._fire)
+        self._timer_at = timer.when()  # kept: add compares with it twice a message
 
     def _fire(self) -> None:
         self._timer = None
+        self._timer_at = math.inf
         now = self._clock.loop.time()
         heap = self._heap
         due_items = []
@@ -71,7 +84,7 @@ class Deadlines:
                 heapq.heappush(self._heap, (now, next(self._order), item))
             heap = self._drop_dead_heads()
             if heap and self._timer is None:
-                self._timer = self._clock.at(heap[0][0], self._fire)
+                self._set_timer(heap[0][0])
 
     def _drop_dead_heads(self) -> list[tuple[float, int, Any]]:
         # most deadlines die before they come (a message is deleted long before its
@@ -86,4 +99,5 @@ class Deadlines:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+            self._timer_at = math.inf
         self._heap.clear()

@@ -75,13 +75,14 @@ class Copy:
     def _change(self, live: int = 0, outcome: str | None = None, delivered: bool = False
                 ) -> None:
         counts = self.ledger.counts
-        counts[self._state()] -= 1
+        # _state, inline twice (three changes a message)
+        counts[DELIVERED if self.delivered else ALIVE if self.live > 0 else self.outcome] -= 1
         self.live += live
         if outcome is not None:
             self.outcome = outcome
         if delivered:
             self.delivered = True
-        counts[self._state()] += 1
+        counts[DELIVERED if self.delivered else ALIVE if self.live > 0 else self.outcome] += 1
 
     # held and released come twice or more per message, and almost always leave the copy
     # in the state it was in (alive, or delivered): then no count moves

@@ -189,10 +189,13 @@ class Metrics:
         self.nodes[e.node].counters["created"] += 1
 
     # the handlers of the events every message makes count in and out inline: a call of
-    # _count_in / _count_out and one more lookup of the node's stats per event add up
+    # _count_in / _count_out and one more lookup of the node's stats per event add up. So
+    # does RateWindow.add, ten a message: within the second under way (the rule), they
+    # add to its slot themselves.
 
     def _sent(self, e: ev.MessageSent) -> None:
         t = e.t
+        second = int(t)
         sender = self.nodes[e.node]
         counters = sender.counters
         kind = self.kinds.get(e.node)
@@ -200,13 +203,21 @@ class Metrics:
             if kind == "producer":
                 self.client.sent += 1
             counters["out"] += 1
-            sender.rate_out.add(t)
+            rate = sender.rate_out
+            if rate.second == second:
+                rate.counts[second % _SLOTS] += 1
+            else:
+                rate.add(t)
         counters["sent"] += 1
         if e.attempt > 1:
             counters["resent"] += 1
         target = self.nodes[e.target]
         target.counters["in"] += 1
-        target.rate_in.add(t)
+        rate = target.rate_in
+        if rate.second == second:
+            rate.counts[second % _SLOTS] += 1
+        else:
+            rate.add(t)
 
     def _accepted(self, e: ev.MessageAccepted) -> None:
         self.nodes[e.node].counters["accepted"] += 1
@@ -227,12 +238,20 @@ class Metrics:
         stats.wait.add(e.wait)
         consumer = self.nodes[e.consumer]
         consumer.counters["in"] += 1
-        consumer.rate_in.add(e.t)
+        rate, second = consumer.rate_in, int(e.t)
+        if rate.second == second:
+            rate.counts[second % _SLOTS] += 1
+        else:
+            rate.add(e.t)
 
     def _deleted(self, e: ev.MessageDeleted) -> None:
         stats = self.nodes[e.node]
         stats.counters["out"] += 1
-        stats.rate_out.add(e.t)
+        rate, second = stats.rate_out, int(e.t)
+        if rate.second == second:
+            rate.counts[second % _SLOTS] += 1
+        else:
+            rate.add(e.t)
 
     def _redelivered(self, e: ev.MessageRedelivered) -> None:
         self.nodes[e.node].counters["redelivered"] += 1
@@ -267,7 +286,11 @@ class Metrics:
             stats.counters["deduplicated"] += 1
         else:
             stats.counters["out"] += 1
-            stats.rate_out.add(e.t)
+            rate, second = stats.rate_out, int(e.t)
+            if rate.second == second:
+                rate.counts[second % _SLOTS] += 1
+            else:
+                rate.add(e.t)
         if e.duplicate or e.deduplicated:
             stats.counters["duplicates"] += 1
 
@@ -286,7 +309,11 @@ class Metrics:
         ok = len(e.msgs) - len(e.failed)
         if ok:
             stats.counters["out"] += ok
-            stats.rate_out.add(e.t, ok)
+            rate, second = stats.rate_out, int(e.t)
+            if rate.second == second:
+                rate.counts[second % _SLOTS] += ok
+            else:
+                rate.add(e.t, ok)
         if e.failed:
             stats.counters["errors"] += len(e.failed)
             stats.counters["failed_invocations"] += 1
@@ -300,7 +327,11 @@ class Metrics:
         if 200 <= e.status < 300:
             client.ok += 1
             client.latency.add(e.latency)
-            client.rate_ok.add(e.t)
+            rate, second = client.rate_ok, int(e.t)
+            if rate.second == second:
+                rate.counts[second % _SLOTS] += 1
+            else:
+                rate.add(e.t)
         else:
             client.errors += 1
             client.rate_errors.add(e.t)

@@ -33,6 +33,7 @@ class Node:
         self.inbox = engine.inbox_topic(node_id)
         self.reply_topic = engine.reply_topic(node_id)
         self._pending: dict[int, tuple[OnReply, Any, str]] = {}
+        self._inboxes: dict[str, str] = {}  # the inbox topic of each node sent to
         self.outage_until = -math.inf
         self.degrade_until = -math.inf
         self.degrade_errors = 0.0
@@ -71,8 +72,13 @@ class Node:
         """Sends ``request``; ``on_reply(reply, context)`` gets the answer. The answer may
         come before this returns (in-process delivery is synchronous): callers that keep
         their own books per request use :meth:`expect` and :meth:`post` instead."""
-        corr = self.expect(target, on_reply, context)
-        self.post(target, request, corr)
+        # expect and post, inline: two requests a message come this way
+        corr = self.engine.next_corr()
+        self._pending[corr] = (on_reply, context, target)
+        request.corr = corr
+        request.reply_to = self.reply_topic
+        request.sender = self.id
+        self.broker.publish(self._inboxes.get(target) or self._inbox(target), request)
         return corr
 
     def expect(self, target: str, on_reply: OnReply, context: Any = None) -> int:
@@ -85,12 +91,16 @@ class Node:
         request.corr = corr
         request.reply_to = self.reply_topic
         request.sender = self.id
-        self.broker.publish(self.engine.inbox_topic(target), request)
+        self.broker.publish(self._inboxes.get(target) or self._inbox(target), request)
 
     def notify(self, target: str, request: Request) -> None:
         """A one-way message (no reply expected)."""
         request.sender = self.id
-        self.broker.publish(self.engine.inbox_topic(target), request)
+        self.broker.publish(self._inboxes.get(target) or self._inbox(target), request)
+
+    def _inbox(self, target: str) -> str:
+        topic = self._inboxes[target] = self.engine.inbox_topic(target)
+        return topic
 
     def cancel(self, corr: int) -> None:
         """Give up on a request: forget its reply and tell the target (withdraws a block)."""

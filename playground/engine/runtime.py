@@ -9,6 +9,7 @@ another thread calls them through ``loop.call_soon_threadsafe``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import re
 from collections.abc import Callable, Coroutine, Iterable
@@ -72,7 +73,8 @@ class Engine:
         self.metrics = Metrics({**kinds, EXTERNAL: "external"})
         self.metrics.attach(self.bus)
         self.base_topic = "playground/" + (_TOPIC_UNSAFE.sub("-", topology.name) or "topology")
-        self._corr = 0
+        # one correlation id per request, four requests a message: counted in C
+        self.next_corr: Callable[[], int] = itertools.count(1).__next__
         self._inboxes: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.started = False
@@ -99,10 +101,6 @@ class Engine:
 
     def reply_topic(self, node_id: str) -> str:
         return f"{self.base_topic}/{node_id}/reply"
-
-    def next_corr(self) -> int:
-        self._corr += 1
-        return self._corr
 
     def rng(self, *names: str) -> Any:
         return rng_for(self.seed, *names)

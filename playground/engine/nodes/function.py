@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import operator
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from playground.engine.runtime import Engine
 
 SYNC, QUEUED, ASYNC = "sync", "queue", "async"
+# per message of an invocation, read in C: a comprehension is one more frame (two a message)
+_id_of, _attempt_of = operator.attrgetter("id"), operator.attrgetter("attempt")
 _OPS = {"store": WRITE, "queue": SEND, "topic": SEND, "function": CALL}
 
 
@@ -313,24 +316,28 @@ class FunctionNode(Node):
         else:
             for msg in msgs:
                 msg.attempt += 1
-        attempts = [msg.attempt for msg in msgs]
+        attempts = list(map(_attempt_of, msgs))
         cold = inst.cold_start if inst.cold else 0.0
         inst.cold = False
         inst.cold_until = start + cold
-        self.emit(ev.InvocationStarted(start, self.id, tuple([msg.id for msg in msgs]),
+        self.emit(ev.InvocationStarted(start, self.id, tuple(map(_id_of, msgs)),
                                        msgs[0].trace, attempts[0], cold > 0, work.source))
-        if self.in_outage():
+        # the fault checks' own first tests, inline (no fault is the rule): so below
+        if start < self.outage_until:
             return [False] * count, "outage"
         spec = self.spec
         deadline = start + spec.timeout
-        run = cold + self.duration() * self.slow()
+        run = self.duration()
+        if self.degrade_slow != 1.0:
+            run *= self.slow()
+        run += cold
         if run > spec.timeout:
             await self.clock.sleep(spec.timeout)
             return [False] * count, "timeout"
         if run > 0:
             await self.clock.sleep(run)
         if (spec.errors > 0 and self.error_rng.random() < spec.errors) \
-                or self.degraded_failure():
+                or (self.degrade_errors > 0 and self.degraded_failure()):
             return [False] * count, "error"
         poison = self.poison
         results = [True] * count
@@ -406,8 +413,11 @@ class FunctionNode(Node):
         now = self.clock.loop.time()
         msgs = work.msgs
         ok_all = all(results)
-        failed = tuple(msg.id for msg, ok in zip(msgs, results, strict=True) if not ok)
-        self.emit(ev.InvocationFinished(now, self.id, tuple([msg.id for msg in msgs]),
+        if ok_all and len(results) == len(msgs):
+            failed: tuple[str, ...] = ()  # the rule: no generator to find none
+        else:
+            failed = tuple(msg.id for msg, ok in zip(msgs, results, strict=True) if not ok)
+        self.emit(ev.InvocationFinished(now, self.id, tuple(map(_id_of, msgs)),
                                         msgs[0].trace, ok_all, now - work.started, reason,
                                         failed))
         if not self.targets:

@@ -81,7 +81,8 @@ class GatewayNode(Node):
         msg = request.msg
         assert msg is not None
         now = self.clock.loop.time()
-        if self.in_outage():
+        # the fault checks' own first tests, inline (no fault is the rule): so below
+        if now < self.outage_until:
             self.refuse(request, UNAVAILABLE, "outage")
             return
         if self.bucket is not None and not self.bucket.take(now):
@@ -105,7 +106,9 @@ class GatewayNode(Node):
             self.emit(ev.ShortCircuited(now, self.id, msg.id, msg.trace, self.target))
             self.reply(request, UNAVAILABLE, "circuit open")
             return
-        latency = self.latency() * self.slow()
+        latency = self.latency()
+        if self.degrade_slow != 1.0:
+            latency *= self.slow()
         if latency > 0:
             self.delaying += 1
             self.clock.later(latency, self._after_latency, request)
@@ -119,7 +122,7 @@ class GatewayNode(Node):
     def _forward(self, request: Request) -> None:
         msg = request.msg
         assert msg is not None
-        if self.degraded_failure():
+        if self.degrade_errors > 0 and self.degraded_failure():
             self.refuse(request, FAILED, "degraded")
             return
         now = self.clock.loop.time()

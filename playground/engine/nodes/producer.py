@@ -68,7 +68,10 @@ class ProducerNode(Node):
     def rate(self) -> float:
         # live bursts multiply, and a degradation divides: past the clock's resolution
         # every arrival would share one instant, and the clock would never move on
-        return min((self.spec.rate or 0.0) * self.factor / self.slow(), MAX_RATE)
+        slow = self.degrade_slow  # slow()'s own first test, inline: asked every message
+        if slow != 1.0:
+            slow = self.slow()
+        return min((self.spec.rate or 0.0) * self.factor / slow, MAX_RATE)
 
     async def run(self) -> None:
         """Makes messages until the run's duration or ``limit``: the producer's task.
@@ -104,7 +107,7 @@ class ProducerNode(Node):
                 anchor, k, anchor_rate = now, 0, self.rate
                 next_at = now if constant else now + self.arrivals.expovariate(self.rate)
                 continue
-            if not self.in_outage():
+            if now >= self.outage_until:  # not in an outage
                 self._make(now)
             if constant:
                 if self.rate != anchor_rate:  # changed while this send was already due

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import operator
 from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,12 @@ from playground.spec import model as m
 if TYPE_CHECKING:
     from playground.engine.runtime import Engine
 
+_receives_of = operator.attrgetter("receives")
+# whether a deadline still matters, read in C (Deadlines asks a few times a message): a
+# batch while some of its messages are open, a message while it is here (GONE is 0)
+_batch_open = operator.attrgetter("open")
+_still_here = operator.attrgetter("state")
+
 # message states while in this queue
 GONE, VISIBLE, IN_FLIGHT, DELAYED, MOVING = 0, 1, 2, 3, 4
 
@@ -46,7 +53,7 @@ class _Batch:
     def __init__(self, consumer: str, msgs: list[Message]) -> None:
         self.consumer = consumer
         self.msgs = msgs
-        self.receipts = [msg.receives for msg in msgs]
+        self.receipts = list(map(_receives_of, msgs))  # in C: no comprehension's frame
         self.open = len(msgs)
 
 
@@ -103,7 +110,9 @@ class QueueNode(Node):
         msg = request.msg
         assert msg is not None
         now = self.clock.loop.time()
-        if self.refused_by_fault(request):
+        # the fault checks' own first tests, inline (no fault is the rule)
+        if (now < self.outage_until or self.degrade_errors > 0) \
+                and self.refused_by_fault(request):
             return
         capacity = self.spec.capacity
         # a delayed message takes room too: were it let in beyond capacity, more than
@@ -506,10 +515,3 @@ class QueueNode(Node):
         for msg in list(self.holdings()):
             self._track_expiry(msg)
 
-
-def _batch_open(batch: _Batch) -> bool:
-    return batch.open > 0
-
-
-def _still_here(msg: Message) -> bool:
-    return msg.state != GONE

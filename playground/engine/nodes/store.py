@@ -53,7 +53,9 @@ class StoreNode(Node):
         msg = request.msg
         assert msg is not None
         now = self.clock.loop.time()
-        if self.refused_by_fault(request, degraded=False):  # degradation strikes at the end
+        # the fault checks' own first tests, inline (no fault is the rule): so below
+        if now < self.outage_until and self.refused_by_fault(request, degraded=False):
+            # (a degradation strikes at the end)
             return
         if self.bucket is not None and not self.bucket.take(now):
             self.refused_at = now
@@ -62,7 +64,9 @@ class StoreNode(Node):
             self.reply(request, THROTTLED, "write capacity exceeded")
             return
         self.writing += 1
-        latency = self.latency() * self.slow()
+        latency = self.latency()
+        if self.degrade_slow != 1.0:
+            latency *= self.slow()
         if latency > 0:
             self.clock.later(latency, self._written, request)
         else:  # an instant write answers at once: no timer, no turn of the loop
@@ -73,7 +77,7 @@ class StoreNode(Node):
         msg = request.msg
         assert msg is not None
         now = self.clock.loop.time()
-        if self.degraded_failure():
+        if self.degrade_errors > 0 and self.degraded_failure():
             self.emit(ev.MessageRefused(now, self.id, request.fork_id or msg.id, msg.trace,
                                         "degraded", FAILED))
             self.reply(request, FAILED, "degraded")
