@@ -30,7 +30,8 @@ Session = Callable[[aiomqtt.Client], Awaitable[None]]
 
 def credentials(endpoint: Endpoint, security: Security) -> tuple[str | None, str | None]:
     """User and password for the broker: the URL's, else the options' (a URL may name the
-    user and leave the password to --mqtt-password or the environment, as the README says)."""
+    user and leave the password to --mqtt-password or the environment, as the README says).
+    A producer's source gets an empty ``security``: the options are the --broker's."""
     username = endpoint.username or security.username
     password = endpoint.password if endpoint.password is not None else security.password
     return username, password

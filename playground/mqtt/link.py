@@ -314,7 +314,10 @@ class MqttLink:
             for number, source in enumerate(self.sources):
                 source.connection = await stack.enter_async_context(Connection(
                     source.endpoint, client_id=f"pg-{self.origin}-source{number}",
-                    subscriptions=list(source.topics), security=options.security,
+                    # only what its own URL says: the --broker's credentials, certificates
+                    # and --mqtt-insecure are for that broker, and a source may be another
+                    # server
+                    subscriptions=list(source.topics), security=None,
                     session=lambda client, source=source: self._source_session(client,
                                                                                source)))
             async with asyncio.TaskGroup() as group:
