@@ -16,7 +16,8 @@ Topics (``<base>`` is ``playground/<topology>``):
 - ``<base>/tap/...``: see :mod:`~playground.mqtt.tap`.
 
 Delivery between processes is at least once and processed once: envelopes go out in
-batches (whatever piled up while the previous publishes were in flight, per topic, QoS 1);
+batches (whatever piled up while the previous publishes were in flight, per topic, QoS 1,
+at most ``MAX_PACK`` envelopes and ``codec.MAX_MQTT_BYTES``);
 the receiving process acknowledges each batch once its engine has taken it; a batch not
 acknowledged is sent again - after a reconnect, or when another process says hello on
 ``<base>/_hello`` (it has just subscribed), at once; otherwise after 0.5 s, 1 s ... 8 s - and
@@ -101,7 +102,7 @@ class MqttLink:
         self.engine: Engine | None = None
         self.feed: TapFeed | None = None
         # engine's thread -> network thread
-        self._outgoing: deque[tuple[str, dict[str, Any]]] = deque()
+        self._outgoing: deque[tuple[str, bytes]] = deque()
         self._acks_out: deque[tuple[str, int]] = deque()
         self._sent_envelopes = 0
         self._acked_envelopes = 0
@@ -115,7 +116,7 @@ class MqttLink:
         self._room: asyncio.Event | None = None
         self._control: deque[tuple[str, bytes, int]] = deque()
         self._acks: dict[str, list[int]] = {}
-        self._packed: deque[tuple[str, list[dict[str, Any]]]] = deque()
+        self._packed: deque[tuple[str, list[bytes]]] = deque()
         self._resend: deque[int] = deque()
         self._unacked: dict[int, _Batch] = {}
         self._number = 0
@@ -174,7 +175,9 @@ class MqttLink:
     # --- the engine's side -------------------------------------------------------------------
 
     def _send(self, topic: str, data: dict[str, Any]) -> None:
-        self._outgoing.append((topic, data))
+        """Encoded here, so that one too large for any broker is refused to its sender
+        (:class:`codec.TooLarge`) before it is counted as gone."""
+        self._outgoing.append((topic, codec.dump(data)))
         self._sent_envelopes += 1
         self._wake_network()
 
@@ -273,6 +276,7 @@ class MqttLink:
         if transport is not None:
             state.update({"duplicates": transport.duplicates,
                           "refused_congested": transport.refused,
+                          "too_large": transport.too_large,
                           "undecodable": transport.undecodable})
         if self.sources:
             producers: dict[str, Any] = {}
@@ -447,8 +451,10 @@ class MqttLink:
         if self._packed:
             topic, envelopes = self._packed.popleft()
             self._number += 1
-            data = json.dumps({codec.MARK: 1, "o": self.origin, "b": self._number,
-                               "e": envelopes}, separators=(",", ":"), default=str).encode()
+            # the envelopes are JSON already (encoded in the engine's thread)
+            data = b"".join((b'{"%s":1,"o":"%s","b":%d,"e":[' % (
+                codec.MARK.encode(), self.origin.encode(), self._number),
+                b",".join(envelopes), b"]}"))
             self._unacked[self._number] = _Batch(topic, data, len(envelopes), time.monotonic())
             self.batches_sent += 1
             return topic, data, 1
@@ -461,7 +467,10 @@ class MqttLink:
         return None
 
     def _pack(self) -> None:
-        by_topic: dict[str, list[dict[str, Any]]] = {}
+        """What piled up, in batches per topic of at most MAX_PACK envelopes and
+        ``codec.MAX_ENVELOPE_BYTES`` (a batch the broker finds too large would drop the
+        connection, and come back after the reconnect to drop it again)."""
+        by_topic: dict[str, list[bytes]] = {}
         outgoing = self._outgoing
         while outgoing:
             topic, data = outgoing.popleft()
@@ -469,9 +478,18 @@ class MqttLink:
             if envelopes is None:
                 envelopes = by_topic[topic] = []
             envelopes.append(data)
+        room = codec.MAX_ENVELOPE_BYTES
         for topic, envelopes in by_topic.items():
-            for start in range(0, len(envelopes), MAX_PACK):
-                self._packed.append((topic, envelopes[start:start + MAX_PACK]))
+            batch: list[bytes] = []
+            size = 0
+            for data in envelopes:
+                if batch and (len(batch) >= MAX_PACK or size + len(data) + 1 > room):
+                    self._packed.append((topic, batch))
+                    batch, size = [], 0
+                batch.append(data)
+                size += len(data) + 1
+            if batch:
+                self._packed.append((topic, batch))
 
     async def _resend_loop(self) -> None:
         while True:
