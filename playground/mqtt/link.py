@@ -12,7 +12,10 @@ Topics (``<base>`` is ``playground/<topology>``):
 - ``<base>/<node>/in``: a node's inbox. Envelope batches (JSON marked ``"pg": 1``) are the
   transport's; anything else that is JSON enters the node as a new message from
   ``external``; what is not JSON is refused (a log line and ``<base>/tap/_errors``).
-- ``<base>/_proc/<process>``: one process's answers and acknowledgements.
+- ``<base>/_proc/<process>``: one process's answers and acknowledgements (and hellos in
+  answer to its own).
+- ``<base>/_hello``: a process that has subscribed says so, with the nodes it runs; a
+  process that finds another running one of its nodes, and started later, stops.
 - ``<base>/tap/...``: see :mod:`~playground.mqtt.tap`.
 
 Delivery between processes is at least once and processed once: envelopes go out in
@@ -39,6 +42,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +53,7 @@ from playground.engine.nodes.producer import ProducerNode
 from playground.mqtt import codec
 from playground.mqtt.connection import Connection
 from playground.mqtt.network import NetworkThread
-from playground.mqtt.options import MqttOptions
+from playground.mqtt.options import ClaimConflict, MqttOptions
 from playground.mqtt.tap import TapFeed, tap_item
 from playground.mqtt.topics import base_topic, hello_topic, inbox, process_topic
 from playground.mqtt.transport import MqttBroker
@@ -65,6 +69,12 @@ MAX_PACK = 500  # envelopes per batch
 RESEND_FIRST, RESEND_MAX = 0.5, 8.0  # wall seconds without an acknowledgement
 INBOUND_HIGH = 5_000  # items waiting for the engine before the reader pauses
 LOGGED_REFUSALS = 20
+# wall seconds after the first connection: the other processes' hellos (which nodes they
+# run) come back within it, so a process that claims a node another runs stops before it
+# takes any message; and after MISSING_AFTER, nodes no process has claimed are named
+HELLO_GRACE, MISSING_AFTER = 0.5, 5.0
+__all__ = ["ClaimConflict", "MqttLink"]
+
 
 @dataclass(slots=True)
 class _Batch:
@@ -123,6 +133,12 @@ class MqttLink:
         self._inboxes = {inbox(self.base, node): node for node in sorted(self.local)}
         self._main: concurrent.futures.Future[None] | None = None
         self._ready = threading.Event()  # every connection subscribed once
+        self.since = time.time()  # which of two processes claiming a node came first
+        self.peers: dict[str, frozenset[str]] = {}  # process -> the nodes it runs
+        self.conflict: str | None = None
+        self.on_conflict: Callable[[], None] | None = None  # any thread; the run ends
+        self._gated = self.transport is not None  # batches wait for the others' hellos
+        self._early: list[tuple[Any, ...]] = []
         self.batches_sent = 0
         self.resent = 0
         self.received = 0
@@ -261,6 +277,7 @@ class MqttLink:
             "url": self.options.broker.url() if self.options.broker else None,
             "process": self.origin,
             "nodes": sorted(self.local) if self.partial else "all",
+            "processes": len(self.peers) + 1,
             "in_flight": self._sent_envelopes - self._acked_envelopes,
             "batches_sent": self.batches_sent, "resent": self.resent,
             "received": self.received, "injected": self.injected, "refused": self.refused,
@@ -269,6 +286,10 @@ class MqttLink:
             "tap_buffer_dropped": feed.dropped if feed else 0,
             "tap_dropped": (feed.left_out + feed.dropped) if feed else 0,
         }
+        if self.partial and transport is not None:
+            state["missing"] = self.missing()
+        if self.conflict is not None:
+            state["conflict"] = self.conflict
         if connection is not None:
             state["reconnects"] = max(0, connection.connects - 1)
             if connection.state != "connected" and connection.last_error:
@@ -334,7 +355,74 @@ class MqttLink:
                        if c is not None]
         for connection in connections:
             await connection.connected.wait()
+        if self.transport is not None:
+            await asyncio.sleep(HELLO_GRACE)
+            self._gated = False
+            if self.conflict is None:
+                self._inbound.extend(self._early)
+                self._wake_engine()
+            self._early.clear()
         self._ready.set()
+        if self.partial and self.transport is not None:
+            await asyncio.sleep(MISSING_AFTER - HELLO_GRACE)
+            missing = self.missing()
+            if missing and self.conflict is None:
+                log.warning("MQTT: no process on %s has said it runs %s (so far): what is sent "
+                            "there waits; start one with --nodes %s",
+                            self.options.broker, ", ".join(missing), ",".join(missing))
+
+    def missing(self) -> list[str]:
+        """The topology's nodes that neither this process nor any other that said hello
+        runs (any thread)."""
+        claimed = set(self.local)
+        for nodes in list(self.peers.values()):
+            claimed |= nodes
+        return sorted(set(self.topology.nodes) - claimed)
+
+    def _hello(self, back: bool = False) -> bytes:
+        body: dict[str, Any] = {codec.MARK: 1, "hello": self.origin,
+                                "nodes": sorted(self.local), "since": self.since}
+        if back:
+            body["back"] = True
+        return json.dumps(body).encode()
+
+    def _greeted(self, data: dict[str, Any]) -> None:
+        """Another process said hello (``back``: in answer to ours)."""
+        origin = data["hello"]
+        if origin == self.origin:
+            return
+        if not data.get("back"):
+            self._resend_all()  # what it missed before it subscribed
+        nodes = data.get("nodes")
+        claims = frozenset(n for n in nodes if isinstance(n, str)) \
+            if isinstance(nodes, list) else frozenset()
+        new = origin not in self.peers
+        self.peers[origin] = claims
+        if not new:
+            return
+        if not data.get("back"):  # so that it knows of us too
+            self._control.append((process_topic(self.base, origin), self._hello(back=True), 1))
+        both = sorted(self.local & claims)
+        if both:
+            since = data.get("since")
+            self._claimed_twice(origin, since if isinstance(since, int | float) else 0.0,
+                                both)
+
+    def _claimed_twice(self, origin: str, since: float, nodes: list[str]) -> None:
+        said = ", ".join(nodes)
+        if (self.since, self.origin) < (since, origin):
+            log.error("MQTT: process %s on %s also runs %s, which this process (%s) runs: "
+                      "it started later and stops", origin, self.options.broker, said,
+                      self.origin)
+            return
+        self.conflict = (f"MQTT: process {origin} on {self.options.broker} runs {said} "
+                         f"already, and so would this process ({self.origin}): every message "
+                         f"for them would be processed twice. This process stops: give each "
+                         f"process --nodes of its own")
+        log.error("%s", self.conflict)
+        self._early.clear()
+        if self.on_conflict is not None:
+            self.on_conflict()
 
     def _kick(self) -> None:
         self._net_woken = False
@@ -351,8 +439,7 @@ class MqttLink:
     async def _session(self, client: aiomqtt.Client) -> None:
         """One connected session: everything unacknowledged goes out again first."""
         self._resend_all()
-        hello = {codec.MARK: 1, "hello": self.origin}
-        self._control.append((hello_topic(self.base), json.dumps(hello).encode(), 1))
+        self._control.append((hello_topic(self.base), self._hello(), 1))
         assert self._wake is not None
         self._wake.set()
         async with asyncio.TaskGroup() as group:
@@ -385,10 +472,12 @@ class MqttLink:
                 self._acknowledged(data["ack"])
                 return
             if "hello" in data:
-                if data["hello"] != self.origin:
-                    self._resend_all()  # what it missed before it subscribed
+                self._greeted(data)
                 return
-            if self.transport is None or "e" not in data:
+            if self.transport is None or "e" not in data or self.conflict is not None:
+                return  # after a conflict, unacknowledged: the process that runs it takes it
+            if self._gated:
+                self._early.append(("batch", topic, data))
                 return
             self._inbound.append(("batch", topic, data))
         elif node is not None:

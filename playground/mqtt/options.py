@@ -23,6 +23,10 @@ PASSWORD_VARIABLE = "PLAYGROUND_MQTT_PASSWORD"
 MAX_IN_FLIGHT = 20_000  # envelopes sent and not yet acknowledged, before sends are refused
 
 
+class ClaimConflict(RuntimeError):
+    """Another process on the broker runs a node this one runs, and started first."""
+
+
 @dataclass(frozen=True)
 class Security:
     """Credentials and TLS for a broker (the password is never shown)."""
