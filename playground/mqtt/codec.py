@@ -7,8 +7,9 @@ since it was enqueued when a DLQ move must keep it. What the receiver makes of t
 physical message of one of its own copies - is the ``materialise`` function's business:
 this module keeps no state.
 
-Every envelope batch the transport sends is marked ``"pg": 1``, so anything published on an
-inbox topic without the mark is a payload from outside (see :mod:`playground.mqtt.link`).
+Every envelope batch the transport sends is marked ``"pg": 1`` and has exactly the keys
+``pg o b e``: anything else published on an inbox topic is a payload from outside (see
+:mod:`playground.mqtt.link`).
 """
 
 from __future__ import annotations

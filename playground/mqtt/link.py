@@ -9,9 +9,10 @@ loops.
 
 Topics (``<base>`` is ``playground/<topology>``):
 
-- ``<base>/<node>/in``: a node's inbox. Envelope batches (JSON marked ``"pg": 1``) are the
-  transport's; anything else that is JSON enters the node as a new message from
-  ``external``; what is not JSON is refused (a log line and ``<base>/tap/_errors``).
+- ``<base>/<node>/in``: a node's inbox. Envelope batches (exactly the shape
+  :meth:`MqttLink._next_item` writes, marked ``"pg": 1``) are the transport's; anything else
+  that is JSON enters the node as a new message from ``external``; what is not JSON is
+  refused (a log line and ``<base>/tap/_errors``).
 - ``<base>/_proc/<process>``: one process's answers and acknowledgements (and hellos in
   answer to its own).
 - ``<base>/_hello``: a process that has subscribed says so, with the nodes it runs; a
@@ -467,14 +468,16 @@ class MqttLink:
                 self._inbound.append(("refuse", node, "the payload is not JSON"))
                 self._wake_engine()
             return
-        if isinstance(data, dict) and data.get(codec.MARK) == 1:
-            if "ack" in data:
+        kind = _envelope_kind(data) if node is None else \
+            ("batch" if _is_batch(data) else None)  # on an inbox, anything else is a payload
+        if kind is not None:
+            if kind == "ack":
                 self._acknowledged(data["ack"])
                 return
-            if "hello" in data:
+            if kind == "hello":
                 self._greeted(data)
                 return
-            if self.transport is None or "e" not in data or self.conflict is not None:
+            if self.transport is None or self.conflict is not None:
                 return  # after a conflict, unacknowledged: the process that runs it takes it
             if self._gated:
                 self._early.append(("batch", topic, data))
@@ -645,3 +648,33 @@ class MqttLink:
             if self._wake is not None:
                 self._wake.set()
             await asyncio.sleep(0.02)
+
+
+_ACK = frozenset((codec.MARK, "o", "ack"))
+_BATCH = frozenset((codec.MARK, "o", "b", "e"))
+_HELLO = frozenset((codec.MARK, "hello", "nodes", "since", "back"))
+
+
+def _marked(data: Any) -> bool:
+    return isinstance(data, dict) and type(data.get(codec.MARK)) is int \
+        and data[codec.MARK] == 1
+
+
+def _is_batch(data: Any) -> bool:
+    """Exactly what :meth:`MqttLink._next_item` writes: JSON from outside that happens to
+    hold a ``"pg"`` of its own is a payload like any other."""
+    return _marked(data) and data.keys() == _BATCH and isinstance(data["o"], str) \
+        and type(data["b"]) is int and isinstance(data["e"], list)
+
+
+def _envelope_kind(data: Any) -> str | None:
+    """``batch``, ``ack`` or ``hello`` for what another process of ours sent, else None."""
+    if not _marked(data):
+        return None
+    if _is_batch(data):
+        return "batch"
+    if data.keys() == _ACK and isinstance(data["o"], str) and isinstance(data["ack"], list):
+        return "ack"
+    if "hello" in data and data.keys() <= _HELLO and isinstance(data["hello"], str):
+        return "hello"
+    return None
