@@ -94,6 +94,7 @@ class Connection:
                         await client.subscribe(topic, qos=self.qos)
                     self.state = CONNECTED
                     self.connects += 1
+                    self.last_error = ""  # what failed before is history now
                     since = loop.time()
                     self.connected.set()
                     log.info("MQTT %s connected to %s", self.client_id, self.endpoint)

@@ -293,7 +293,7 @@ class MqttLink:
             state["conflict"] = self.conflict
         if connection is not None:
             state["reconnects"] = max(0, connection.connects - 1)
-            if connection.state != "connected" and connection.last_error:
+            if connection.last_error:  # since the last connect: why it is not (or was not) up
                 state["error"] = connection.last_error
         if transport is not None:
             state.update({"duplicates": transport.duplicates,
