@@ -36,6 +36,12 @@ SHOP = {"name": "shop", "duration": "2s", "nodes": {
     (["--clock", "real", "--mqtt-port", "1883"], "add --mqtt"),
     (["--clock", "real", "--mqtt", "--mqtt-username", "ann"], "are for --broker"),
     (["--clock", "real", "--mqtt", "--tap-rate", "-1"], "--tap-rate cannot be negative"),
+    (["--clock", "real", "--broker", ""], "--broker is empty: write --broker mqtt://HOST:PORT"),
+    (["--clock", "real", "--broker", "  "], "--broker is empty"),
+    (["--clock", "real", "--mqtt", "--nodes", ""], "--nodes '' has an empty name: write the"),
+    (["--clock", "real", "--mqtt", "--nodes", ","], "--nodes ',' has an empty name"),
+    (["--clock", "real", "--mqtt", "--nodes", "orders,,clients"], "has an empty name"),
+    (["--nodes", ""], "--nodes '' has an empty name"),
 ])
 def test_combinations_that_cannot_work_are_refused_with_what_to_do(
         tmp_path: Path, options: list[str], says: str) -> None:
