@@ -264,7 +264,8 @@ class MqttLink:
             log.warning("MQTT: a message for %s is refused: %s", where, reason)
         engine = self.engine
         t = engine.loop.time() if engine is not None else 0.0
-        body = json.dumps({"event": "refused", "t": t, "node": where, "reason": reason})
+        body = json.dumps({"event": "refused", "t": t, "node": where, "reason": reason},
+                          allow_nan=False)
         self._control.append((f"{self.base}/tap/_errors", body.encode(), 0))
         self._wake_network()
 
@@ -616,8 +617,8 @@ class MqttLink:
                                         "left_out": now[1] - last[1],
                                         "dropped": now[2] - last[2]}}
                 last = now
-                self._control.append((f"{self.base}/tap/_summary", json.dumps(body).encode(),
-                                      0))
+                self._control.append((f"{self.base}/tap/_summary",
+                                      json.dumps(body, allow_nan=False).encode(), 0))
             if self._wake is not None:
                 self._wake.set()
 

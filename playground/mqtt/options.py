@@ -11,6 +11,7 @@ printed or logged.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import ssl
 from dataclasses import dataclass, field
@@ -147,6 +148,9 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
     elif args.mqtt_username or args.mqtt_password:
         return "--mqtt-username and --mqtt-password are for --broker (the embedded broker " \
                "takes anyone on 127.0.0.1)"
+    if not math.isfinite(args.tap_rate):  # nan turned the tap off, inf is no JSON number
+        return f"--tap-rate must be a number of events a second, 0 or more (got " \
+               f"{args.tap_rate:g})"
     if args.tap_rate < 0:
         return f"--tap-rate cannot be negative (got {args.tap_rate:g})"
     if wanted(args, topology) and clock != "real":

@@ -42,6 +42,9 @@ SHOP = {"name": "shop", "duration": "2s", "nodes": {
     (["--clock", "real", "--mqtt", "--nodes", ","], "--nodes ',' has an empty name"),
     (["--clock", "real", "--mqtt", "--nodes", "orders,,clients"], "has an empty name"),
     (["--nodes", ""], "--nodes '' has an empty name"),
+    (["--clock", "real", "--mqtt", "--tap-rate", "nan"],
+     "--tap-rate must be a number of events a second, 0 or more (got nan)"),
+    (["--clock", "real", "--mqtt", "--tap-rate", "inf"], "0 or more (got inf)"),
 ])
 def test_combinations_that_cannot_work_are_refused_with_what_to_do(
         tmp_path: Path, options: list[str], says: str) -> None:
