@@ -43,6 +43,10 @@ async def simulate(topology: m.Topology, *, duration: float | None = None,
     and the report says how that went under ``"mqtt"``."""
     link = _mqtt_link(topology, mqtt)
     try:
+        if link is not None and link.conflict is not None:
+            from playground.mqtt.options import ClaimConflict
+
+            raise ClaimConflict(link.conflict)  # before anything ran or was written
         engine = Engine(topology, seed=seed, **_engine_options(link))
         if link is not None:
             link.attach(engine)
@@ -51,13 +55,25 @@ async def simulate(topology: m.Topology, *, duration: float | None = None,
             recorder = _record(engine, await Recorder(path, store_ids(topology)).open())
         if on_engine is not None:
             on_engine(engine)
+        run = asyncio.ensure_future(engine.run(duration, drain))
+        if link is not None:  # a conflict found later (the broker answered late) ends it
+            loop = asyncio.get_running_loop()
+            link.on_conflict = lambda: loop.call_soon_threadsafe(run.cancel)
         try:
-            report = await engine.run(duration, drain)
+            report = await run
+        except asyncio.CancelledError:
+            if link is None or link.conflict is None or not run.cancelled():
+                raise
+            from playground.mqtt.options import ClaimConflict
+
+            await engine.stop()
+            raise ClaimConflict(link.conflict) from None
         finally:
             await recorder.close()
     finally:
         if link is not None:
-            link.close()
+            link.on_conflict = None
+            link.close(linger=0.0 if link.conflict is not None else 3.0)
     report["db"] = str(path)
     if link is not None:
         report["mqtt"] = link.status()

@@ -12,6 +12,7 @@ from typing import Any
 
 from playground.engine.clock import MAX_SPEED, MIN_SPEED, SimLoop
 from playground.mqtt.command import mqtt_run
+from playground.mqtt.options import ClaimConflict
 from playground.paths import db_problem
 from playground.runner import simulate
 from playground.spec import load_file
@@ -75,6 +76,9 @@ def run_sim(args: argparse.Namespace) -> int:
         else:
             _wait_with_progress(thread, loop, total)
     error = outcome.get("error")
+    if isinstance(error, ClaimConflict):  # the link's own line said which nodes, and why
+        print("playground sim: stopped: another process runs the same nodes", file=sys.stderr)
+        return 1
     if isinstance(error, OSError | sqlite3.Error):
         where = args.db if args.db is not None else "the default database under .playground/runs/"
         print(f"playground sim: cannot write {where}: {error}", file=sys.stderr)
@@ -133,7 +137,9 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
                       f"resent), "
                       f"{mqtt['received']} messages received, {mqtt['injected']} injected, "
                       f"{mqtt['refused']} refused; tap: {mqtt['tap_published']} published, "
-                      f"{mqtt['tap_dropped']} left out or dropped", markup=False)
+                      f"{mqtt['tap_dropped']} left out or dropped"
+                      + (f"; no process ran {', '.join(mqtt['missing'])}"
+                         if mqtt.get("missing") else ""), markup=False)
     from rich.columns import Columns
 
     tables = []

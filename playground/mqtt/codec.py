@@ -7,8 +7,9 @@ since it was enqueued when a DLQ move must keep it. What the receiver makes of t
 physical message of one of its own copies - is the ``materialise`` function's business:
 this module keeps no state.
 
-Every envelope batch the transport sends is marked ``"pg": 1``, so anything published on an
-inbox topic without the mark is a payload from outside (see :mod:`playground.mqtt.link`).
+Every envelope batch the transport sends is marked ``"pg": 1`` and has exactly the keys
+``pg o b e``: anything else published on an inbox topic is a payload from outside (see
+:mod:`playground.mqtt.link`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,23 @@ from playground.engine.message import Message
 from playground.engine.protocol import Reply, Request
 
 MARK = "pg"
+# One MQTT message (a batch of envelopes) is at most this big: AWS IoT takes 128 KB, EMQX
+# 1 MB, mosquitto and HiveMQ more by default; a batch the broker refuses drops the connection
+MAX_MQTT_BYTES = 64 * 1024
+MAX_ENVELOPE_BYTES = MAX_MQTT_BYTES - 256  # room for the batch's own fields
+
+
+class TooLarge(ValueError):
+    """An envelope that could never travel in one MQTT message."""
+
+
+def dump(data: Any) -> bytes:
+    """An envelope as compact JSON; :class:`TooLarge` beyond :data:`MAX_ENVELOPE_BYTES`."""
+    raw = json.dumps(data, separators=(",", ":"), default=str).encode()
+    if len(raw) > MAX_ENVELOPE_BYTES:
+        raise TooLarge(f"{len(raw):,} bytes as JSON, more than the {MAX_ENVELOPE_BYTES:,} "
+                       f"one MQTT message between processes may carry")
+    return raw
 
 
 def loads(payload: bytes | str) -> Any:

@@ -2,7 +2,8 @@
 
 ``async with Connection(...)`` starts it; for every session that gets connected and
 subscribed, it runs the owner's ``session(client)`` coroutine (its reader and writer loops)
-until the connection drops, then tries again after 0.1 s, 0.2 s, 0.4 s ... up to 5 s. Leaving
+until the connection drops, then tries again after 0.1 s, 0.2 s, 0.4 s ... up to 5 s (from
+0.1 s again only once a session lasted 10 s). Leaving
 the block cancels whatever runs and waits for it. The state (``connecting``, ``connected``,
 ``reconnecting``, ``closed``) is plain data, safe to read from any thread.
 """
@@ -23,6 +24,7 @@ from playground.spec.endpoint import Endpoint
 
 log = logging.getLogger("playground.mqtt")
 BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
+STABLE = 10.0  # wall seconds connected before the backoff starts again from BACKOFF_MIN
 KEEPALIVE = 10  # wall seconds: a dead broker is noticed within 1.5x this
 CONNECTING, CONNECTED, RECONNECTING, CLOSED = "connecting", "connected", "reconnecting", "closed"
 Session = Callable[[aiomqtt.Client], Awaitable[None]]
@@ -30,7 +32,8 @@ Session = Callable[[aiomqtt.Client], Awaitable[None]]
 
 def credentials(endpoint: Endpoint, security: Security) -> tuple[str | None, str | None]:
     """User and password for the broker: the URL's, else the options' (a URL may name the
-    user and leave the password to --mqtt-password or the environment, as the README says)."""
+    user and leave the password to --mqtt-password or the environment, as the README says).
+    A producer's source gets an empty ``security``: the options are the --broker's."""
     username = endpoint.username or security.username
     password = endpoint.password if endpoint.password is not None else security.password
     return username, password
@@ -82,14 +85,17 @@ class Connection:
 
     async def _run(self) -> None:
         backoff = BACKOFF_MIN
+        loop = asyncio.get_running_loop()
         while True:
+            since: float | None = None
             try:
                 async with self._client() as client:
                     for topic in self.subscriptions:
                         await client.subscribe(topic, qos=self.qos)
                     self.state = CONNECTED
                     self.connects += 1
-                    backoff = BACKOFF_MIN
+                    self.last_error = ""  # what failed before is history now
+                    since = loop.time()
                     self.connected.set()
                     log.info("MQTT %s connected to %s", self.client_id, self.endpoint)
                     await self.session(client)
@@ -102,5 +108,9 @@ class Connection:
             if was == CONNECTED:
                 log.warning("MQTT %s lost %s (%s); reconnecting", self.client_id,
                             self.endpoint, self.last_error)
+            if since is not None and loop.time() - since >= STABLE:
+                backoff = BACKOFF_MIN
+            # else a broker that accepts and then drops us at once (a message larger than it
+            # takes, a client id it refuses ...) is not asked again ten times a second
             await asyncio.sleep(backoff)
             backoff = min(BACKOFF_MAX, backoff * 2)

@@ -9,14 +9,19 @@ loops.
 
 Topics (``<base>`` is ``playground/<topology>``):
 
-- ``<base>/<node>/in``: a node's inbox. Envelope batches (JSON marked ``"pg": 1``) are the
-  transport's; anything else that is JSON enters the node as a new message from
-  ``external``; what is not JSON is refused (a log line and ``<base>/tap/_errors``).
-- ``<base>/_proc/<process>``: one process's answers and acknowledgements.
+- ``<base>/<node>/in``: a node's inbox. Envelope batches (exactly the shape
+  :meth:`MqttLink._next_item` writes, marked ``"pg": 1``) are the transport's; anything else
+  that is JSON enters the node as a new message from ``external``; what is not JSON is
+  refused (a log line and ``<base>/tap/_errors``).
+- ``<base>/_proc/<process>``: one process's answers and acknowledgements (and hellos in
+  answer to its own).
+- ``<base>/_hello``: a process that has subscribed says so, with the nodes it runs; a
+  process that finds another running one of its nodes, and started later, stops.
 - ``<base>/tap/...``: see :mod:`~playground.mqtt.tap`.
 
 Delivery between processes is at least once and processed once: envelopes go out in
-batches (whatever piled up while the previous publishes were in flight, per topic, QoS 1);
+batches (whatever piled up while the previous publishes were in flight, per topic, QoS 1,
+at most ``MAX_PACK`` envelopes and ``codec.MAX_MQTT_BYTES``);
 the receiving process acknowledges each batch once its engine has taken it; a batch not
 acknowledged is sent again - after a reconnect, or when another process says hello on
 ``<base>/_hello`` (it has just subscribed), at once; otherwise after 0.5 s, 1 s ... 8 s - and
@@ -38,6 +43,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +54,7 @@ from playground.engine.nodes.producer import ProducerNode
 from playground.mqtt import codec
 from playground.mqtt.connection import Connection
 from playground.mqtt.network import NetworkThread
-from playground.mqtt.options import MqttOptions
+from playground.mqtt.options import ClaimConflict, MqttOptions
 from playground.mqtt.tap import TapFeed, tap_item
 from playground.mqtt.topics import base_topic, hello_topic, inbox, process_topic
 from playground.mqtt.transport import MqttBroker
@@ -64,6 +70,12 @@ MAX_PACK = 500  # envelopes per batch
 RESEND_FIRST, RESEND_MAX = 0.5, 8.0  # wall seconds without an acknowledgement
 INBOUND_HIGH = 5_000  # items waiting for the engine before the reader pauses
 LOGGED_REFUSALS = 20
+# wall seconds after the first connection: the other processes' hellos (which nodes they
+# run) come back within it, so a process that claims a node another runs stops before it
+# takes any message; and after MISSING_AFTER, nodes no process has claimed are named
+HELLO_GRACE, MISSING_AFTER = 0.5, 5.0
+__all__ = ["ClaimConflict", "MqttLink"]
+
 
 @dataclass(slots=True)
 class _Batch:
@@ -101,7 +113,7 @@ class MqttLink:
         self.engine: Engine | None = None
         self.feed: TapFeed | None = None
         # engine's thread -> network thread
-        self._outgoing: deque[tuple[str, dict[str, Any]]] = deque()
+        self._outgoing: deque[tuple[str, bytes]] = deque()
         self._acks_out: deque[tuple[str, int]] = deque()
         self._sent_envelopes = 0
         self._acked_envelopes = 0
@@ -115,13 +127,19 @@ class MqttLink:
         self._room: asyncio.Event | None = None
         self._control: deque[tuple[str, bytes, int]] = deque()
         self._acks: dict[str, list[int]] = {}
-        self._packed: deque[tuple[str, list[dict[str, Any]]]] = deque()
+        self._packed: deque[tuple[str, list[bytes]]] = deque()
         self._resend: deque[int] = deque()
         self._unacked: dict[int, _Batch] = {}
         self._number = 0
         self._inboxes = {inbox(self.base, node): node for node in sorted(self.local)}
         self._main: concurrent.futures.Future[None] | None = None
         self._ready = threading.Event()  # every connection subscribed once
+        self.since = time.time()  # which of two processes claiming a node came first
+        self.peers: dict[str, frozenset[str]] = {}  # process -> the nodes it runs
+        self.conflict: str | None = None
+        self.on_conflict: Callable[[], None] | None = None  # any thread; the run ends
+        self._gated = self.transport is not None  # batches wait for the others' hellos
+        self._early: list[tuple[Any, ...]] = []
         self.batches_sent = 0
         self.resent = 0
         self.received = 0
@@ -174,7 +192,9 @@ class MqttLink:
     # --- the engine's side -------------------------------------------------------------------
 
     def _send(self, topic: str, data: dict[str, Any]) -> None:
-        self._outgoing.append((topic, data))
+        """Encoded here, so that one too large for any broker is refused to its sender
+        (:class:`codec.TooLarge`) before it is counted as gone."""
+        self._outgoing.append((topic, codec.dump(data)))
         self._sent_envelopes += 1
         self._wake_network()
 
@@ -244,7 +264,8 @@ class MqttLink:
             log.warning("MQTT: a message for %s is refused: %s", where, reason)
         engine = self.engine
         t = engine.loop.time() if engine is not None else 0.0
-        body = json.dumps({"event": "refused", "t": t, "node": where, "reason": reason})
+        body = json.dumps({"event": "refused", "t": t, "node": where, "reason": reason},
+                          allow_nan=False)
         self._control.append((f"{self.base}/tap/_errors", body.encode(), 0))
         self._wake_network()
 
@@ -258,6 +279,7 @@ class MqttLink:
             "url": self.options.broker.url() if self.options.broker else None,
             "process": self.origin,
             "nodes": sorted(self.local) if self.partial else "all",
+            "processes": len(self.peers) + 1,
             "in_flight": self._sent_envelopes - self._acked_envelopes,
             "batches_sent": self.batches_sent, "resent": self.resent,
             "received": self.received, "injected": self.injected, "refused": self.refused,
@@ -266,13 +288,18 @@ class MqttLink:
             "tap_buffer_dropped": feed.dropped if feed else 0,
             "tap_dropped": (feed.left_out + feed.dropped) if feed else 0,
         }
+        if self.partial and transport is not None:
+            state["missing"] = self.missing()
+        if self.conflict is not None:
+            state["conflict"] = self.conflict
         if connection is not None:
             state["reconnects"] = max(0, connection.connects - 1)
-            if connection.state != "connected" and connection.last_error:
+            if connection.last_error:  # since the last connect: why it is not (or was not) up
                 state["error"] = connection.last_error
         if transport is not None:
             state.update({"duplicates": transport.duplicates,
                           "refused_congested": transport.refused,
+                          "too_large": transport.too_large,
                           "undecodable": transport.undecodable})
         if self.sources:
             producers: dict[str, Any] = {}
@@ -314,7 +341,10 @@ class MqttLink:
             for number, source in enumerate(self.sources):
                 source.connection = await stack.enter_async_context(Connection(
                     source.endpoint, client_id=f"pg-{self.origin}-source{number}",
-                    subscriptions=list(source.topics), security=options.security,
+                    # only what its own URL says: the --broker's credentials, certificates
+                    # and --mqtt-insecure are for that broker, and a source may be another
+                    # server
+                    subscriptions=list(source.topics), security=None,
                     session=lambda client, source=source: self._source_session(client,
                                                                                source)))
             async with asyncio.TaskGroup() as group:
@@ -327,7 +357,74 @@ class MqttLink:
                        if c is not None]
         for connection in connections:
             await connection.connected.wait()
+        if self.transport is not None:
+            await asyncio.sleep(HELLO_GRACE)
+            self._gated = False
+            if self.conflict is None:
+                self._inbound.extend(self._early)
+                self._wake_engine()
+            self._early.clear()
         self._ready.set()
+        if self.partial and self.transport is not None:
+            await asyncio.sleep(MISSING_AFTER - HELLO_GRACE)
+            missing = self.missing()
+            if missing and self.conflict is None:
+                log.warning("MQTT: no process on %s has said it runs %s (so far): what is sent "
+                            "there waits; start one with --nodes %s",
+                            self.options.broker, ", ".join(missing), ",".join(missing))
+
+    def missing(self) -> list[str]:
+        """The topology's nodes that neither this process nor any other that said hello
+        runs (any thread)."""
+        claimed = set(self.local)
+        for nodes in list(self.peers.values()):
+            claimed |= nodes
+        return sorted(set(self.topology.nodes) - claimed)
+
+    def _hello(self, back: bool = False) -> bytes:
+        body: dict[str, Any] = {codec.MARK: 1, "hello": self.origin,
+                                "nodes": sorted(self.local), "since": self.since}
+        if back:
+            body["back"] = True
+        return json.dumps(body).encode()
+
+    def _greeted(self, data: dict[str, Any]) -> None:
+        """Another process said hello (``back``: in answer to ours)."""
+        origin = data["hello"]
+        if origin == self.origin:
+            return
+        if not data.get("back"):
+            self._resend_all()  # what it missed before it subscribed
+        nodes = data.get("nodes")
+        claims = frozenset(n for n in nodes if isinstance(n, str)) \
+            if isinstance(nodes, list) else frozenset()
+        new = origin not in self.peers
+        self.peers[origin] = claims
+        if not new:
+            return
+        if not data.get("back"):  # so that it knows of us too
+            self._control.append((process_topic(self.base, origin), self._hello(back=True), 1))
+        both = sorted(self.local & claims)
+        if both:
+            since = data.get("since")
+            self._claimed_twice(origin, since if isinstance(since, int | float) else 0.0,
+                                both)
+
+    def _claimed_twice(self, origin: str, since: float, nodes: list[str]) -> None:
+        said = ", ".join(nodes)
+        if (self.since, self.origin) < (since, origin):
+            log.error("MQTT: process %s on %s also runs %s, which this process (%s) runs: "
+                      "it started later and stops", origin, self.options.broker, said,
+                      self.origin)
+            return
+        self.conflict = (f"MQTT: process {origin} on {self.options.broker} runs {said} "
+                         f"already, and so would this process ({self.origin}): every message "
+                         f"for them would be processed twice. This process stops: give each "
+                         f"process --nodes of its own")
+        log.error("%s", self.conflict)
+        self._early.clear()
+        if self.on_conflict is not None:
+            self.on_conflict()
 
     def _kick(self) -> None:
         self._net_woken = False
@@ -344,8 +441,7 @@ class MqttLink:
     async def _session(self, client: aiomqtt.Client) -> None:
         """One connected session: everything unacknowledged goes out again first."""
         self._resend_all()
-        hello = {codec.MARK: 1, "hello": self.origin}
-        self._control.append((hello_topic(self.base), json.dumps(hello).encode(), 1))
+        self._control.append((hello_topic(self.base), self._hello(), 1))
         assert self._wake is not None
         self._wake.set()
         async with asyncio.TaskGroup() as group:
@@ -373,15 +469,19 @@ class MqttLink:
                 self._inbound.append(("refuse", node, "the payload is not JSON"))
                 self._wake_engine()
             return
-        if isinstance(data, dict) and data.get(codec.MARK) == 1:
-            if "ack" in data:
+        kind = _envelope_kind(data) if node is None else \
+            ("batch" if _is_batch(data) else None)  # on an inbox, anything else is a payload
+        if kind is not None:
+            if kind == "ack":
                 self._acknowledged(data["ack"])
                 return
-            if "hello" in data:
-                if data["hello"] != self.origin:
-                    self._resend_all()  # what it missed before it subscribed
+            if kind == "hello":
+                self._greeted(data)
                 return
-            if self.transport is None or "e" not in data:
+            if self.transport is None or self.conflict is not None:
+                return  # after a conflict, unacknowledged: the process that runs it takes it
+            if self._gated:
+                self._early.append(("batch", topic, data))
                 return
             self._inbound.append(("batch", topic, data))
         elif node is not None:
@@ -444,8 +544,10 @@ class MqttLink:
         if self._packed:
             topic, envelopes = self._packed.popleft()
             self._number += 1
-            data = json.dumps({codec.MARK: 1, "o": self.origin, "b": self._number,
-                               "e": envelopes}, separators=(",", ":"), default=str).encode()
+            # the envelopes are JSON already (encoded in the engine's thread)
+            data = b"".join((b'{"%s":1,"o":"%s","b":%d,"e":[' % (
+                codec.MARK.encode(), self.origin.encode(), self._number),
+                b",".join(envelopes), b"]}"))
             self._unacked[self._number] = _Batch(topic, data, len(envelopes), time.monotonic())
             self.batches_sent += 1
             return topic, data, 1
@@ -458,7 +560,10 @@ class MqttLink:
         return None
 
     def _pack(self) -> None:
-        by_topic: dict[str, list[dict[str, Any]]] = {}
+        """What piled up, in batches per topic of at most MAX_PACK envelopes and
+        ``codec.MAX_ENVELOPE_BYTES`` (a batch the broker finds too large would drop the
+        connection, and come back after the reconnect to drop it again)."""
+        by_topic: dict[str, list[bytes]] = {}
         outgoing = self._outgoing
         while outgoing:
             topic, data = outgoing.popleft()
@@ -466,9 +571,18 @@ class MqttLink:
             if envelopes is None:
                 envelopes = by_topic[topic] = []
             envelopes.append(data)
+        room = codec.MAX_ENVELOPE_BYTES
         for topic, envelopes in by_topic.items():
-            for start in range(0, len(envelopes), MAX_PACK):
-                self._packed.append((topic, envelopes[start:start + MAX_PACK]))
+            batch: list[bytes] = []
+            size = 0
+            for data in envelopes:
+                if batch and (len(batch) >= MAX_PACK or size + len(data) + 1 > room):
+                    self._packed.append((topic, batch))
+                    batch, size = [], 0
+                batch.append(data)
+                size += len(data) + 1
+            if batch:
+                self._packed.append((topic, batch))
 
     async def _resend_loop(self) -> None:
         while True:
@@ -503,8 +617,8 @@ class MqttLink:
                                         "left_out": now[1] - last[1],
                                         "dropped": now[2] - last[2]}}
                 last = now
-                self._control.append((f"{self.base}/tap/_summary", json.dumps(body).encode(),
-                                      0))
+                self._control.append((f"{self.base}/tap/_summary",
+                                      json.dumps(body, allow_nan=False).encode(), 0))
             if self._wake is not None:
                 self._wake.set()
 
@@ -535,3 +649,33 @@ class MqttLink:
             if self._wake is not None:
                 self._wake.set()
             await asyncio.sleep(0.02)
+
+
+_ACK = frozenset((codec.MARK, "o", "ack"))
+_BATCH = frozenset((codec.MARK, "o", "b", "e"))
+_HELLO = frozenset((codec.MARK, "hello", "nodes", "since", "back"))
+
+
+def _marked(data: Any) -> bool:
+    return isinstance(data, dict) and type(data.get(codec.MARK)) is int \
+        and data[codec.MARK] == 1
+
+
+def _is_batch(data: Any) -> bool:
+    """Exactly what :meth:`MqttLink._next_item` writes: JSON from outside that happens to
+    hold a ``"pg"`` of its own is a payload like any other."""
+    return _marked(data) and data.keys() == _BATCH and isinstance(data["o"], str) \
+        and type(data["b"]) is int and isinstance(data["e"], list)
+
+
+def _envelope_kind(data: Any) -> str | None:
+    """``batch``, ``ack`` or ``hello`` for what another process of ours sent, else None."""
+    if not _marked(data):
+        return None
+    if _is_batch(data):
+        return "batch"
+    if data.keys() == _ACK and isinstance(data["o"], str) and isinstance(data["ack"], list):
+        return "ack"
+    if "hello" in data and data.keys() <= _HELLO and isinstance(data["hello"], str):
+        return "hello"
+    return None

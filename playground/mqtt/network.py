@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger("playground.mqtt")
 
 
 class NetworkThread:
@@ -33,6 +35,7 @@ class NetworkThread:
     def _main(self) -> None:
         loop = self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        loop.set_exception_handler(_unhandled)
         self._ready.set()
         try:
             loop.run_forever()
@@ -69,3 +72,15 @@ class NetworkThread:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+def _unhandled(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """What asyncio would print as a traceback, as one line of ours. A socket closed under
+    paho's reader or writer when a broker drops the connection (EBADF) is said already, by
+    the connection's own line about the drop."""
+    error = context.get("exception")
+    message = context.get("message", "unexpected error")
+    if isinstance(error, OSError):
+        log.debug("MQTT network: %s (%r)", message, error)
+    else:
+        log.warning("MQTT network: %s%s", message, f" ({error!r})" if error else "")

@@ -11,6 +11,7 @@ printed or logged.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import ssl
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ from playground.spec.endpoint import Endpoint, parse_endpoint
 
 PASSWORD_VARIABLE = "PLAYGROUND_MQTT_PASSWORD"
 MAX_IN_FLIGHT = 20_000  # envelopes sent and not yet acknowledged, before sends are refused
+
+
+class ClaimConflict(RuntimeError):
+    """Another process on the broker runs a node this one runs, and started first."""
 
 
 @dataclass(frozen=True)
@@ -84,15 +89,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def wanted(args: argparse.Namespace, topology: m.Topology | None = None) -> bool:
     """Whether this run needs MQTT at all (an option, or a producer fed by a source)."""
-    given = any(getattr(args, name, None) for name in ("mqtt", "broker", "nodes", "mqtt_port"))
+    # an empty --broker or --nodes is a mistake to say, not an option left out
+    given = any(getattr(args, name, None) not in (None, False)
+                for name in ("mqtt", "broker", "nodes", "mqtt_port"))
     return given or (topology is not None and bool(_sources(topology, _nodes(args))))
 
 
 def _nodes(args: argparse.Namespace) -> frozenset[str] | None:
     text = getattr(args, "nodes", None)
-    if not text:
+    if text is None:
         return None
-    return frozenset(part.strip() for part in text.split(",") if part.strip())
+    return frozenset(part.strip() for part in text.split(","))
 
 
 def _sources(topology: m.Topology, nodes: frozenset[str] | None) -> list[str]:
@@ -104,6 +111,11 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
             compare: bool = False) -> str | None:
     """What is wrong with this combination of options, said to the user, or None."""
     nodes = _nodes(args)
+    if args.broker is not None and not args.broker.strip():
+        return "--broker is empty: write --broker mqtt://HOST:PORT (mqtts:// for TLS)"
+    if nodes is not None and "" in nodes:
+        return f"--nodes {args.nodes!r} has an empty name: write the nodes to run here " \
+               f"separated by commas, e.g. --nodes api,orders"
     if args.mqtt and args.broker:
         return "--mqtt starts a broker and --broker names one: choose one"
     if args.mqtt_port is not None and not args.mqtt:
@@ -117,7 +129,7 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
         return "--nodes needs the topology's FILE"
     if nodes is not None and topology is not None:
         unknown = sorted(nodes - set(topology.nodes))
-        if unknown or not nodes:
+        if unknown:
             return f"--nodes: no node {', '.join(map(repr, unknown))} in " \
                    f"{topology.name!r} (nodes: {', '.join(topology.nodes)})"
     if args.broker:
@@ -136,6 +148,9 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
     elif args.mqtt_username or args.mqtt_password:
         return "--mqtt-username and --mqtt-password are for --broker (the embedded broker " \
                "takes anyone on 127.0.0.1)"
+    if not math.isfinite(args.tap_rate):  # nan turned the tap off, inf is no JSON number
+        return f"--tap-rate must be a number of events a second, 0 or more (got " \
+               f"{args.tap_rate:g})"
     if args.tap_rate < 0:
         return f"--tap-rate cannot be negative (got {args.tap_rate:g})"
     if wanted(args, topology) and clock != "real":

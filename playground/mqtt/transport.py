@@ -39,7 +39,16 @@ from playground.engine import events as ev
 from playground.engine.broker import Broker
 from playground.engine.message import EXPORTED, Copy, Message
 from playground.engine.nodes.external import EXTERNAL
-from playground.engine.protocol import BATCH, CALL, CANCEL, CREDIT, UNAVAILABLE, Reply, Request
+from playground.engine.protocol import (
+    BATCH,
+    CALL,
+    CANCEL,
+    CREDIT,
+    FAILED,
+    UNAVAILABLE,
+    Reply,
+    Request,
+)
 from playground.mqtt import codec
 
 if TYPE_CHECKING:
@@ -49,6 +58,7 @@ log = logging.getLogger("playground.mqtt")
 MAX_COPIES = 200_000  # copies remembered by id, so one that comes back is the same copy
 MAX_SEEN = 100_000  # batch numbers remembered per sending process beyond the contiguous run
 _LOCAL = ""
+LOGGED_TOO_LARGE = 20
 
 
 @dataclass(slots=True)
@@ -108,6 +118,7 @@ class MqttBroker(Broker):
         self._batches_in: dict[tuple[str, str], int] = {}  # (queue, consumer): received
         self.exported = 0
         self.refused = 0
+        self.too_large = 0
         self.duplicates = 0
         self.undecodable = 0
 
@@ -166,12 +177,25 @@ class MqttBroker(Broker):
             return
         data = codec.encode_request(request, self.engine.loop.time())
         data["rt"] = self.response_topic
+        if request.op == CREDIT:
+            data["seen"] = self._batches_in.get((self._places[topic], request.sender), 0)
+        data["w"] = time.time()
+        try:
+            self._send(topic, data)
+        except codec.TooLarge as error:
+            # no broker would pass it on: the sender hears why at once, instead of a
+            # connection that drops and comes back for ever
+            self.too_large += 1
+            if self.too_large <= LOGGED_TOO_LARGE:
+                log.warning("MQTT: a request from %s to %s is refused: %s", request.sender,
+                            self._places[topic], error)
+            if msgs is not None:
+                super().publish(request.reply_to, Reply(request.corr, FAILED,
+                                                        f"too large for MQTT: {error}"))
+            return
         if request.op == BATCH:
             key = (request.sender, self._places[topic])
             self._batches_out[key] = self._batches_out.get(key, 0) + 1
-        elif request.op == CREDIT:
-            data["seen"] = self._batches_in.get((self._places[topic], request.sender), 0)
-        data["w"] = time.time()
         if msgs is not None:
             for msg in msgs:
                 copy = msg.copy
@@ -181,7 +205,6 @@ class MqttBroker(Broker):
             if request.op in (CALL, BATCH):
                 self._waiting[request.corr] = msgs
         self.exported += 1
-        self._send(topic, data)
 
     def _answer(self, reply: Reply, entry: _Incoming) -> None:
         held = entry.held
@@ -192,8 +215,13 @@ class MqttBroker(Broker):
             for msg in held:
                 msg.release(EXPORTED)  # delivered here stays delivered
         answer = Reply(entry.corr, reply.status, reply.reason, reply.final, reply.results)
+        try:
+            self._send(entry.response_topic, codec.encode_reply(answer, entry.reply_to,
+                                                                attempts))
+        except codec.TooLarge as error:  # an answer carries no payload: never seen
+            log.warning("MQTT: an answer to %s is dropped: %s", entry.origin, error)
+            return
         self.exported += 1
-        self._send(entry.response_topic, codec.encode_reply(answer, entry.reply_to, attempts))
 
     # --- what arrives from other processes (engine's thread) ------------------------------------
 

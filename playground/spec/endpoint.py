@@ -75,17 +75,15 @@ def parse_endpoint(text: object, *, topic: TopicRule = "optional") -> Endpoint:
     """An :class:`Endpoint` from its URL; ``ValueError`` says what is wrong and what is valid
     (never showing the password)."""
     if not isinstance(text, str):
-        raise ValueError(f"{text!r} is not an MQTT address: {_hint(topic)}")
-    try:
-        return _parse(text, topic)
-    except ValueError as error:
-        raise ValueError(redacted(str(error))) from None
+        raise ValueError(f"{redacted(repr(text))} is not an MQTT address: {_hint(topic)}")
+    return _parse(text, topic)
 
 
 def _parse(text: str, topic: TopicRule) -> Endpoint:
+    shown = repr(redacted(text))  # only the user's text: our hint says USER:PASSWORD@
     scheme, sep, rest = text.partition("://")
     if not sep or scheme.lower() not in SCHEMES:
-        raise ValueError(f"{text!r} is not an MQTT address: {_hint(topic)}")
+        raise ValueError(f"{shown} is not an MQTT address: {_hint(topic)}")
     authority, slash, path = rest.partition("/")
     userinfo, at, hostport = authority.rpartition("@")
     if not at:
@@ -102,18 +100,18 @@ def _parse(text: str, topic: TopicRule) -> Endpoint:
     elif ":" in hostport:
         host, port_text = hostport.rsplit(":", 1)
     if not host or not _HOST.match(host):
-        raise ValueError(f"{text!r} names no host: {_hint(topic)}")
+        raise ValueError(f"{shown} names no host: {_hint(topic)}")
     port = SCHEMES[scheme.lower()]
     if port_text:
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+            raise ValueError(f"{shown}: the port must be a number from 1 to 65535")
         port = int(port_text)
     if topic == "required" and not (slash and path):
-        raise ValueError(f"{text!r} names no topic: {ENDPOINT_HINT}")
+        raise ValueError(f"{shown} names no topic: {ENDPOINT_HINT}")
     if topic == "forbidden" and slash and path:
-        raise ValueError(f"{text!r}: give only the broker here (mqtt://HOST:PORT), no topic")
+        raise ValueError(f"{shown}: give only the broker here (mqtt://HOST:PORT), no topic")
     if slash and path:
         problem = topic_filter_problem(path)
         if problem is not None:
-            raise ValueError(f"{text!r}: {problem}")
+            raise ValueError(f"{shown}: {problem}")
     return Endpoint(host, port, path, username, password, scheme.lower() == "mqtts")

@@ -130,3 +130,24 @@ def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert err.strip() == (f"playground sim: the embedded MQTT broker cannot listen on "
                            f"127.0.0.1:{port}: [Errno 98] error while attempting to bind on "
                            f"address ('127.0.0.1', {port}): address already in use")
+
+
+@needs_clients
+def test_json_that_merely_looks_like_an_envelope_is_injected(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "shop.sqlite"
+    run = sim(write_topology(tmp_path / "shop.yaml", CHAIN), "--speed", "2", "--mqtt",
+              "--mqtt-port", str(port), "--db", str(db))
+    wait_for_line(run, "embedded MQTT broker on")
+    subscribe(port, "playground/shop/tap/_summary", 1).communicate(timeout=30)
+    # a field of the user's own called "pg" (a page, say): only our batches' exact shape is ours
+    for body in ('{"pg": 1, "order": 1}', '{"pg": true, "order": 2}',
+                 '{"pg": 1.0, "order": 3}', '{"pg": 1, "e": [1], "order": 4}',
+                 '{"pg": 1, "o": "x", "b": 1, "e": [], "order": 5}'):
+        publish(port, "playground/shop/orders/in", body)
+    report, err = report_of(run)
+    orders = sorted(json.loads(payload)["order"] for trace, payload in rows(db, "db")
+                    if trace.startswith("external-"))
+    assert orders == [1, 2, 3, 4, 5]
+    assert report["mqtt"]["injected"] == 5 and report["mqtt"]["refused"] == 0
+    assert "KeyError" not in err and "refused" not in err

@@ -4,6 +4,7 @@ shows; an app's engine host reports the link's state in its snapshots."""
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from playground.mqtt.embedded import BackgroundBroker, free_port
 from playground.mqtt.options import MqttOptions
 from playground.runner import EngineHost
 from playground.spec.model import Topology
-from tests.mqtt.conftest import report_of, sim, write_topology
+from tests.mqtt.conftest import Mosquitto, needs_mosquitto, report_of, sim, write_topology
 
 SHOP = {"name": "shop", "duration": "2s", "nodes": {
     "clients": {"kind": "producer", "rate": 5, "to": "orders"},
@@ -35,6 +36,15 @@ SHOP = {"name": "shop", "duration": "2s", "nodes": {
     (["--clock", "real", "--mqtt-port", "1883"], "add --mqtt"),
     (["--clock", "real", "--mqtt", "--mqtt-username", "ann"], "are for --broker"),
     (["--clock", "real", "--mqtt", "--tap-rate", "-1"], "--tap-rate cannot be negative"),
+    (["--clock", "real", "--broker", ""], "--broker is empty: write --broker mqtt://HOST:PORT"),
+    (["--clock", "real", "--broker", "  "], "--broker is empty"),
+    (["--clock", "real", "--mqtt", "--nodes", ""], "--nodes '' has an empty name: write the"),
+    (["--clock", "real", "--mqtt", "--nodes", ","], "--nodes ',' has an empty name"),
+    (["--clock", "real", "--mqtt", "--nodes", "orders,,clients"], "has an empty name"),
+    (["--nodes", ""], "--nodes '' has an empty name"),
+    (["--clock", "real", "--mqtt", "--tap-rate", "nan"],
+     "--tap-rate must be a number of events a second, 0 or more (got nan)"),
+    (["--clock", "real", "--mqtt", "--tap-rate", "inf"], "0 or more (got inf)"),
 ])
 def test_combinations_that_cannot_work_are_refused_with_what_to_do(
         tmp_path: Path, options: list[str], says: str) -> None:
@@ -93,3 +103,18 @@ def test_a_url_that_names_the_user_takes_the_password_from_the_options() -> None
         ("alice", "in-url")
     assert credentials(parse_endpoint("mqtt://broker:1883"), Security("bob", "pw")) == \
         ("bob", "pw")
+
+
+@needs_mosquitto
+def test_a_broker_that_answers_late_leaves_no_old_error_in_the_report(tmp_path: Path) -> None:
+    broker = Mosquitto(tmp_path)
+    spec = write_topology(tmp_path / "shop.yaml", SHOP)
+    run = sim(spec, "--speed", "4", "--broker", broker.url, "--db", str(tmp_path / "s.sqlite"))
+    try:
+        time.sleep(2.5)  # refused meanwhile: [Errno 111] Connection refused
+        broker.start()
+        report, _ = report_of(run, timeout=60)
+    finally:
+        broker.stop()
+    assert report["mqtt"]["state"] == "closed" and report["mqtt"]["reconnects"] == 0
+    assert "error" not in report["mqtt"], report["mqtt"]

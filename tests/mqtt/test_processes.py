@@ -8,7 +8,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.mqtt.conftest import Mosquitto, needs_mosquitto, report_of, sim, write_topology
+from tests.mqtt.conftest import (
+    Mosquitto,
+    needs_mosquitto,
+    report_of,
+    sim,
+    wait_for_line,
+    write_topology,
+)
 
 TOPOLOGY = {
     "name": "split-shop",
@@ -82,3 +89,42 @@ def test_restarting_the_broker_mid_run_loses_nothing(tmp_path: Path,
                              during=restart)
     assert_every_message_delivered(mine, theirs)
     assert mine["mqtt"]["reconnects"] >= 1 and theirs["mqtt"]["reconnects"] >= 1
+
+
+@needs_mosquitto
+def test_a_process_that_claims_nodes_another_runs_stops_and_says_so(
+        tmp_path: Path, mosquitto: Mosquitto) -> None:
+    spec = write_topology(tmp_path / "split-shop.yaml", TOPOLOGY)
+    common = ["--speed", "4", "--broker", mosquitto.url, "--tap-rate", "0"]
+    second = sim(spec, *common, "--nodes", "save,db", "--duration", "24s",
+                 "--db", str(tmp_path / "there.sqlite"))
+    wait_for_line(second, "MQTT broker")
+    deadline = time.monotonic() + 30
+    while "New client connected" not in mosquitto.log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the first process never connected"
+        time.sleep(0.05)
+    again = sim(spec, *common, "--nodes", "db,save", "--duration", "24s",
+                "--db", str(tmp_path / "again.sqlite"))
+    first = sim(spec, *common, "--nodes", "clients,api,orders", "--drain", "20s",
+                "--db", str(tmp_path / "here.sqlite"))
+    out, said = again.communicate(timeout=60)
+    assert again.returncode == 1 and out == "", said
+    assert "runs db, save already, and so would this process" in said
+    assert "playground sim: stopped: another process runs the same nodes" in said
+    assert "Traceback" not in said
+    mine, _ = report_of(first, timeout=90)
+    theirs, their_said = report_of(second, timeout=90)
+    assert_every_message_delivered(mine, theirs)  # not one row twice
+    assert "also runs db, save, which this process" in their_said
+    assert mine["mqtt"]["missing"] == [] and mine["mqtt"]["processes"] == 3
+
+
+@needs_mosquitto
+def test_nodes_that_no_process_runs_are_named(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    spec = write_topology(tmp_path / "split-shop.yaml", TOPOLOGY)
+    run = sim(spec, "--speed", "4", "--broker", mosquitto.url, "--tap-rate", "0",
+              "--nodes", "clients,api,orders", "--duration", "28s",
+              "--db", str(tmp_path / "here.sqlite"))
+    report, said = report_of(run, timeout=60)
+    assert report["mqtt"]["missing"] == ["db", "save"]
+    assert f"MQTT: no process on {mosquitto.url} has said it runs db, save (so far)" in said

@@ -87,3 +87,15 @@ def test_set_cannot_change_a_source_live() -> None:
         """)
     (problem,) = loaded.problems
     assert problem.message.startswith("set cannot change 'source' of a producer")
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("h:1", "forbidden"), ("http://h:1/t", "optional"), ("mqtt://:1/t", "optional"),
+    ("mqtt://h:1", "required"), ("mqtt://ann:s3cret@/t", "optional"),
+])
+def test_an_address_error_shows_how_to_write_one_whole(text: str, topic: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_endpoint(text, topic=topic)  # type: ignore[arg-type]
+    said = str(refused.value)
+    assert "USER:PASSWORD@ before HOST)" in said and "***" not in said.split(": ", 1)[1]
+    assert "s3cret" not in said
