@@ -143,5 +143,13 @@ class BackgroundBroker:
 
 def _client_failed(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     error = context.get("exception")
-    log.warning("embedded MQTT broker: %s%s", context.get("message", "a client failed"),
-                f" ({error!r})" if error is not None else "")
+    message = context.get("message", "a client failed")
+    hint = ""
+    if "client_connected_cb" in message:
+        # amqtt neither answers nor names the cause when it cannot read a CONNECT; the usual
+        # one is a client speaking MQTT 5, which hangs without a word
+        message = "a client could not connect"
+        hint = (": the embedded broker speaks MQTT 3.1.1 only, and an MQTT 5 client is not "
+                "understood (mosquitto_sub and mosquitto_pub: -V mqttv311)")
+    log.warning("embedded MQTT broker: %s%s%s", message,
+                f" ({error!r})" if error is not None else "", hint)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 from playground.mqtt.embedded import free_port
@@ -151,3 +152,26 @@ def test_json_that_merely_looks_like_an_envelope_is_injected(tmp_path: Path) -> 
     assert orders == [1, 2, 3, 4, 5]
     assert report["mqtt"]["injected"] == 5 and report["mqtt"]["refused"] == 0
     assert "KeyError" not in err and "refused" not in err
+
+
+def test_an_mqtt_5_client_is_told_the_broker_speaks_3_1_1(tmp_path: Path) -> None:
+    import socket
+
+    run = sim(write_topology(tmp_path / "shop.yaml", CHAIN), "--mqtt",
+              "--db", str(tmp_path / "shop.sqlite"))
+    try:
+        line = wait_for_line(run, "embedded MQTT broker on")
+        port = int(line.split("127.0.0.1:")[1].split()[0])
+        # mosquitto_pub -V mqttv5's CONNECT: level 5, a receive-maximum property, no id
+        connect = b"\x10\x10\x00\x04MQTT\x05\x02\x00<\x03!\x00\x14\x00\x00"
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(connect)
+            # amqtt waits for the rest of a CONNECT it misreads: as mosquitto_pub does, the
+            # client gives up
+            time.sleep(0.5)
+        said = wait_for_line(run, "embedded MQTT broker:", timeout=20)
+    finally:
+        run.kill()
+        run.communicate()
+    assert "speaks MQTT 3.1.1 only" in said and "-V mqttv311" in said
+    assert "Traceback" not in said
