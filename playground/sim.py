@@ -90,7 +90,20 @@ def run_sim(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report) + "\n")
     else:
         print_summary(topology, report)
+    if (unreached := _never_connected(report)) is not None:
+        # the figures are the local process's alone: a script must not take them for the run
+        print(f"playground sim: {unreached}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _never_connected(report: dict[str, Any]) -> str | None:
+    mqtt = report.get("mqtt")
+    if not mqtt or not mqtt.get("url") or mqtt.get("ever_connected", True):
+        return None
+    error = f" ({mqtt['error']})" if mqtt.get("error") else ""
+    return (f"the MQTT broker at {mqtt['url']} never answered{error}: nothing went to or "
+            "came from other processes")
 
 
 def _wait_with_progress(thread: threading.Thread, loop: SimLoop, total: float) -> None:
@@ -132,6 +145,9 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
                   f"p95 {_ms(e2e['p95'])} p99 {_ms(e2e['p99'])} max {_ms(e2e['max'])}")
     mqtt = report.get("mqtt")
     if mqtt is not None:
+        unreached = _never_connected(report)
+        if unreached is not None:
+            console.print(f"mqtt: {unreached}", markup=False)
         console.print(f"mqtt: {mqtt['url'] or 'sources only'}, {mqtt.get('reconnects', 0)} "
                       f"reconnects; {mqtt['batches_sent']} batches sent ({mqtt['resent']} "
                       f"resent), "

@@ -293,6 +293,7 @@ class MqttLink:
         if self.conflict is not None:
             state["conflict"] = self.conflict
         if connection is not None:
+            state["ever_connected"] = connection.connects > 0
             state["reconnects"] = max(0, connection.connects - 1)
             if connection.last_error:  # since the last connect: why it is not (or was not) up
                 state["error"] = connection.last_error

@@ -94,15 +94,17 @@ def sim(topology: Path, *args: str) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
 
-def report_of(process: subprocess.Popen[str], timeout: float = 60.0) -> tuple[dict[str, Any], str]:
-    """The JSON report a ``sim`` printed, and what it said on stderr."""
+def report_of(process: subprocess.Popen[str], timeout: float = 60.0, status: int = 0
+              ) -> tuple[dict[str, Any], str]:
+    """The JSON report a ``sim`` printed, and what it said on stderr (it must exit with
+    ``status``)."""
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         out, err = process.communicate()
         raise AssertionError(f"sim did not finish in {timeout}s:\n{err}") from None
-    assert process.returncode == 0, err
+    assert process.returncode == status, err
     return json.loads(out), err
 
 

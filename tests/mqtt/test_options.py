@@ -60,11 +60,25 @@ def test_the_password_is_never_printed(tmp_path: Path) -> None:
     port = free_port()  # nobody listens there: the link says so, and goes on trying
     run = sim(spec, "--speed", "4", "--broker", f"mqtt://ann:{'hunter2'}@127.0.0.1:{port}",
               "--mqtt-password", "s3cret-too", "--db", str(tmp_path / "shop.sqlite"))
-    report, err = report_of(run, timeout=60)
+    report, err = report_of(run, timeout=60, status=1)  # never connected: see below
     assert "not connected yet to mqtt://ann@127.0.0.1" in err
     for secret in ("hunter2", "s3cret-too"):
         assert secret not in err and secret not in str(report)
     assert report["mqtt"]["state"] == "closed" and report["ledger"]["lost"] == 0
+
+
+def test_a_broker_that_never_answers_is_said_at_the_end_and_fails_the_run(tmp_path: Path
+                                                                          ) -> None:
+    spec = write_topology(tmp_path / "shop.yaml", SHOP)
+    port = free_port()
+    run = sim(spec, "--speed", "4", "--broker", f"mqtt://127.0.0.1:{port}", "--nodes",
+              "clients", "--db", str(tmp_path / "shop.sqlite"))
+    report, err = report_of(run, timeout=60, status=1)
+    assert report["mqtt"]["ever_connected"] is False
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"playground sim: the MQTT broker at mqtt://127.0.0.1:{port} never "
+                           "answered (")
+    assert last.endswith("): nothing went to or came from other processes")
 
 
 def test_an_engine_host_shows_the_brokers_state_in_its_snapshots(tmp_path: Path) -> None:
