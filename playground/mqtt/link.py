@@ -335,7 +335,11 @@ class MqttLink:
         options = self.options
         async with contextlib.AsyncExitStack() as stack:
             if options.broker is not None:
-                subscriptions = [self.response_topic, hello_topic(self.base), *self._inboxes]
+                # a process that runs every node hears every inbox, so that JSON sent to a
+                # node the topology lacks (a typo) is refused with a line, not dropped
+                # unheard; in a split, each process's own (all inboxes would reach each one)
+                inboxes = list(self._inboxes) if self.partial else [inbox(self.base, "+")]
+                subscriptions = [self.response_topic, hello_topic(self.base), *inboxes]
                 self.connection = await stack.enter_async_context(Connection(
                     options.broker, client_id=f"pg-{self.origin}", subscriptions=subscriptions,
                     session=self._session, security=options.security))
@@ -463,6 +467,11 @@ class MqttLink:
     def _received(self, topic: str, payload: Any) -> None:
         self.received += 1
         node = self._inboxes.get(topic)
+        if node is None and (stranger := self._unknown_inbox(topic)) is not None:
+            self._inbound.append(("refuse", stranger, "the topology has no such node (nodes: "
+                                                      f"{', '.join(self.topology.nodes)})"))
+            self._wake_engine()
+            return
         try:
             data = codec.loads(payload)
         except (ValueError, TypeError):
@@ -490,6 +499,16 @@ class MqttLink:
         else:
             return
         self._wake_engine()
+
+    def _unknown_inbox(self, topic: str) -> str | None:
+        """The node named by an inbox topic of this topology that it does not have."""
+        prefix = self.base + "/"
+        if not (topic.startswith(prefix) and topic.endswith("/in")):
+            return None
+        node = topic[len(prefix):-len("/in")]
+        if "/" in node or node in self.topology.nodes:
+            return None
+        return node
 
     def _acknowledged(self, numbers: Any) -> None:
         if not isinstance(numbers, list):

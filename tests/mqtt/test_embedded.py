@@ -154,6 +154,35 @@ def test_json_that_merely_looks_like_an_envelope_is_injected(tmp_path: Path) -> 
     assert "KeyError" not in err and "refused" not in err
 
 
+@needs_clients
+def test_json_for_a_node_the_topology_lacks_is_refused_with_a_line(tmp_path: Path) -> None:
+    port = free_port()
+    run = sim(write_topology(tmp_path / "shop.yaml", CHAIN), "--speed", "2", "--mqtt",
+              "--mqtt-port", str(port), "--db", str(tmp_path / "shop.sqlite"))
+    wait_for_line(run, "embedded MQTT broker on")
+    # one subscription for both: a summary heard means the errors will be heard too
+    watch = subprocess.Popen(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-v",
+                              "-t", "playground/shop/tap/_summary",
+                              "-t", "playground/shop/tap/_errors", "-W", "30"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert watch.stdout is not None
+        assert watch.stdout.readline().startswith("playground/shop/tap/_summary ")
+        publish(port, "playground/shop/order/in", '{"order": 1}')  # orders, mistyped
+        said = ""
+        while not said.startswith("playground/shop/tap/_errors "):
+            said = watch.stdout.readline()
+            assert said, "no line on tap/_errors"
+    finally:
+        watch.kill()
+        watch.communicate()
+    report, err = report_of(run)
+    assert report["mqtt"]["refused"] == 1 and report["mqtt"]["injected"] == 0
+    assert ("a message for order is refused: the topology has no such node (nodes: clients, "
+            "orders, save, db)") in err
+    assert '"node": "order"' in said
+
+
 def test_an_mqtt_5_client_is_told_the_broker_speaks_3_1_1(tmp_path: Path) -> None:
     import socket
 
