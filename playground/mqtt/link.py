@@ -137,6 +137,7 @@ class MqttLink:
         self.since = time.time()  # which of two processes claiming a node came first
         self.peers: dict[str, frozenset[str]] = {}  # process -> the nodes it runs
         self.conflict: str | None = None
+        self.conflict_nodes: list[str] = []  # of this process, that another ran first
         self.on_conflict: Callable[[], None] | None = None  # any thread; the run ends
         self._gated = self.transport is not None  # batches wait for the others' hellos
         self._early: list[tuple[Any, ...]] = []
@@ -292,6 +293,7 @@ class MqttLink:
             state["missing"] = self.missing()
         if self.conflict is not None:
             state["conflict"] = self.conflict
+            state["conflict_nodes"] = self.conflict_nodes
         if connection is not None:
             state["ever_connected"] = connection.connects > 0
             state["reconnects"] = max(0, connection.connects - 1)
@@ -422,6 +424,7 @@ class MqttLink:
                       "it started later and stops", origin, self.options.broker, said,
                       self.origin)
             return
+        self.conflict_nodes = nodes
         self.conflict = (f"MQTT: process {origin} on {self.options.broker} runs {said} "
                          f"already, and so would this process ({self.origin}): every message "
                          f"for them would be processed twice. This process stops: give each "

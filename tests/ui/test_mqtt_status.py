@@ -161,3 +161,26 @@ async def test_without_mqtt_nothing_about_it_is_shown(make_app: MakeApp,
         while time.monotonic() < deadline and "achieved" not in status.line().plain:
             await pilot.pause(0.05)
         assert "achieved" in status.line(NARROW[0]).plain  # nothing gave way for it
+
+
+@pytest.mark.parametrize("size", [SIZE, NARROW])
+async def test_a_split_gone_wrong_is_on_the_status_line(make_app: MakeApp,
+                                                        size: tuple[int, int]) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=size) as pilot:
+        status, frame = await held_at_one_second(pilot)
+        split = down_status(state="connected", reconnects=0, tap_dropped=0,
+                            nodes=["api", "shoppers"], missing=["checkout", "orders"])
+        status.frame = replace(frame, mqtt=split)
+        line = shown(status)
+        said = "no process runs checkout, orders" if size == SIZE else "nodes missing"
+        assert said in line
+        spans = {line[s.start:s.end]: s.style for s in status.line(size[0]).spans}
+        assert spans[said] == status.part("status--mqtt-waiting")
+        status.frame = replace(frame, mqtt={**split, "conflict_nodes": ["api"],
+                                            "conflict": "MQTT: process 9f runs api already"})
+        line = shown(status)
+        said = "api also run elsewhere" if size == SIZE else "runs twice"
+        assert said in line and "missing" not in line
+        spans = {line[s.start:s.end]: s.style for s in status.line(size[0]).spans}
+        assert spans[said] == status.part("status--mqtt-down")

@@ -138,3 +138,14 @@ class StatusBar(OneLine, Widget):
         dropped = int(status.get("tap_dropped") or 0)
         if dropped:
             text.append(f"{comma}tap −{figures.count(dropped)}", self._style("state--retried"))
+        # a split gone wrong: the run's figures mean little until it is fixed
+        twice = status.get("conflict_nodes") or []
+        missing = status.get("missing") or []
+        if twice:
+            said = "runs twice" if short else f"{', '.join(twice)} also run elsewhere"
+            text.append(comma)
+            text.append(said, self._style("status--mqtt-down"))
+        elif missing:
+            said = "nodes missing" if short else f"no process runs {', '.join(missing)}"
+            text.append(comma)
+            text.append(said, self._style("status--mqtt-waiting"))
