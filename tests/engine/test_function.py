@@ -144,6 +144,27 @@ def test_an_event_waiting_for_an_instance_goes_to_on_failure_once_older_than_max
     assert run.ledger == {**run.ledger, "dead_lettered": 2, "pending": 1, "lost": 0}
 
 
+def test_an_event_waiting_again_after_a_retry_gives_up_once_at_max_event_age(sim):
+    nodes = {
+        "events-in": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 1,
+                      "payload": {"n": 1}, "to": "events"},
+        "work-in": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 1,
+                    "payload": {"n": 2}, "to": "work"},
+        "events": {"kind": "topic", "to": "fn"},
+        "work": {"kind": "queue", "delay": "50ms", "to": "fn"},
+        "fn": {"kind": "function", "duration": "100ms", "concurrency": 1, "batch_size": 1,
+               "fails_on": {"n": [1]}, "backoff": {"base": 0}, "max_event_age": "150ms"},
+    }
+    run = sim(topology(nodes, duration=5))
+    # the event fails at 0.1 s; the queue's message takes the instance before the retry,
+    # so the event waits again, with the deadline of its first wait still set: at 0.15 s
+    # it is too old, and gives up once
+    failed = [(round(e.t, 3), e.msg, e.reason) for e in run.of(ev.MessageFailed)]
+    assert failed == [(0.15, "events-in-1", "max_event_age")]
+    assert run.of(ev.NodeFailed) == []
+    assert run.ledger == {**run.ledger, "failed": 1, "delivered": 1, "lost": 0}
+
+
 def test_events_waiting_for_a_paused_function_fail_at_max_event_age_and_the_drain_ends(sim):
     nodes = {
         "client": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 1,

@@ -462,6 +462,10 @@ class FunctionNode(Node):
         self._ages.add(event.received_at + self.spec.max_event_age + TICK, event)
 
     def _aged(self, event: _Event) -> None:
+        if not event.waiting:
+            # its deadline was set twice (it waited, ran, failed and waits again): the
+            # other one came at the same instant and it is gone already
+            return
         now = self.clock.loop.time()
         if now - event.received_at <= self.spec.max_event_age:  # a `set` made it longer
             self._ages.add(max(now, event.received_at + self.spec.max_event_age) + TICK, event)
