@@ -25,6 +25,7 @@ from playground.spec.endpoint import Endpoint
 log = logging.getLogger("playground.mqtt")
 BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
 STABLE = 10.0  # wall seconds connected before the backoff starts again from BACKOFF_MIN
+QUICK_DROPS_SAID = 3  # links dropped soon after connecting, in a row, before saying why
 KEEPALIVE = 10  # wall seconds: a dead broker is noticed within 1.5x this
 CONNECTING, CONNECTED, RECONNECTING, CLOSED = "connecting", "connected", "reconnecting", "closed"
 Session = Callable[[aiomqtt.Client], Awaitable[None]]
@@ -86,6 +87,7 @@ class Connection:
     async def _run(self) -> None:
         backoff = BACKOFF_MIN
         loop = asyncio.get_running_loop()
+        quick_drops = 0  # in a row: links dropped before they were STABLE
         while True:
             since: float | None = None
             try:
@@ -110,6 +112,15 @@ class Connection:
                             self.endpoint, self.last_error)
             if since is not None and loop.time() - since >= STABLE:
                 backoff = BACKOFF_MIN
+                quick_drops = 0
+            elif since is not None:
+                quick_drops += 1
+                if quick_drops == QUICK_DROPS_SAID:
+                    log.warning("MQTT %s: %s dropped the link %d times in a row soon after "
+                                "accepting it: it may refuse what is sent (a batch larger "
+                                "than its largest packet: mosquitto's max_packet_size must "
+                                "be at least 65536), this client id or its rights",
+                                self.client_id, self.endpoint, quick_drops)
             # else a broker that accepts and then drops us at once (a message larger than it
             # takes, a client id it refuses ...) is not asked again ten times a second
             await asyncio.sleep(backoff)

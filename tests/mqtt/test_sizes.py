@@ -97,3 +97,6 @@ def test_a_broker_that_drops_the_link_at_once_is_asked_again_ever_more_slowly(
     # 0.1 + 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s: at most 6 in 6 s (it was one every 0.1 s)
     assert 1 <= report["mqtt"]["reconnects"] <= 6, report["mqtt"]
     assert_no_traceback(err)
+    # said once, with what to look at
+    assert err.count("dropped the link 3 times in a row soon after accepting it") == 1, err
+    assert "max_packet_size must be at least 65536" in err
