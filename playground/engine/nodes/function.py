@@ -105,6 +105,10 @@ class FunctionNode(Node):
         self.fifo_sources = {q for q in self.sources
                              if engine.topology.nodes[q].type == "fifo"}  # type: ignore[union-attr]
         self.offered: dict[str, int] = dict.fromkeys(self.sources, -1)
+        # what each queue holds for us as far as we can tell: what we offered it, less the
+        # batches it has handed us since. An offer of what a queue holds already changes
+        # nothing there, and is not sent (see _offer_credits)
+        self.credited: dict[str, int] = dict.fromkeys(self.sources, -1)
         self.busy = 0
         self.idle: list[_Instance] = []
         self.instances: dict[int, _Instance] = {}
@@ -184,6 +188,8 @@ class FunctionNode(Node):
             self._pump()
         elif op == BATCH:
             batch = request.batch or []
+            if request.sender in self.credited:
+                self.credited[request.sender] -= 1
             if self.free == 0 or self.paused:
                 for msg in batch:
                     self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace,
@@ -192,7 +198,7 @@ class FunctionNode(Node):
                            results=[False] * len(batch))
                 # the queue spent a credit we did not have: tell it again what we have
                 if request.sender in self.offered:
-                    self.offered[request.sender] = -1
+                    self.offered[request.sender] = self.credited[request.sender] = -1
                     self._offer_credits()
             else:
                 self._start(_Work(QUEUED, batch, request.sender, request=request))
@@ -216,7 +222,14 @@ class FunctionNode(Node):
                                                              - self.busy)
             if self.offered[queue] != free:
                 self.offered[queue] = free
-                self.notify(queue, Request(CREDIT, 0, "", self.id, credit=free))
+                # A queue that holds this many credits for us already is told only when it
+                # is not our only queue: the offer makes it hand over at once what it can,
+                # before the next queue is offered the instances left. Our only queue does
+                # that by itself: it offered the batch that brought us here, and goes on
+                # offering until it has no message or credit left (one credit a message less)
+                if self.credited[queue] != free or len(self.sources) > 1:
+                    self.credited[queue] = free
+                    self.notify(queue, Request(CREDIT, 0, "", self.id, credit=free))
 
     # --- instances -------------------------------------------------------------------------
 
@@ -543,6 +556,7 @@ class FunctionNode(Node):
             # a queue holding a batch back (its window, its size) decides again when it
             # hears from its consumer: offer the credits again, even if unchanged
             self.offered = dict.fromkeys(self.sources, -1)
+            self.credited = dict.fromkeys(self.sources, -1)
         self._pump()
 
     def _rearm_reaper(self) -> None:
