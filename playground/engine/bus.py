@@ -22,7 +22,8 @@ def _all_event_types() -> list[type[ev.Event]]:
     pending = [ev.Event]
     while pending:
         kind = pending.pop()
-        found.append(kind)
+        if not ev.is_builder(kind):
+            found.append(kind)
         pending.extend(kind.__subclasses__())
     return found
 
