@@ -125,7 +125,7 @@ class Node:
         try:
             self.on_request(request)
         except Exception as error:  # the node's own code crashed: report it, serve on
-            self.emit(ev.NodeFailed(self.clock.loop.time(), self.id, repr(error)))
+            self.emit(ev.NodeFailed.new(self.clock.loop.time(), self.id, repr(error)))
             if request.reply_to:
                 # its sender must not wait for ever: it hears of a failure, and does what it
                 # does with one (retries, fails its client, leaves a batch to its timeout)
@@ -140,9 +140,9 @@ class Node:
         msg = request.msg
         if msg is not None:
             # a fan-out copy refused was never made: the event names the copy it would be
-            self.emit(ev.MessageRefused(self.clock.loop.time(), self.id,
-                                        request.fork_id or msg.id, msg.trace,
-                                        reason, status))
+            self.emit(ev.MessageRefused.new(self.clock.loop.time(), self.id,
+                                            request.fork_id or msg.id, msg.trace,
+                                            reason, status))
         self.reply(request, status, reason)
 
     def refused_by_fault(self, request: Request, degraded: bool = True) -> bool:

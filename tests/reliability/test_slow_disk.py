@@ -10,6 +10,7 @@ near the recorder's high-water mark while every row still reaches the file.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from playground.engine import events as ev
@@ -22,13 +23,17 @@ from .checks import assert_sound, run_watched
 def test_rows_waiting_for_a_slow_disk_stay_bounded(monkeypatch) -> None:
     monkeypatch.setattr(recorder, "BATCH", 500)
     monkeypatch.setattr(recorder, "HIGH_WATER", 1_000)
-    encoded = recorder._json
+    encoder = recorder._encoder
 
-    def slowly(payload: Any) -> str:  # runs in the database's thread, row by row
-        time.sleep(0.001)
-        return encoded(payload)
+    def slow_encoder() -> Callable[[Any], str]:
+        encode = encoder()
 
-    monkeypatch.setattr(recorder, "_json", slowly)
+        def slowly(payload: Any) -> str:  # runs in the database's thread, row by row
+            time.sleep(0.001)
+            return encode(payload)
+        return slowly
+
+    monkeypatch.setattr(recorder, "_encoder", slow_encoder)
     waiting: list[int] = []
     instances: list[recorder.Recorder] = []
     original = recorder.Recorder.__call__

@@ -42,8 +42,8 @@ class ExternalNode(Node):
         now = self.clock.loop.time()
         msg_id = f"{EXTERNAL}-{next(self._numbers)}"
         msg = Message(Copy(self.engine.ledger, msg_id, msg_id, now), payload)
-        self.emit(ev.MessageCreated(now, self.id, msg_id, msg_id))
-        self.emit(ev.MessageSent(now, self.id, msg_id, msg_id, target, 1))
+        self.emit(ev.MessageCreated.new(now, self.id, msg_id, msg_id))
+        self.emit(ev.MessageSent.new(now, self.id, msg_id, msg_id, target, 1))
         corr = self.expect(target, self._answered, None)
         self.waiting[corr] = (msg, now)
         self.post(target, Request(op, 0, "", "", msg), corr)
@@ -54,13 +54,13 @@ class ExternalNode(Node):
             return
         msg, sent_at = self.waiting.pop(reply.corr)
         now = self.clock.loop.time()
-        self.emit(ev.ClientAnswered(now, self.id, msg.id, msg.trace, reply.status,
-                                    now - sent_at, reply.reason))
+        self.emit(ev.ClientAnswered.new(now, self.id, msg.id, msg.trace, reply.status,
+                                        now - sent_at, reply.reason))
         if reply.ok:
             msg.release()
         else:
-            self.emit(ev.MessageFailed(now, self.id, msg.id, msg.trace,
-                                       f"{reply.status} {reply.reason}".strip()))
+            self.emit(ev.MessageFailed.new(now, self.id, msg.id, msg.trace,
+                                           f"{reply.status} {reply.reason}".strip()))
             msg.release(FAILED)
 
     def on_request(self, request: Request) -> None:

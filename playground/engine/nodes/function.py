@@ -105,6 +105,10 @@ class FunctionNode(Node):
         self.fifo_sources = {q for q in self.sources
                              if engine.topology.nodes[q].type == "fifo"}  # type: ignore[union-attr]
         self.offered: dict[str, int] = dict.fromkeys(self.sources, -1)
+        # what each queue holds for us as far as we can tell: what we offered it, less the
+        # batches it has handed us since. An offer of what a queue holds already changes
+        # nothing there, and is not sent (see _offer_credits)
+        self.credited: dict[str, int] = dict.fromkeys(self.sources, -1)
         self.busy = 0
         self.idle: list[_Instance] = []
         self.instances: dict[int, _Instance] = {}
@@ -138,7 +142,7 @@ class FunctionNode(Node):
                                      self.clock)
 
     def _breaker_changed(self, state: str, rate: float) -> None:
-        self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))
+        self.emit(ev.BreakerChanged.new(self.clock.loop.time(), self.id, state, rate))
 
     def start(self) -> None:
         super().start()
@@ -165,8 +169,8 @@ class FunctionNode(Node):
             if self.refused_by_fault(request, degraded=False):  # degradation: see _invoke
                 pass
             elif self.free == 0:
-                self.emit(ev.MessageThrottled(now, self.id, request.fork_id or msg.id,
-                                              msg.trace, "concurrency"))
+                self.emit(ev.MessageThrottled.new(now, self.id, request.fork_id or msg.id,
+                                                  msg.trace, "concurrency"))
                 self.reply(request, THROTTLED, "concurrency limit")
             elif request.fork_id:  # one more target of a fan-out: its copy starts here
                 self._start(_Work(SYNC, [msg.fork(request.fork_id)], request.sender,
@@ -179,20 +183,22 @@ class FunctionNode(Node):
             msg = sent.fork(request.fork_id) if request.fork_id else sent.clone()
             event = _Event(msg, now, request.sender)
             self._wait(event)
-            self.emit(ev.MessageAccepted(now, self.id, msg.id, msg.trace, request.sender))
+            self.emit(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace, request.sender))
             self.reply(request, ACCEPTED)
             self._pump()
         elif op == BATCH:
             batch = request.batch or []
+            if request.sender in self.credited:
+                self.credited[request.sender] -= 1
             if self.free == 0 or self.paused:
                 for msg in batch:
-                    self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace,
-                                                  "concurrency"))
+                    self.emit(ev.MessageThrottled.new(now, self.id, msg.id, msg.trace,
+                                                      "concurrency"))
                 self.reply(request, THROTTLED, "concurrency limit",
                            results=[False] * len(batch))
                 # the queue spent a credit we did not have: tell it again what we have
                 if request.sender in self.offered:
-                    self.offered[request.sender] = -1
+                    self.offered[request.sender] = self.credited[request.sender] = -1
                     self._offer_credits()
             else:
                 self._start(_Work(QUEUED, batch, request.sender, request=request))
@@ -216,7 +222,14 @@ class FunctionNode(Node):
                                                              - self.busy)
             if self.offered[queue] != free:
                 self.offered[queue] = free
-                self.notify(queue, Request(CREDIT, 0, "", self.id, credit=free))
+                # A queue that holds this many credits for us already is told only when it
+                # is not our only queue: the offer makes it hand over at once what it can,
+                # before the next queue is offered the instances left. Our only queue does
+                # that by itself: it offered the batch that brought us here, and goes on
+                # offering until it has no message or credit left (one credit a message less)
+                if self.credited[queue] != free or len(self.sources) > 1:
+                    self.credited[queue] = free
+                    self.notify(queue, Request(CREDIT, 0, "", self.id, credit=free))
 
     # --- instances -------------------------------------------------------------------------
 
@@ -226,7 +239,7 @@ class FunctionNode(Node):
         self.instances[inst.number] = inst
         if not provisioned:
             self.cold_starts += 1
-            self.emit(ev.InstanceStarted(self.clock.loop.time(), self.id, cold))
+            self.emit(ev.InstanceStarted.new(self.clock.loop.time(), self.id, cold))
         return inst
 
     def _start(self, work: _Work) -> None:
@@ -268,7 +281,7 @@ class FunctionNode(Node):
         for inst in self.idle:
             if not inst.provisioned and self.clock.reached(inst.idle_since + timeout):
                 self.instances.pop(inst.number, None)
-                self.emit(ev.InstanceReclaimed(now, self.id))
+                self.emit(ev.InstanceReclaimed.new(now, self.id))
                 if inst.waiter is not None and not inst.waiter.done():
                     inst.waiter.set_result(None)
             else:
@@ -287,7 +300,7 @@ class FunctionNode(Node):
             try:
                 results, reason = await self._invoke(inst, work)
             except Exception as error:  # the node's own code crashed: count it as a failure
-                self.emit(ev.NodeFailed(self.clock.loop.time(), self.id, repr(error)))
+                self.emit(ev.NodeFailed.new(self.clock.loop.time(), self.id, repr(error)))
                 results, reason = [False] * len(work.msgs), f"crashed: {error!r}"
             self.busy -= 1
             # idle before answering: an answer can bring new work, and a warm instance
@@ -297,7 +310,7 @@ class FunctionNode(Node):
                 self._finish(work, results, reason)
             except Exception as error:  # its bookkeeping crashed: report it, and the
                 # instance serves on (a dead one left idle would swallow the work it is given)
-                self.emit(ev.NodeFailed(self.clock.loop.time(), self.id, repr(error)))
+                self.emit(ev.NodeFailed.new(self.clock.loop.time(), self.id, repr(error)))
             self._pump()
             work = await waiter
 
@@ -320,8 +333,8 @@ class FunctionNode(Node):
         cold = inst.cold_start if inst.cold else 0.0
         inst.cold = False
         inst.cold_until = start + cold
-        self.emit(ev.InvocationStarted(start, self.id, tuple(map(_id_of, msgs)),
-                                       msgs[0].trace, attempts[0], cold > 0, work.source))
+        self.emit(ev.InvocationStarted.new(start, self.id, tuple(map(_id_of, msgs)),
+                                           msgs[0].trace, attempts[0], cold > 0, work.source))
         # the fault checks' own first tests, inline (no fault is the rule): so below
         if start < self.outage_until:
             return [False] * count, "outage"
@@ -386,11 +399,11 @@ class FunctionNode(Node):
             # beyond the first target, the copy that target makes: events name it already
             fork = None if index == 0 else msg.id + forks[index]
             if breaker is not None and not breaker.allow(now):
-                self.emit(ev.ShortCircuited(now, self.id, fork or msg.id, msg.trace, target))
+                self.emit(ev.ShortCircuited.new(now, self.id, fork or msg.id, msg.trace, target))
                 return False, "circuit open"
             future: asyncio.Future[Reply | None] = loop.create_future()
             inst.current = future
-            self.emit(ev.MessageSent(now, self.id, fork or msg.id, msg.trace, target, attempt))
+            self.emit(ev.MessageSent.new(now, self.id, fork or msg.id, msg.trace, target, attempt))
             corr = self.request(target, Request(self.ops[index], 0, "", "", msg, fork_id=fork,
                                                 attempt=attempt), _settle, future)
             if not future.done() and inst.deadline_timer is None:
@@ -417,9 +430,9 @@ class FunctionNode(Node):
             failed: tuple[str, ...] = ()  # the rule: no generator to find none
         else:
             failed = tuple(msg.id for msg, ok in zip(msgs, results, strict=True) if not ok)
-        self.emit(ev.InvocationFinished(now, self.id, tuple(map(_id_of, msgs)),
-                                        msgs[0].trace, ok_all, now - work.started, reason,
-                                        failed))
+        self.emit(ev.InvocationFinished.new(now, self.id, tuple(map(_id_of, msgs)),
+                                            msgs[0].trace, ok_all, now - work.started, reason,
+                                            failed))
         if not self.targets:
             for msg, ok in zip(msgs, results, strict=True):
                 if ok:
@@ -445,7 +458,7 @@ class FunctionNode(Node):
 
     def _deliver(self, msg: Message, now: float) -> None:
         if msg.copy.deliver():
-            self.emit(ev.MessageDelivered(now, self.id, msg.id, msg.trace, now - msg.created))
+            self.emit(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace, now - msg.created))
 
     # --- asynchronous retries ------------------------------------------------------------------
 
@@ -485,7 +498,8 @@ class FunctionNode(Node):
             delay = self.jitter_rng.uniform(0, delay)
         msg = event.msg
         self.retrying[msg] = event
-        self.emit(ev.MessageRetried(now, self.id, msg.id, msg.trace, event.tries, delay, reason))
+        self.emit(ev.MessageRetried.new(now, self.id, msg.id, msg.trace, event.tries, delay,
+                                        reason))
         self.clock.later(delay, self._retry, event)
 
     def _retry(self, event: _Event) -> None:
@@ -499,7 +513,7 @@ class FunctionNode(Node):
         msg = event.msg
         target = self.spec.on_failure
         if target is None:
-            self.emit(ev.MessageFailed(now, self.id, msg.id, msg.trace, reason))
+            self.emit(ev.MessageFailed.new(now, self.id, msg.id, msg.trace, reason))
             msg.release(FAILED)
             return
         self.running[msg] = event
@@ -514,12 +528,12 @@ class FunctionNode(Node):
         now = self.clock.loop.time()
         if reply.ok:
             assert self.spec.on_failure is not None
-            self.emit(ev.MessageDeadLettered(now, self.id, msg.id, msg.trace,
-                                             self.spec.on_failure, reason))
+            self.emit(ev.MessageDeadLettered.new(now, self.id, msg.id, msg.trace,
+                                                 self.spec.on_failure, reason))
             msg.release()
         else:
-            self.emit(ev.MessageFailed(now, self.id, msg.id, msg.trace,
-                                       f"{reason}; on_failure refused it"))
+            self.emit(ev.MessageFailed.new(now, self.id, msg.id, msg.trace,
+                                           f"{reason}; on_failure refused it"))
             msg.release(FAILED)
 
     # --- controls and the engine's view ----------------------------------------------------------
@@ -547,6 +561,7 @@ class FunctionNode(Node):
             # a queue holding a batch back (its window, its size) decides again when it
             # hears from its consumer: offer the credits again, even if unchanged
             self.offered = dict.fromkeys(self.sources, -1)
+            self.credited = dict.fromkeys(self.sources, -1)
         self._pump()
 
     def _rearm_reaper(self) -> None:

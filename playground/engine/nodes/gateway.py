@@ -73,7 +73,7 @@ class GatewayNode(Node):
                                      self.clock)
 
     def _breaker_changed(self, state: str, rate: float) -> None:
-        self.emit(ev.BreakerChanged(self.clock.loop.time(), self.id, state, rate))
+        self.emit(ev.BreakerChanged.new(self.clock.loop.time(), self.id, state, rate))
 
     def on_request(self, request: Request) -> None:
         if request.op not in (CALL, SEND):
@@ -87,7 +87,7 @@ class GatewayNode(Node):
             return
         if self.bucket is not None and not self.bucket.take(now):
             self.refused_at = now
-            self.emit(ev.MessageThrottled(now, self.id, msg.id, msg.trace, "throttle"))
+            self.emit(ev.MessageThrottled.new(now, self.id, msg.id, msg.trace, "throttle"))
             self.reply(request, THROTTLED, "throttled")
             return
         cache = self.spec.cache
@@ -96,14 +96,14 @@ class GatewayNode(Node):
             expires = self.cache.get(key)
             if expires is not None and now < expires:
                 self.cache_hits += 1
-                self.emit(ev.CacheHit(now, self.id, msg.id, msg.trace, key))
+                self.emit(ev.CacheHit.new(now, self.id, msg.id, msg.trace, key))
                 if msg.copy.deliver():
-                    self.emit(ev.MessageDelivered(now, self.id, msg.id, msg.trace,
-                                                  now - msg.created))
+                    self.emit(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace,
+                                                      now - msg.created))
                 self.reply(request, OK, "cached")
                 return
         if self.breaker is not None and self.sync and not self.breaker.allow(now):
-            self.emit(ev.ShortCircuited(now, self.id, msg.id, msg.trace, self.target))
+            self.emit(ev.ShortCircuited.new(now, self.id, msg.id, msg.trace, self.target))
             self.reply(request, UNAVAILABLE, "circuit open")
             return
         latency = self.latency()
@@ -127,7 +127,7 @@ class GatewayNode(Node):
             return
         now = self.clock.loop.time()
         forward = _Forward(request)
-        self.emit(ev.MessageSent(now, self.id, msg.id, msg.trace, self.target, msg.attempt + 1))
+        self.emit(ev.MessageSent.new(now, self.id, msg.id, msg.trace, self.target, msg.attempt + 1))
         op = CALL if self.sync else SEND
         forward.corr = self.expect(self.target, self._answered, forward)
         self.forwarding[forward.corr] = forward
@@ -162,8 +162,8 @@ class GatewayNode(Node):
             self.breaker.record(False, now)
         msg = forward.request.msg
         assert msg is not None
-        self.emit(ev.MessageRefused(now, self.id, msg.id, msg.trace, "integration timeout",
-                                    TIMED_OUT))
+        self.emit(ev.MessageRefused.new(now, self.id, msg.id, msg.trace, "integration timeout",
+                                        TIMED_OUT))
         self.reply(forward.request, TIMED_OUT, "integration timeout")
 
     def gauges(self) -> dict[str, Any]:

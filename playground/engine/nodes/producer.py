@@ -163,13 +163,13 @@ class ProducerNode(Node):
         msg_id = f"{self.id}-{seq}"
         copy = Copy(self.engine.ledger, msg_id, msg_id, now)
         msg = Message(copy, self.render(seq, now) if payload is _RENDER else payload)
-        self.emit(ev.MessageCreated(now, self.id, msg_id, msg_id))
+        self.emit(ev.MessageCreated.new(now, self.id, msg_id, msg_id))
         self._send(msg, 1)
 
     def _send(self, msg: Message, try_number: int) -> None:
         now = self.clock.loop.time()
         call = _Call(msg, try_number, now)
-        self.emit(ev.MessageSent(now, self.id, msg.id, msg.trace, self.target, try_number))
+        self.emit(ev.MessageSent.new(now, self.id, msg.id, msg.trace, self.target, try_number))
         call.corr = self.expect(self.target, self._answered, call)
         self.calls[call.corr] = call
         self.post(self.target, Request(self.op, 0, "", "", msg), call.corr)
@@ -189,8 +189,8 @@ class ProducerNode(Node):
         if call.blocked:
             self._unblock(now)
         msg = call.msg
-        self.emit(ev.ClientAnswered(now, self.id, msg.id, msg.trace, reply.status,
-                                    now - call.sent_at, reply.reason))
+        self.emit(ev.ClientAnswered.new(now, self.id, msg.id, msg.trace, reply.status,
+                                        now - call.sent_at, reply.reason))
         if reply.ok:
             msg.release()
         else:
@@ -204,7 +204,7 @@ class ProducerNode(Node):
         if call.blocked:
             self._unblock(now)
         msg = call.msg
-        self.emit(ev.ClientTimedOut(now, self.id, msg.id, msg.trace, now - call.sent_at))
+        self.emit(ev.ClientTimedOut.new(now, self.id, msg.id, msg.trace, now - call.sent_at))
         self._failed(msg, call.try_number, "timeout")
 
     def _failed(self, msg: Message, try_number: int, reason: str) -> None:
@@ -212,11 +212,11 @@ class ProducerNode(Node):
             cap = min(RETRY_CAP, RETRY_BASE * 2 ** (try_number - 1))
             delay = self.retry_rng.uniform(0, cap)
             self.waiting[msg] = None
-            self.emit(ev.MessageRetried(self.clock.loop.time(), self.id, msg.id, msg.trace,
-                                        try_number, delay, reason))
+            self.emit(ev.MessageRetried.new(self.clock.loop.time(), self.id, msg.id, msg.trace,
+                                            try_number, delay, reason))
             self.clock.later(delay, self._retry, msg, try_number + 1)
             return
-        self.emit(ev.MessageFailed(self.clock.loop.time(), self.id, msg.id, msg.trace, reason))
+        self.emit(ev.MessageFailed.new(self.clock.loop.time(), self.id, msg.id, msg.trace, reason))
         msg.release(FAILED)
 
     def _retry(self, msg: Message, try_number: int) -> None:
@@ -233,7 +233,7 @@ class ProducerNode(Node):
         if self.blocked == 0:
             seconds = now - self.blocked_since
             self.blocked_seconds += seconds
-            self.emit(ev.ClientBlocked(now, self.id, seconds))
+            self.emit(ev.ClientBlocked.new(now, self.id, seconds))
             if self._unblocked is not None and not self._unblocked.done():
                 self._unblocked.set_result(None)
 

@@ -120,12 +120,12 @@ class QueueNode(Node):
         if capacity is not None and self.held >= capacity:
             if self.spec.on_full == "block":
                 self.blocked.append(request)
-                self.emit(ev.MessageBlocked(now, self.id, request.fork_id or msg.id,
-                                            msg.trace))
+                self.emit(ev.MessageBlocked.new(now, self.id, request.fork_id or msg.id,
+                                                msg.trace))
                 self.reply(request, BLOCKED, "queue full", final=False)
                 return
-            self.emit(ev.MessageRefused(now, self.id, request.fork_id or msg.id, msg.trace,
-                                        "full", UNAVAILABLE))
+            self.emit(ev.MessageRefused.new(now, self.id, request.fork_id or msg.id, msg.trace,
+                                            "full", UNAVAILABLE))
             self.reply(request, UNAVAILABLE, "queue full")
             return
         self._accept(request, now)
@@ -146,7 +146,7 @@ class QueueNode(Node):
             payload = msg.payload
             value = payload.get(group_by) if group_by and isinstance(payload, dict) else None
             msg.group = "" if value is None else str(value)
-        self.emit(ev.MessageAccepted(now, self.id, msg.id, msg.trace, request.sender))
+        self.emit(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace, request.sender))
         if self.spec.delay > 0:
             msg.state = DELAYED
             self.delayed[msg] = self.clock.later(self.spec.delay, self._delay_over, msg)
@@ -227,7 +227,7 @@ class QueueNode(Node):
             if dlq is not None and msg.receives >= dlq.max_receives:
                 self._move_to_dlq(msg, dlq.queue, now)
             else:
-                self.emit(ev.MessageRedelivered(now, self.id, msg.id, msg.trace, msg.receives))
+                self.emit(ev.MessageRedelivered.new(now, self.id, msg.id, msg.trace, msg.receives))
                 self._make_visible(msg, now, returning=True)
         self._dispatch()
 
@@ -245,8 +245,9 @@ class QueueNode(Node):
         if reply.ok:
             msg.state = GONE
             assert self.spec.dlq is not None
-            self.emit(ev.MessageDeadLettered(now, self.id, msg.id, msg.trace, self.spec.dlq.queue,
-                                             f"received {msg.receives} times"))
+            self.emit(ev.MessageDeadLettered.new(now, self.id, msg.id, msg.trace,
+                                                 self.spec.dlq.queue,
+                                                 f"received {msg.receives} times"))
             msg.release()
             self._room_made()
         else:  # the DLQ refused: it stays here, visible, and moves at its next expiry
@@ -360,8 +361,8 @@ class QueueNode(Node):
         batch = _Batch(consumer, msgs)
         for msg in msgs:
             self.in_flight[msg] = batch
-            self.emit(ev.MessageReceived(now, self.id, msg.id, msg.trace, consumer,
-                                         msg.receives, now - msg.visible_since))
+            self.emit(ev.MessageReceived.new(now, self.id, msg.id, msg.trace, consumer,
+                                             msg.receives, now - msg.visible_since))
         # a visibility timeout of 0 shows a failed message again at the next instant, not at
         # this one: receiving it again and again at one instant would stop the clock
         self._visibility.add(now + max(self.spec.visibility_timeout, TICK), batch)
@@ -388,7 +389,7 @@ class QueueNode(Node):
         msg.state = GONE
         if self.fifo:
             self._unlock(msg)
-        self.emit(ev.MessageDeleted(self.clock.loop.time(), self.id, msg.id, msg.trace))
+        self.emit(ev.MessageDeleted.new(self.clock.loop.time(), self.id, msg.id, msg.trace))
         msg.release()
         return True
 
@@ -426,7 +427,7 @@ class QueueNode(Node):
             self.delayed.pop(msg).cancel()
         elif state == MOVING:
             self.moving.pop(msg, None)
-        self.emit(ev.MessageExpired(now, self.id, msg.id, msg.trace, "retention"))
+        self.emit(ev.MessageExpired.new(now, self.id, msg.id, msg.trace, "retention"))
         msg.release(EXPIRED)
 
     # --- redrive ---------------------------------------------------------------------------
@@ -472,7 +473,7 @@ class QueueNode(Node):
             now = self.clock.loop.time()
             if reply.ok:
                 msg.state = GONE
-                self.emit(ev.MessageRedriven(now, self.id, msg.id, msg.trace, target))
+                self.emit(ev.MessageRedriven.new(now, self.id, msg.id, msg.trace, target))
                 msg.release()
                 self._room_made()
             else:

@@ -59,8 +59,8 @@ class StoreNode(Node):
             return
         if self.bucket is not None and not self.bucket.take(now):
             self.refused_at = now
-            self.emit(ev.MessageThrottled(now, self.id, request.fork_id or msg.id, msg.trace,
-                                          "capacity"))
+            self.emit(ev.MessageThrottled.new(now, self.id, request.fork_id or msg.id, msg.trace,
+                                              "capacity"))
             self.reply(request, THROTTLED, "write capacity exceeded")
             return
         self.writing += 1
@@ -78,8 +78,8 @@ class StoreNode(Node):
         assert msg is not None
         now = self.clock.loop.time()
         if self.degrade_errors > 0 and self.degraded_failure():
-            self.emit(ev.MessageRefused(now, self.id, request.fork_id or msg.id, msg.trace,
-                                        "degraded", FAILED))
+            self.emit(ev.MessageRefused.new(now, self.id, request.fork_id or msg.id, msg.trace,
+                                            "degraded", FAILED))
             self.reply(request, FAILED, "degraded")
             return
         fork_id = request.fork_id
@@ -87,7 +87,7 @@ class StoreNode(Node):
             msg = msg.fork(fork_id)
         first = msg.copy.deliver()
         if first:
-            self.emit(ev.MessageDelivered(now, self.id, msg.id, msg.trace, now - msg.created))
+            self.emit(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace, now - msg.created))
         deduplicated = False
         if self.idempotent:
             payload = msg.payload
@@ -102,8 +102,8 @@ class StoreNode(Node):
             self.duplicates += 1
         if not deduplicated:
             self.rows += 1
-        self.emit(ev.MessageWritten(now, self.id, msg.id, msg.trace, msg.payload,
-                                    request.attempt, not first, deduplicated))
+        self.emit(ev.MessageWritten.new(now, self.id, msg.id, msg.trace, msg.payload,
+                                        request.attempt, not first, deduplicated))
         if fork_id:
             msg.release()
         self.reply(request, OK)

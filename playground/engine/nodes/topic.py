@@ -73,11 +73,11 @@ class TopicNode(Node):
         payload = msg.payload
         matching = [(target, op) for target, op, match in self.subscriptions
                     if match is None or match(payload)]
-        self.emit(ev.MessageAccepted(now, self.id, msg.id, msg.trace, request.sender))
+        self.emit(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace, request.sender))
         if not matching:
             self.unmatched += 1
             msg.copy.set_outcome(UNMATCHED)
-            self.emit(ev.MessageUnmatched(now, self.id, msg.id, msg.trace))
+            self.emit(ev.MessageUnmatched.new(now, self.id, msg.id, msg.trace))
             self.reply(request, ACCEPTED)
             return
         seen: dict[str, int] = {}
@@ -99,8 +99,8 @@ class TopicNode(Node):
     def _deliver(self, delivery: _Delivery) -> None:
         msg = delivery.msg
         self.deliveries[msg] = delivery
-        self.emit(ev.MessageSent(self.clock.loop.time(), self.id, delivery.id, msg.trace,
-                                 delivery.target, delivery.retries + 1))
+        self.emit(ev.MessageSent.new(self.clock.loop.time(), self.id, delivery.id, msg.trace,
+                                     delivery.target, delivery.retries + 1))
         self.request(delivery.target,
                      Request(delivery.op, 0, "", "", msg, fork_id=delivery.fork_id),
                      self._answered, delivery)
@@ -120,8 +120,8 @@ class TopicNode(Node):
             delay = spec.backoff.delay(delivery.retries)
             if spec.backoff.jitter == "full":
                 delay = self.jitter_rng.uniform(0, delay)
-            self.emit(ev.MessageRetried(now, self.id, delivery.id, msg.trace, delivery.retries,
-                                        delay, f"{delivery.target}: {reply.reason}"))
+            self.emit(ev.MessageRetried.new(now, self.id, delivery.id, msg.trace, delivery.retries,
+                                            delay, f"{delivery.target}: {reply.reason}"))
             self.clock.later(delay, self._deliver, delivery)
             return
         reason = f"{delivery.target} refused it {delivery.retries + 1} times"
@@ -131,7 +131,7 @@ class TopicNode(Node):
                          self._dead_lettered, (delivery, reason))
             return
         del self.deliveries[msg]
-        self.emit(ev.MessageFailed(now, self.id, delivery.id, msg.trace, reason))
+        self.emit(ev.MessageFailed.new(now, self.id, delivery.id, msg.trace, reason))
         self._gave_up(delivery)
 
     def _dead_lettered(self, reply: Reply, context: tuple[_Delivery, str]) -> None:
@@ -143,12 +143,12 @@ class TopicNode(Node):
         now = self.clock.loop.time()
         if reply.ok:
             assert self.spec.dlq is not None
-            self.emit(ev.MessageDeadLettered(now, self.id, delivery.id, msg.trace,
-                                             self.spec.dlq, reason))
+            self.emit(ev.MessageDeadLettered.new(now, self.id, delivery.id, msg.trace,
+                                                 self.spec.dlq, reason))
             msg.release()
         else:
-            self.emit(ev.MessageFailed(now, self.id, delivery.id, msg.trace,
-                                       f"{reason}; dlq full"))
+            self.emit(ev.MessageFailed.new(now, self.id, delivery.id, msg.trace,
+                                           f"{reason}; dlq full"))
             self._gave_up(delivery)
 
     @staticmethod
