@@ -131,6 +131,8 @@ class Recorder:
             for store, store_rows in by_store.items():
                 for start in range(0, len(store_rows), ROWS_PER_STATEMENT):
                     chunk = store_rows[start:start + ROWS_PER_STATEMENT]
+                    # private, but the only way to run our own code in its thread:
+                    # pyproject.toml keeps aiosqlite to the versions that have it
                     await self._db._execute(_insert_rows, self._db._conn,
                                             _insert(store, len(chunk)), chunk)
             await self._db.commit()
