@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 SYNC, QUEUED, ASYNC = "sync", "queue", "async"
 # per message of an invocation, read in C: a comprehension is one more frame (two a message)
 _id_of, _attempt_of = operator.attrgetter("id"), operator.attrgetter("attempt")
+_waiting = operator.attrgetter("waiting")  # an event's age deadline still matters
 _OPS = {"store": WRITE, "queue": SEND, "topic": SEND, "function": CALL}
 
 
@@ -597,10 +598,6 @@ def _fork_suffixes(targets: list[str]) -> list[str]:
         nth = seen[target] = seen.get(target, 0) + 1
         suffixes.append(f">{target}" if nth == 1 else f">{target}#{nth}")
     return suffixes
-
-
-def _waiting(event: _Event) -> bool:
-    return event.waiting
 
 
 def _settle(reply: Reply, future: asyncio.Future[Reply | None]) -> None:
