@@ -184,3 +184,28 @@ async def test_a_split_gone_wrong_is_on_the_status_line(make_app: MakeApp,
         assert said in line and "missing" not in line
         spans = {line[s.start:s.end]: s.style for s in status.line(size[0]).spans}
         assert spans[said] == status.part("status--mqtt-down")
+
+
+async def test_a_run_whose_nodes_another_process_runs_holds_and_says_so(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        screen.clock.set_paused(False)
+        host = screen.sessions[0].host
+        assert host is not None and host.engine is not None
+        split = down_status(state="connected", reconnects=0, nodes=["api", "checkout"],
+                            conflict_nodes=["checkout"],
+                            conflict="MQTT: process 9f runs checkout already")
+        host.engine.status["mqtt"] = lambda: split
+        await screen.refresh_frame()
+        await pilot.pause()
+        assert screen.clock.paused
+        said = [n for n in app._notifications if "paused" in (n.title or "")]
+        assert len(said) == 1
+        assert "another process on the broker runs checkout already" in said[0].message
+        assert said[0].severity == "error"
+        screen.clock.set_paused(False)  # space: the user runs it anyway
+        await screen.refresh_frame()
+        await pilot.pause()
+        assert not screen.clock.paused  # told once, not held again

@@ -54,6 +54,7 @@ class RunningScreen(Screen[None]):
         """Frames that only moved the glyphs on (no new sample had come)."""
         self._last_glide = self._last_tick
         self._failed: set[EngineHost] = set()
+        self._conflicted: set[EngineHost] = set()  # told: another process runs its nodes
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -154,8 +155,24 @@ class RunningScreen(Screen[None]):
             snapshot, tap = sample
             self.frames[index] = self.builders[index].build(snapshot, tap, session.drain(),
                                                             view)
+            self._hold_if_run_twice(session, self.frames[index])
         self.frame_count += 1
         self.show(self.frames, full)
+
+    def _hold_if_run_twice(self, session: Session, frame: Frame | None) -> None:
+        """Another process on the broker ran some of this run's nodes first: every message
+        for them would be handled twice (rows written twice). Time holds, once, and the
+        user decides (sim stops there)."""
+        host = session.host
+        twice = (frame.mqtt or {}).get("conflict_nodes") if frame is not None else None
+        if not twice or host is None or host in self._conflicted:
+            return
+        self._conflicted.add(host)
+        self.clock.set_paused(True)
+        self.notify(f"another process on the broker runs {', '.join(twice)} already: this one "
+                    "would handle their messages too, and write their rows twice. Give each "
+                    "process --nodes of its own; space runs anyway",
+                    title=f"{session.name}: paused", severity="error", timeout=30)
 
     async def refresh_frame(self, full: bool = True) -> None:
         """Samples every engine now and shows the result (also after a step).
