@@ -153,18 +153,18 @@ class RunningScreen(Screen[None]):
             if sample is None:
                 continue
             snapshot, tap = sample
-            self.frames[index] = self.builders[index].build(snapshot, tap, session.drain(),
-                                                            view)
-            self._hold_if_run_twice(session, self.frames[index])
+            frame = self.builders[index].build(snapshot, tap, session.drain(), view)
+            self.frames[index] = frame
+            self._hold_if_run_twice(session, frame)
         self.frame_count += 1
         self.show(self.frames, full)
 
-    def _hold_if_run_twice(self, session: Session, frame: Frame | None) -> None:
+    def _hold_if_run_twice(self, session: Session, frame: Frame) -> None:
         """Another process on the broker ran some of this run's nodes first: every message
         for them would be handled twice (rows written twice). Time holds, once, and the
         user decides (sim stops there)."""
         host = session.host
-        twice = (frame.mqtt or {}).get("conflict_nodes") if frame is not None else None
+        twice = (frame.mqtt or {}).get("conflict_nodes")
         if not twice or host is None or host in self._conflicted:
             return
         self._conflicted.add(host)
