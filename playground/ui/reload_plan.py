@@ -53,8 +53,8 @@ def plan(old: m.Topology, new: m.Topology) -> ReloadPlan:
         return ReloadPlan(False, reason="the scenario changed")
     if old.seed != new.seed:
         return ReloadPlan(False, reason="the seed changed")
-    if old.duration != new.duration:
-        return ReloadPlan(False, reason="the duration changed")
+    # the duration is a headless run's length: the app's run goes on past it (only the
+    # timeline shows it), so a new one needs no restart
     changes: dict[str, dict[str, Any]] = {}
     for node_id, spec in new.nodes.items():
         before, after = _fields(old.nodes[node_id]), _fields(spec)

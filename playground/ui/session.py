@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import itertools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -93,8 +94,10 @@ class Session:
         """Starts the engine held at t=0 (the clock lets it go); None if the file is invalid."""
         if self.topology is None:
             return None
+        # the file's duration is a headless run's length: here the run goes on, producers
+        # included, until it is stopped or restarted (a demo outlasts a minute)
         host = EngineHost(self.topology, mode=self.mode, speed=self.speed, seed=self.seed,
-                          db=self._db_path())
+                          db=self._db_path(), stop_at=math.inf)
         host.start(limit=0.0)
         self.tap = Tap()
         self._bursts = {}

@@ -79,6 +79,32 @@ async def test_burst_the_selected_producer(make_app: MakeApp) -> None:
         assert "burst clients x5" in log_text(screen)
 
 
+SHORT = """\
+version: 1
+name: short
+duration: 2s
+nodes:
+  clients: {kind: producer, rate: 10/s, pattern: constant, to: work}
+  work: {kind: function}
+"""
+
+
+async def test_producers_go_on_past_the_files_duration(make_app: MakeApp,
+                                                         tmp_path: Path) -> None:
+    (tmp_path / "short.yaml").write_text(SHORT)
+    app = make_app("short")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 6)  # the file's 2 s are a headless run's length
+        host = screen.sessions[0].host
+        assert host is not None
+        assert host.report()["client"]["sent"] >= 60
+        assert isinstance(screen, RunScreen)
+        screen.select("clients")
+        await pilot.press("b")  # a burst after the duration still makes messages
+        screen = await run_to(pilot, 7)
+        assert host.report()["client"]["sent"] >= 60 + 5 * 10
+
+
 async def test_burst_refuses_a_node_that_is_no_producer(make_app: MakeApp) -> None:
     app = make_app("event-driven")
     async with app.run_test(size=SIZE) as pilot:

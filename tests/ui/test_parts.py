@@ -82,6 +82,8 @@ def test_reload_plan_live_for_fields_restart_for_structure() -> None:
     assert same.live and not same.changes
     reseeded = plan(old, load_text(text.replace("\nseed: 1\n", "\nseed: 2\n")).require())
     assert not reseeded.live and reseeded.reason == "the seed changed"
+    longer = plan(old, load_text(text.replace("\nduration: 60s\n", "\nduration: 2m\n")).require())
+    assert longer.live and not longer.changes  # the app's run is not bound by it
     api = old.nodes["api"].model_copy(update={"to": ["order-dlq"]})
     rewired = plan(old, old.model_copy(update={"nodes": {**old.nodes, "api": api}}))
     assert not rewired.live and rewired.reason == "api changed its `to`"
