@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from playground.mqtt.options import MqttOptions
 
 log = logging.getLogger("playground")
+ROWS_EVERY = 1.0  # wall seconds between flushes of a live run's rows to its file
 
 
 def store_ids(topology: m.Topology) -> list[str]:
@@ -173,6 +174,7 @@ class EngineHost:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._done: asyncio.Future[None] | None = None
+        self._flushing: threading.Event | None = None  # set: rows are no longer flushed
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -211,6 +213,7 @@ class EngineHost:
             self.recorder = _record(engine, recorder)
             engine.bus.subscribe(self.feed)
             engine.start(stop_at=self.stop_at)
+            self._flushing = _every(ROWS_EVERY, self.loop, recorder.flush_soon)
         except BaseException as error:
             self.error = error  # before start() is woken, so that it raises it
             if self.link is not None:
@@ -221,6 +224,8 @@ class EngineHost:
         try:
             await self._done
         finally:
+            if self._flushing is not None:
+                self._flushing.set()
             await engine.stop()
             await self.recorder.close()
             if link is not None:
@@ -320,6 +325,23 @@ class EngineHost:
         """Lets time run freely again after :meth:`advance_to`."""
         if self.loop is not None:
             self.loop.set_limit(math.inf)
+
+
+def _every(seconds: float, loop: asyncio.AbstractEventLoop, callback: Callable[[], None]
+           ) -> threading.Event:
+    """Calls ``callback`` in ``loop``'s thread every ``seconds`` of wall time until the event
+    returned is set. Wall time, not the loop's: at 0.01x a simulated second is 100 s."""
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(seconds):
+            try:
+                loop.call_soon_threadsafe(callback)
+            except RuntimeError:  # the loop closed meanwhile
+                return
+
+    threading.Thread(target=tick, name="every", daemon=True).start()
+    return stop
 
 
 def _settle(future: asyncio.Future[None]) -> None:

@@ -153,6 +153,12 @@ class Recorder:
             if name == store:
                 yield row[1], row[2]
 
+    def flush_soon(self) -> None:
+        """Lets the flusher write what is buffered now rather than at ``BATCH`` rows: a run
+        watched live calls this every second, so that its file shows rows as they come."""
+        if self._buffer and self._wake is not None:
+            self._wake.set()
+
     async def flush(self) -> None:
         """Write everything buffered so far (the UI calls this before reading the file)."""
         await self._flush()

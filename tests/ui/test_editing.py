@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from typing import Any
 
 from textual.widgets import Input, OptionList
@@ -148,6 +150,33 @@ async def test_the_inspector_edits_a_field_and_writes_it_back(make_app: MakeApp)
         prompts = [str(options.get_option_at_index(i).prompt)
                    for i in range(options.option_count)]
         assert "concurrency: 25" in prompts
+
+
+async def test_the_inspector_of_a_store_names_the_file_its_rows_are_in(
+        make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "orders")
+        host = screen.session.host
+        assert host is not None
+        options = inspector.query_one("#fields", OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)]
+        assert f"rows: {host.db_path}, table orders (SQLite, written every second)" in prompts
+        await run_to(pilot, 10)
+        rows = 0
+        for _ in range(50):  # the file has them while the run goes on
+            await pilot.pause(0.2)
+            with contextlib.closing(sqlite3.connect(host.db_path)) as db:
+                rows = db.execute('SELECT count(*) FROM "orders"').fetchone()[0]
+            if rows:
+                break
+        assert rows > 0
+        screen.select("api")
+        await pilot.pause()
+        prompts = [str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)]
+        assert not any(p.startswith("rows:") for p in prompts)  # a store's only
 
 
 async def test_the_inspector_refuses_an_invalid_value(make_app: MakeApp) -> None:

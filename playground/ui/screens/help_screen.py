@@ -26,7 +26,8 @@ GUIDE = """
 - **Events**: errors, retries, throttles, DLQ moves and scenario captions. Type to filter,
   `f` cycles the kind, arrows choose a line and enter follows its message hop by hop.
 - **Inspector**: the selected node's fields and live figures. Choose a field, type a value,
-  enter: it applies now and is written into the file (comments kept).
+  enter: it applies now and is written into the file (comments kept). A store's names the
+  run's SQLite file, where its rows arrive every second.
 - **YAML**: the file, checked as you type; `ctrl+s` saves and applies (live when only fields
   changed, otherwise the run restarts and says so). A file with errors is never saved.
   With unsaved edits, `ctrl+o`, `ctrl+k` and `ctrl+q` ask first: `s` save, `d` discard,

@@ -150,7 +150,10 @@ class RunScreen(PaneDrag, RunningScreen):
         self.query_one(DiagramPane).selected = node if spec is not None else None
         self.query_one(MetricsTable).selected = node if spec is not None else None
         written = yaml_edit.node_values(self.session.text, node) if spec is not None else {}
-        self.query_one(InspectorPane).show(node if spec else None, spec, written)
+        host = self.session.host
+        rows_in = str(host.db_path) if host is not None and spec is not None \
+            and spec.kind == "store" else None
+        self.query_one(InspectorPane).show(node if spec else None, spec, written, rows_in)
         frame = self.frames[0]
         if frame is not None:
             self.query_one(InspectorPane).frame = frame

@@ -147,6 +147,7 @@ class InspectorPane(Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self._fields: list[str] = []
         self._editing: str | None = None
+        self._rows_in: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("select a node in the diagram", id="inspector-title")
@@ -158,11 +159,14 @@ class InspectorPane(Vertical):
         if frame is not None and self.node is not None:
             self.query_one(FiguresView).data = frame.node(self.node)
 
-    def show(self, node: str | None, spec: m.NodeSpec | None, written: dict[str, str]) -> None:
-        """Sets what is shown (three attributes at once, one redraw)."""
+    def show(self, node: str | None, spec: m.NodeSpec | None, written: dict[str, str],
+             rows_in: str | None = None) -> None:
+        """Sets what is shown (three attributes at once, one redraw); ``rows_in``: the file a
+        store's rows go to."""
         self.set_reactive(InspectorPane.node, node)
         self.set_reactive(InspectorPane.spec, spec)
         self.set_reactive(InspectorPane.written, written)
+        self._rows_in = rows_in
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -191,6 +195,11 @@ class InspectorPane(Vertical):
             rows.append(Option(Text.assemble(("to: ", "bold"), (written["to"], "dim"),
                                              (" (restart to change)", "dim italic")),
                                id="to", disabled=True))
+        if self._rows_in is not None:
+            rows.append(Option(Text.assemble(("rows: ", "bold"), (self._rows_in, "dim"),
+                                             (f", table {self.node}", "dim"),
+                                             (" (SQLite, written every second)", "dim italic")),
+                               id="rows", disabled=True))
         options.add_options(rows)
         if highlighted is not None and highlighted < len(rows):
             options.highlighted = highlighted
