@@ -254,8 +254,18 @@ class Session:
                 dlq, target = queue.dlq.queue, node  # the queue's own DLQ was meant
             else:
                 raise ControlError(f"redrive needs a DLQ; {node} is not one")
+        if self._visible(dlq) == 0:  # the redrive would end at once, having moved nothing
+            raise ControlError(f"{dlq} holds no message to redrive yet")
         self._perform({"action": "redrive", "from": dlq, "to": target, "rate": rate})
         return f"redrive {dlq} into {target} at {rate:g}/s"
+
+    def _visible(self, queue: str) -> int | None:
+        """Messages ``queue`` could hand over now; None where another process runs it."""
+        host = self.host
+        if host is None or host.engine is None:
+            return None
+        nodes = host.engine.nodes
+        return self._wait(host.call(lambda: getattr(nodes.get(queue), "n_visible", None)))
 
     def _live_topology(self) -> m.Topology:
         """The topology as the run has it now: a scenario's `set` may have given a queue a

@@ -55,13 +55,13 @@ async def test_pause_a_consumer_leaves_both_sides_alike(make_app: MakeApp) -> No
 
 async def test_redrive_with_nothing_selected_finds_the_dlq_of_either_side(
         make_app: MakeApp) -> None:
-    app = make_app("request-response", compare="event-driven")
+    app = make_app("poison-no-dlq", compare="poison-with-dlq")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await run_to(pilot, 2)
+        screen = await run_to(pilot, 60)  # B's #42 is parked in its DLQ at about 58 s
         assert isinstance(screen, CompareScreen)
         await pilot.press("x")  # A has no DLQ, B exactly one
         await pilot.pause()
-        assert notices(app) == [("redrive order-dlq into order-queue at 20/s", "information")]
+        assert notices(app) == [("redrive orders-dlq into orders at 20/s", "information")]
 
 
 async def test_help_lists_only_what_compare_mode_does(make_app: MakeApp) -> None:

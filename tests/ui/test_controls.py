@@ -348,6 +348,16 @@ async def test_redrive_a_dlq_two_queues_share_into_the_selected_queue(
         assert "redrive failed" not in log_text(screen)
 
 
+async def test_redrive_of_an_empty_dlq_says_there_is_nothing_to_redrive(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 2)  # nothing has failed yet
+        assert isinstance(screen, RunScreen)
+        assert await notices_after(pilot, screen, "warehouse-dlq", "x") == [
+            ("warehouse-dlq holds no message to redrive yet", "warning")]
+
+
 async def test_pause_a_queue_with_several_consumers_names_them(make_app: MakeApp,
                                                                tmp_path: Path) -> None:
     (tmp_path / "shared-dlq.yaml").write_text(SHARED_DLQ)
