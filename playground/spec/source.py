@@ -43,10 +43,18 @@ _SYNTAX_HINTS = (
     ("mapping values are not allowed here", " (a second ':' on one line: quote the value, or "
                                             "check the indentation)"),
     ("found character '\\t'", " (indent with spaces: YAML does not allow tabs)"),
-    ("found unexpected end of stream", " (a quote or bracket is never closed)"),
-    ("expected ',' or ']'", " (a '[' list is not closed, or its items lack commas)"),
-    ("expected ',' or '}'", " (a '{' mapping is not closed, or its entries lack commas)"),
+    ("found unexpected end of stream", " (the quote opened here is never closed)"),
+    ("found unexpected document separator", " (the quote opened here is not closed before "
+                                            "a '---' or '...' line)"),
+    ("expected ',' or ']'", " (the '[' list opened here is not closed, or its items lack "
+                            "commas)"),
+    ("expected ',' or '}'", " (the '{' mapping opened here is not closed, or its entries lack "
+                            "commas)"),
 )
+# Inside these the parser notices a missing close only where something else starts, often
+# lines below (or at the end of the file): the opening is where the user has to look.
+_OPENINGS = frozenset(("while parsing a flow mapping", "while parsing a flow sequence",
+                       "while scanning a quoted scalar"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +156,7 @@ def read(text: str) -> tuple[Any, SourceMap]:
     try:
         root = yaml.compose(io.StringIO(text))
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
-        what = error.problem or error.context or "invalid YAML"
-        hint = next((h for start, h in _SYNTAX_HINTS if what.startswith(start)), "")
-        raise SourceProblem([(where, f"YAML syntax: {what}{hint}")]) from None
+        raise SourceProblem([_syntax(error)]) from None
     except ReaderError as error:
         # the reader knows only an offset; say where it is, as the other YAML errors do
         offset = min(max(int(error.position), 0), len(text))
@@ -173,6 +177,19 @@ def read(text: str) -> tuple[Any, SourceMap]:
     if builder.problems:
         raise SourceProblem(builder.problems)
     return data, builder.source
+
+
+def _syntax(error: MarkedYAMLError) -> tuple[Position, str]:
+    """Where a syntax error is and what it says: at an unclosed opening if that is the
+    trouble, naming also where the parser stopped; else where the parser stopped."""
+    what = error.problem or error.context or "invalid YAML"
+    hint = next((h for start, h in _SYNTAX_HINTS if what.startswith(start)), "")
+    mark, stopped = error.problem_mark or error.context_mark, error.problem_mark
+    if error.context in _OPENINGS and error.context_mark is not None and stopped is not None:
+        what += f" at line {stopped.line + 1}, column {stopped.column + 1}"
+        mark = error.context_mark
+    where = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+    return where, f"YAML syntax: {what}{hint}"
 
 
 class _Builder:

@@ -137,7 +137,8 @@ def _labels(canvas: Canvas, geo: Geometry, edges: list[Edge], rates: dict[Edge, 
             start = (len(run) - len(label)) // 2
             cells = run[start:start + len(label)]
             if not any(c in used for c in cells):
-                for (x, y), char in zip(cells, label, strict=True):
+                # a run may go right to left (a loop back): the label still reads forwards
+                for (x, y), char in zip(sorted(cells), label, strict=True):
                     canvas.put(x, y, char, "edge--label")
                     used.add((x, y))
                 continue

@@ -27,15 +27,56 @@ def test_yaml_syntax_error_points_where_the_parser_stopped() -> None:
     assert str(problem).startswith("t.yaml:6:4: YAML syntax: ")
 
 
-def test_unclosed_flow_list_is_a_syntax_error_where_it_goes_wrong() -> None:
+def test_unclosed_flow_list_points_at_its_bracket_and_names_where_the_parser_stopped() -> None:
     problem = only_error("""\
         version: 1
         name: [orders
         nodes: {}
         """)
-    assert problem.message == ("YAML syntax: expected ',' or ']', but got ':' (a '[' list is "
-                               "not closed, or its items lack commas)")
-    assert at(problem) == (3, 6)
+    assert problem.message == ("YAML syntax: expected ',' or ']', but got ':' at line 3, "
+                               "column 6 (the '[' list opened here is not closed, or its items "
+                               "lack commas)")
+    assert at(problem) == (2, 7)
+
+
+def test_unclosed_flow_mapping_points_at_its_brace_not_the_line_after() -> None:
+    problem = only_error("""\
+        version: 1
+        name: x
+        nodes:
+          a: {kind: producer, rate: 10/s, to: q
+          q: {kind: queue}
+        """)
+    assert problem.message == ("YAML syntax: expected ',' or '}', but got ':' at line 5, "
+                               "column 4 (the '{' mapping opened here is not closed, or its "
+                               "entries lack commas)")
+    assert at(problem) == (4, 6)
+    assert str(problem).startswith("t.yaml:4:6: YAML syntax: ")
+
+
+def test_a_flow_mapping_left_open_at_the_end_of_the_file_points_at_its_brace() -> None:
+    problem = only_error("version: 1\nname: x\nnodes:\n  q: {kind: queue\n")
+    assert problem.message.startswith("YAML syntax: expected ',' or '}', but got '<stream end>' "
+                                      "at line 5, column 1 (the '{' mapping opened here")
+    assert at(problem) == (4, 6)
+
+
+def test_the_innermost_unclosed_brace_is_the_one_named() -> None:
+    problem = only_error("version: 1\nname: x\nnodes: {q: {kind: queue}, f: {kind: function\n"
+                         "seed: 1\n")
+    assert at(problem) == (3, 30)
+    assert "at line 4, column 5" in problem.message
+
+
+def test_unclosed_quote_points_at_the_quote_not_the_end_of_the_file() -> None:
+    problem = only_error("""\
+        version: 1
+        name: "orders
+        nodes: {}
+        """)
+    assert problem.message == ("YAML syntax: found unexpected end of stream at line 4, column 1 "
+                               "(the quote opened here is never closed)")
+    assert at(problem) == (2, 7)
 
 
 def test_a_tab_in_the_indentation_is_a_syntax_error_saying_so() -> None:

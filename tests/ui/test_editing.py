@@ -56,6 +56,27 @@ async def test_an_error_is_marked_at_its_line_and_never_saved(make_app: MakeApp)
         assert pane.editor.cursor_location[0] == line
 
 
+async def test_an_unclosed_brace_is_marked_where_it_opens(make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        lines = pane.text.splitlines()
+        line = lines.index("  clients:")
+        lines[line] = "  clients: {kind: producer"  # never closed: the next line is fine
+        pane.editor.text = "\n".join(lines) + "\n"
+        pane.check_now()
+        await pilot.pause()
+        assert pane.editor.error_lines == {line}
+        problems = screen.query_one("#problems", OptionList)
+        assert str(problems.get_option_at_index(0).prompt).startswith(f"{line + 1}:12 ")
+        problems.focus()
+        problems.highlighted = 0
+        await pilot.press("enter")
+        assert pane.editor.cursor_location == (line, len("  clients: "))
+
+
 async def test_a_field_edited_in_yaml_changes_live(make_app: MakeApp) -> None:
     app = make_app("showcase")
     async with app.run_test(size=SIZE) as pilot:

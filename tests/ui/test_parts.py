@@ -10,11 +10,14 @@ from playground.spec import load_file, load_text
 from playground.ui import figures
 from playground.ui.diagram_geometry import geometry
 from playground.ui.diagram_layout import Edge, grid_layout
+from playground.ui.diagram_paint import PaintOptions, paint
 from playground.ui.event_text import line
+from playground.ui.frame import ClockView, Frame
 from playground.ui.reload_plan import plan
 from playground.ui.tap import Tap
 from playground.ui.theme_files import ThemeFile, load_themes
 from playground.ui.trace_index import TraceIndex
+from playground.ui.widgets.canvas import Canvas
 from playground.ui.yaml_edit import EditError, node_values, set_node_field
 from playground.ui.yaml_tokens import spans
 from tests.ui.conftest import TOPOLOGIES
@@ -71,6 +74,37 @@ nodes:
     geo = geometry(grid, 80, 12)
     back = geo.paths[Edge("f", "q")]
     assert max(y for _, y in back) > geo.boxes["f"].bottom
+
+
+def painted(t, edges: dict[tuple[str, str], float], width: int, height: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The diagram's text with the given edge rates, no app needed."""
+    geo = geometry(grid_layout(t), width, height)
+    frame = Frame(t=0.0, nodes={}, ledger={}, client={}, end_to_end={}, edges=edges,
+                  outcomes={}, lines=[], clock=ClockView(mode="virtual", speed=1.0,
+                                                         paused=True))
+    canvas = Canvas(geo.width, geo.height)
+    paint(canvas, geo, t, frame, PaintOptions())
+    return [text for text, _ in canvas.rows()]
+
+
+def test_a_rate_label_reads_left_to_right_on_an_edge_running_back() -> None:
+    text = """
+version: 1
+name: loop
+nodes:
+  p: {kind: producer, rate: 1/s, to: q}
+  q: {kind: queue, to: f}
+  f: {kind: function, to: q}
+"""
+    rows = "\n".join(painted(load_text(text).require(), {("f", "q"): 19.0}, 80, 12))
+    assert "19/s" in rows and "s/91" not in rows
+
+
+def test_a_rate_label_reads_left_to_right_where_a_layout_hint_bends_an_edge_back() -> None:
+    t = topology("request-response")
+    t = t.model_copy(update={"layout": {**t.layout, "orders": [2, 1]}})
+    rows = "\n".join(painted(t, {("create-order", "orders"): 20.0}, 120, 20))
+    assert "20/s" in rows and "s/02" not in rows
 
 
 def test_reload_plan_live_for_fields_restart_for_structure() -> None:
