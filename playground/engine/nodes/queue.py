@@ -109,7 +109,7 @@ class QueueNode(Node):
     def _on_send(self, request: Request) -> None:
         msg = request.msg
         assert msg is not None
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         # the fault checks' own first tests, inline (no fault is the rule)
         if (now < self.outage_until or self.degrade_errors > 0) \
                 and self.refused_by_fault(request):
@@ -168,7 +168,7 @@ class QueueNode(Node):
     def _room_made(self) -> None:
         """Something left the queue: let a blocked sender in."""
         capacity = self.spec.capacity
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         while self.blocked and (capacity is None or self.held < capacity):
             self._accept(self.blocked.popleft(), now)
 
@@ -176,7 +176,7 @@ class QueueNode(Node):
 
     def _delay_over(self, msg: Message) -> None:
         if self.delayed.pop(msg, None) is not None:
-            self._make_visible(msg, self.clock.loop.time(), returning=False)
+            self._make_visible(msg, self.clock.loop.now, returning=False)
             self.max_depth = max(self.max_depth, self.depth)
             self._dispatch()
 
@@ -215,7 +215,7 @@ class QueueNode(Node):
             self.ready.append(group)
 
     def _visibility_over(self, batch: _Batch) -> None:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         dlq = self.spec.dlq
         for msg, receipt in zip(batch.msgs, batch.receipts, strict=True):
             if msg.state != IN_FLIGHT or msg.receives != receipt or \
@@ -241,7 +241,7 @@ class QueueNode(Node):
             return  # the DLQ is full and blocks: keep waiting
         if self.moving.pop(msg, 0) is not None:
             return  # expired meanwhile
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if reply.ok:
             msg.state = GONE
             assert self.spec.dlq is not None
@@ -282,7 +282,7 @@ class QueueNode(Node):
     def _put_back(self, batch: list[Message]) -> None:
         """Messages taken but not yet in flight when handing them over crashed: visible
         again, as if never taken (those already in flight come back by their timeout)."""
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         for msg in batch:
             if msg not in self.in_flight and msg.state != GONE:
                 if self.fifo:
@@ -354,7 +354,7 @@ class QueueNode(Node):
         return batch
 
     def _hand_over(self, consumer: str, msgs: list[Message]) -> None:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         for msg in msgs:
             msg.state = IN_FLIGHT
             msg.receives += 1
@@ -389,7 +389,7 @@ class QueueNode(Node):
         msg.state = GONE
         if self.fifo:
             self._unlock(msg)
-        self.emit(ev.MessageDeleted.new(self.clock.loop.time(), self.id, msg.id, msg.trace))
+        self.emit(ev.MessageDeleted.new(self.clock.loop.now, self.id, msg.id, msg.trace))
         msg.release()
         return True
 
@@ -401,7 +401,7 @@ class QueueNode(Node):
     def _expire(self, msg: Message) -> None:
         if msg.state == GONE:
             return
-        self._drop_expired(msg, self.clock.loop.time())
+        self._drop_expired(msg, self.clock.loop.now)
         self._room_made()
         self._dispatch()
 
@@ -442,16 +442,16 @@ class QueueNode(Node):
 
     async def _redrive(self, target: str, rate: float) -> None:
         loop = self.clock.loop
-        bucket = TokenBucket(rate, max(1.0, rate), loop.time())
+        bucket = TokenBucket(rate, max(1.0, rate), loop.now)
         while self.n_visible > 0:
-            wait = bucket.wait_time(loop.time())
+            wait = bucket.wait_time(loop.now)
             if wait > 0:
                 await self.clock.sleep(wait)
                 continue
             head = self._take(1)
             if not head:
                 return
-            bucket.take(loop.time())
+            bucket.take(loop.now)
             msg = head[0]
             if self.fifo:
                 self._unlock(msg)
@@ -470,7 +470,7 @@ class QueueNode(Node):
         msg, target, done = context
         still_here = self.moving.pop(msg, 0) is None
         if still_here:
-            now = self.clock.loop.time()
+            now = self.clock.loop.now
             if reply.ok:
                 msg.state = GONE
                 self.emit(ev.MessageRedriven.new(now, self.id, msg.id, msg.trace, target))

@@ -36,7 +36,7 @@ class StoreNode(Node):
 
     def _compile(self, spec: m.StoreSpec) -> None:
         self.latency = sampler(spec.latency, self.engine.rng(self.id, "latency"))
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if spec.capacity is None:
             self.bucket = None
         elif self.bucket is None:
@@ -52,7 +52,7 @@ class StoreNode(Node):
             return
         msg = request.msg
         assert msg is not None
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         # the fault checks' own first tests, inline (no fault is the rule): so below
         if now < self.outage_until and self.refused_by_fault(request, degraded=False):
             # (a degradation strikes at the end)
@@ -76,7 +76,7 @@ class StoreNode(Node):
         self.writing -= 1
         msg = request.msg
         assert msg is not None
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if self.degrade_errors > 0 and self.degraded_failure():
             self.emit(ev.MessageRefused.new(now, self.id, request.fork_id or msg.id, msg.trace,
                                             "degraded", FAILED))
@@ -110,7 +110,7 @@ class StoreNode(Node):
 
     def gauges(self) -> dict[str, Any]:
         bucket = self.bucket
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         tokens = None
         if bucket is not None:
             bucket.wait_time(now)  # refills
