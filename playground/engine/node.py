@@ -29,6 +29,9 @@ class Node:
         self.clock = engine.clock
         self.bus = engine.bus
         self.emit = engine.bus.emit  # the hot path: one call less per event
+        # the events every message makes go through ``to``: straight to their handlers
+        # (see EventBus.to), one frame less each than emit
+        self.to = engine.bus.to
         self.broker = engine.broker
         self.inbox = engine.inbox_topic(node_id)
         self.reply_topic = engine.reply_topic(node_id)

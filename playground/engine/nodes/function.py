@@ -184,7 +184,8 @@ class FunctionNode(Node):
             msg = sent.fork(request.fork_id) if request.fork_id else sent.clone()
             event = _Event(msg, now, request.sender)
             self._wait(event)
-            self.emit(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace, request.sender))
+            self.to.MessageAccepted(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace,
+                                                           request.sender))
             self.reply(request, ACCEPTED)
             self._pump()
         elif op == BATCH:
@@ -334,8 +335,9 @@ class FunctionNode(Node):
         cold = inst.cold_start if inst.cold else 0.0
         inst.cold = False
         inst.cold_until = start + cold
-        self.emit(ev.InvocationStarted.new(start, self.id, tuple(map(_id_of, msgs)),
-                                           msgs[0].trace, attempts[0], cold > 0, work.source))
+        self.to.InvocationStarted(ev.InvocationStarted.new(start, self.id, tuple(map(_id_of, msgs)),
+                                                           msgs[0].trace, attempts[0], cold > 0,
+                                                           work.source))
         # the fault checks' own first tests, inline (no fault is the rule): so below
         if start < self.outage_until:
             return [False] * count, "outage"
@@ -404,7 +406,8 @@ class FunctionNode(Node):
                 return False, "circuit open"
             future: asyncio.Future[Reply | None] = loop.create_future()
             inst.current = future
-            self.emit(ev.MessageSent.new(now, self.id, fork or msg.id, msg.trace, target, attempt))
+            self.to.MessageSent(ev.MessageSent.new(now, self.id, fork or msg.id, msg.trace, target,
+                                                   attempt))
             corr = self.request(target, Request(self.ops[index], 0, "", "", msg, fork_id=fork,
                                                 attempt=attempt), _settle, future)
             if not future.done() and inst.deadline_timer is None:
@@ -431,9 +434,9 @@ class FunctionNode(Node):
             failed: tuple[str, ...] = ()  # the rule: no generator to find none
         else:
             failed = tuple(msg.id for msg, ok in zip(msgs, results, strict=True) if not ok)
-        self.emit(ev.InvocationFinished.new(now, self.id, tuple(map(_id_of, msgs)),
-                                            msgs[0].trace, ok_all, now - work.started, reason,
-                                            failed))
+        self.to.InvocationFinished(ev.InvocationFinished.new(now, self.id, tuple(map(_id_of, msgs)),
+                                                             msgs[0].trace, ok_all,
+                                                             now - work.started, reason, failed))
         if not self.targets:
             for msg, ok in zip(msgs, results, strict=True):
                 if ok:
@@ -459,7 +462,8 @@ class FunctionNode(Node):
 
     def _deliver(self, msg: Message, now: float) -> None:
         if msg.copy.deliver():
-            self.emit(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace, now - msg.created))
+            self.to.MessageDelivered(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace,
+                                                             now - msg.created))
 
     # --- asynchronous retries ------------------------------------------------------------------
 

@@ -127,7 +127,8 @@ class GatewayNode(Node):
             return
         now = self.clock.loop.now
         forward = _Forward(request)
-        self.emit(ev.MessageSent.new(now, self.id, msg.id, msg.trace, self.target, msg.attempt + 1))
+        self.to.MessageSent(ev.MessageSent.new(now, self.id, msg.id, msg.trace, self.target,
+                                               msg.attempt + 1))
         op = CALL if self.sync else SEND
         forward.corr = self.expect(self.target, self._answered, forward)
         self.forwarding[forward.corr] = forward

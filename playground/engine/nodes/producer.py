@@ -163,13 +163,14 @@ class ProducerNode(Node):
         msg_id = f"{self.id}-{seq}"
         copy = Copy(self.engine.ledger, msg_id, msg_id, now)
         msg = Message(copy, self.render(seq, now) if payload is _RENDER else payload)
-        self.emit(ev.MessageCreated.new(now, self.id, msg_id, msg_id))
+        self.to.MessageCreated(ev.MessageCreated.new(now, self.id, msg_id, msg_id))
         self._send(msg, 1)
 
     def _send(self, msg: Message, try_number: int) -> None:
         now = self.clock.loop.now
         call = _Call(msg, try_number, now)
-        self.emit(ev.MessageSent.new(now, self.id, msg.id, msg.trace, self.target, try_number))
+        self.to.MessageSent(ev.MessageSent.new(now, self.id, msg.id, msg.trace, self.target,
+                                               try_number))
         call.corr = self.expect(self.target, self._answered, call)
         self.calls[call.corr] = call
         self.post(self.target, Request(self.op, 0, "", "", msg), call.corr)
@@ -189,8 +190,8 @@ class ProducerNode(Node):
         if call.blocked:
             self._unblock(now)
         msg = call.msg
-        self.emit(ev.ClientAnswered.new(now, self.id, msg.id, msg.trace, reply.status,
-                                        now - call.sent_at, reply.reason))
+        self.to.ClientAnswered(ev.ClientAnswered.new(now, self.id, msg.id, msg.trace, reply.status,
+                                                     now - call.sent_at, reply.reason))
         if reply.ok:
             msg.release()
         else:

@@ -146,7 +146,8 @@ class QueueNode(Node):
             payload = msg.payload
             value = payload.get(group_by) if group_by and isinstance(payload, dict) else None
             msg.group = "" if value is None else str(value)
-        self.emit(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace, request.sender))
+        self.to.MessageAccepted(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace,
+                                                       request.sender))
         if self.spec.delay > 0:
             msg.state = DELAYED
             self.delayed[msg] = self.clock.later(self.spec.delay, self._delay_over, msg)
@@ -361,8 +362,9 @@ class QueueNode(Node):
         batch = _Batch(consumer, msgs)
         for msg in msgs:
             self.in_flight[msg] = batch
-            self.emit(ev.MessageReceived.new(now, self.id, msg.id, msg.trace, consumer,
-                                             msg.receives, now - msg.visible_since))
+            self.to.MessageReceived(ev.MessageReceived.new(now, self.id, msg.id, msg.trace,
+                                                           consumer, msg.receives,
+                                                           now - msg.visible_since))
         # a visibility timeout of 0 shows a failed message again at the next instant, not at
         # this one: receiving it again and again at one instant would stop the clock
         self._visibility.add(now + max(self.spec.visibility_timeout, TICK), batch)
@@ -389,7 +391,8 @@ class QueueNode(Node):
         msg.state = GONE
         if self.fifo:
             self._unlock(msg)
-        self.emit(ev.MessageDeleted.new(self.clock.loop.now, self.id, msg.id, msg.trace))
+        self.to.MessageDeleted(ev.MessageDeleted.new(self.clock.loop.now, self.id, msg.id,
+                                                     msg.trace))
         msg.release()
         return True
 

@@ -87,7 +87,8 @@ class StoreNode(Node):
             msg = msg.fork(fork_id)
         first = msg.copy.deliver()
         if first:
-            self.emit(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace, now - msg.created))
+            self.to.MessageDelivered(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace,
+                                                             now - msg.created))
         deduplicated = False
         if self.idempotent:
             payload = msg.payload
@@ -102,8 +103,8 @@ class StoreNode(Node):
             self.duplicates += 1
         if not deduplicated:
             self.rows += 1
-        self.emit(ev.MessageWritten.new(now, self.id, msg.id, msg.trace, msg.payload,
-                                        request.attempt, not first, deduplicated))
+        self.to.MessageWritten(ev.MessageWritten.new(now, self.id, msg.id, msg.trace, msg.payload,
+                                                     request.attempt, not first, deduplicated))
         if fork_id:
             msg.release()
         self.reply(request, OK)

@@ -73,7 +73,8 @@ class TopicNode(Node):
         payload = msg.payload
         matching = [(target, op) for target, op, match in self.subscriptions
                     if match is None or match(payload)]
-        self.emit(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace, request.sender))
+        self.to.MessageAccepted(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace,
+                                                       request.sender))
         if not matching:
             self.unmatched += 1
             msg.copy.set_outcome(UNMATCHED)
@@ -99,8 +100,8 @@ class TopicNode(Node):
     def _deliver(self, delivery: _Delivery) -> None:
         msg = delivery.msg
         self.deliveries[msg] = delivery
-        self.emit(ev.MessageSent.new(self.clock.loop.now, self.id, delivery.id, msg.trace,
-                                     delivery.target, delivery.retries + 1))
+        self.to.MessageSent(ev.MessageSent.new(self.clock.loop.now, self.id, delivery.id, msg.trace,
+                                               delivery.target, delivery.retries + 1))
         self.request(delivery.target,
                      Request(delivery.op, 0, "", "", msg, fork_id=delivery.fork_id),
                      self._answered, delivery)
