@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import heapq
 import itertools
 import math
@@ -118,6 +119,10 @@ class SimLoop(asyncio.SelectorEventLoop):
         # on the real clock, while the loop waits for its next timer: the instant it waits
         # for (time runs on up to it, with nothing to do meanwhile), else None
         self._waiting_for: float | None = None
+        # a future is made four times a message: asyncio's create_future is a Python method
+        # around the very same call, here made in C (a future asks the loop for its debug
+        # mode itself, so debug mode still gets its tracebacks)
+        self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
 
     # --- what node code sees -------------------------------------------------------------
 

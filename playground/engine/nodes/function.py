@@ -448,8 +448,10 @@ class FunctionNode(Node):
                 for msg in msgs:
                     msg.release(None if ok_all else FAILED)
         elif work.kind == QUEUED:
-            assert work.request is not None
-            self.reply(work.request, OK, reason, results=results)
+            request = work.request
+            assert request is not None
+            self.broker.publish(request.reply_to,  # reply, inline (see the queue's _accept)
+                                Reply(request.corr, OK, reason, results=results))
         else:
             event = work.event
             assert event is not None

@@ -152,7 +152,8 @@ class GatewayNode(Node):
         if cache is not None and self.sync and reply.status == OK and msg is not None:
             # keyed by the field in force now: a `set` may have changed it on the way
             self.cache[_cache_key(msg.payload, cache)] = now + cache.ttl
-        self.reply(forward.request, reply.status, reply.reason)
+        request = forward.request  # reply, inline (see the queue's _accept)
+        self.broker.publish(request.reply_to, Reply(request.corr, reply.status, reply.reason))
 
     def _timed_out(self, forward: _Forward) -> None:
         if self.forwarding.pop(forward.corr, None) is None:

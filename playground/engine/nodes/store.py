@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from playground.engine import events as ev
 from playground.engine.limits import THROTTLING_SHOWN, TokenBucket
 from playground.engine.node import Node
-from playground.engine.protocol import FAILED, OK, THROTTLED, WRITE, Request
+from playground.engine.protocol import FAILED, OK, THROTTLED, WRITE, Reply, Request
 from playground.engine.sampling import sampler
 from playground.spec import model as m
 
@@ -107,7 +107,7 @@ class StoreNode(Node):
                                                      request.attempt, not first, deduplicated))
         if fork_id:
             msg.release()
-        self.reply(request, OK)
+        self.broker.publish(request.reply_to, Reply(request.corr, OK))  # reply, inline
 
     def gauges(self) -> dict[str, Any]:
         bucket = self.bucket
