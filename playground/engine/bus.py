@@ -7,6 +7,7 @@ dropped. Metrics subscribe directly, as plain callbacks.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -35,6 +36,12 @@ class EventBus:
         # a loop over a copy of the list; a dozen events a message make the loop's own
         # cost show
         self._deliver: dict[type, Handler] = {}
+        # the same, by the type's name, for every event type (``bus.to.MessageSent(event)``):
+        # the nodes' events of every message go straight to their handlers, without emit's
+        # frame (a dozen a message). One object per bus, changed in place on every
+        # (un)subscribe, so holders of it see subscribers that come later
+        self.to = _Deliveries()
+        self._rebuild()
         self.counts: dict[str, int] = {}
 
     def subscribe(self, handler: Handler, types: Iterable[type] | None = None) -> None:
@@ -54,6 +61,11 @@ class EventBus:
     def _rebuild(self) -> None:
         self._deliver = {kind: handlers[0] if len(handlers) == 1 else _each(tuple(handlers))
                          for kind, handlers in self._by_type.items() if handlers}
+        for kind in _all_event_types():
+            # the class its module names, not one a dataclass replaced (slots=True makes a
+            # new class; the old one, of the same name, lingers among the subclasses)
+            if getattr(sys.modules[kind.__module__], kind.__qualname__, None) is kind:
+                setattr(self.to, kind.__name__, self._deliver.get(kind, _ignore))
 
     def wants(self, kind: type) -> bool:
         return bool(self._by_type.get(kind))
@@ -62,6 +74,15 @@ class EventBus:
         deliver = self._deliver.get(type(event))
         if deliver is not None:
             deliver(event)
+
+
+class _Deliveries:
+    """An attribute per event type: what an event of that type is handed to."""
+
+
+# an event nobody listens to goes here: a builtin that takes any object and keeps nothing
+# (a function of ours would be the very frame the deliveries save)
+_ignore = id
 
 
 def _each(handlers: tuple[Handler, ...]) -> Handler:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import heapq
 import itertools
 import math
@@ -92,7 +93,10 @@ class SimLoop(asyncio.SelectorEventLoop):
         selector = _Selector()
         super().__init__(selector)
         selector.sim_select = self._sim_select
-        self._now = 0.0
+        # simulated time, read as a plain attribute by the engine's nodes (some twenty times
+        # a message: time() is a Python method, a frame each); time() stays for asyncio
+        # and for everyone else
+        self.now = 0.0
         self._mode: ClockMode = mode
         self._speed = _clamp(speed)
         self._paused = False
@@ -115,11 +119,15 @@ class SimLoop(asyncio.SelectorEventLoop):
         # on the real clock, while the loop waits for its next timer: the instant it waits
         # for (time runs on up to it, with nothing to do meanwhile), else None
         self._waiting_for: float | None = None
+        # a future is made four times a message: asyncio's create_future is a Python method
+        # around the very same call, here made in C (a future asks the loop for its debug
+        # mode itself, so debug mode still gets its tracebacks)
+        self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
 
     # --- what node code sees -------------------------------------------------------------
 
     def time(self) -> float:
-        return self._now
+        return self.now
 
     # --- controls (safe to call from any thread) -------------------------------------------
 
@@ -187,8 +195,8 @@ class SimLoop(asyncio.SelectorEventLoop):
         """Simulated seconds per wall second over the last sample window (real mode)."""
         wall = time.monotonic()
         if wall - self._sample_wall >= 0.5:
-            self._achieved = (self._now - self._sample_sim) / (wall - self._sample_wall)
-            self._sample_wall, self._sample_sim = wall, self._now
+            self._achieved = (self.now - self._sample_sim) / (wall - self._sample_wall)
+            self._sample_wall, self._sample_sim = wall, self.now
         return self._achieved
 
     @property
@@ -198,7 +206,7 @@ class SimLoop(asyncio.SelectorEventLoop):
         moves only when the loop wakes, at the latest every ``IDLE_POLL``: sampled over
         half a second, it read 0.98x for a clock exactly on time)."""
         waiting_for = self._waiting_for
-        now = self._now
+        now = self.now
         if waiting_for is None or self._paused or self._holds:
             return now
         target = self._anchor_sim + (time.monotonic() - self._anchor_wall) * self._speed
@@ -210,11 +218,11 @@ class SimLoop(asyncio.SelectorEventLoop):
         if self._mode != "real" or self._paused:
             return 0.0
         target = self._anchor_sim + (time.monotonic() - self._anchor_wall) * self._speed
-        return max(0.0, min(target, self._limit) - self._now)
+        return max(0.0, min(target, self._limit) - self.now)
 
     def _reanchor(self) -> None:
         self._anchor_wall = time.monotonic()
-        self._anchor_sim = self._now
+        self._anchor_sim = self.now
 
     def _wake(self) -> None:
         if not self.is_closed():
@@ -308,18 +316,18 @@ class SimLoop(asyncio.SelectorEventLoop):
                 when = scheduled[0][0]
                 if self._mode == "virtual" and self.before_advance is None \
                         and not self._paused and not self._holds \
-                        and when <= self._limit and when - self._now <= _MAX_SELECT:
+                        and when <= self._limit and when - self.now <= _MAX_SELECT:
                     # what _sim_select does then (jump to the timer), without its calls:
                     # time moves on twice a message
-                    if when > self._now:
-                        self._now = when
+                    if when > self.now:
+                        self.now = when
                     if monotonic() - self._last_poll >= poll_every:
                         process(self._poll(raw_select))
                 else:
-                    process(selector.select(min(max(0.0, when - self._now), _MAX_SELECT)))
+                    process(selector.select(min(max(0.0, when - self.now), _MAX_SELECT)))
             else:
                 process(selector.select(None))
-            end = self._now + resolution
+            end = self.now + resolution
             while scheduled and scheduled[0][0] < end:
                 handle = heappop(scheduled)[1]
                 handle._scheduled = False
@@ -366,8 +374,8 @@ class SimLoop(asyncio.SelectorEventLoop):
         if self._paused or self._holds:
             return select(None)
         step = math.inf if timeout is None else timeout
-        target = min(self._now + step, self._limit)
-        if self._now >= self._limit or (self._mode == "virtual" and math.isinf(target)):
+        target = min(self.now + step, self._limit)
+        if self.now >= self._limit or (self._mode == "virtual" and math.isinf(target)):
             # held at the limit, or nothing scheduled at all: only I/O or a control wakes us
             self.idle_at_limit.set()
             return select(None)
@@ -378,7 +386,7 @@ class SimLoop(asyncio.SelectorEventLoop):
                 when = scheduled[0][0]
                 if when <= self._limit and abs(when - target) <= 1e-9 * max(1.0, when):
                     target = when
-            self._now = max(self._now, target)
+            self.now = max(self.now, target)
             return self._poll(select)
         return self._real_select(select, target)
 
@@ -402,8 +410,8 @@ class SimLoop(asyncio.SelectorEventLoop):
         due = self._anchor_wall + (target - self._anchor_sim) / self._speed
         if due < wall - MAX_LAG:
             # far behind: give up the lost time rather than rush through it
-            self._anchor_wall, self._anchor_sim = wall, self._now
-            due = wall + (target - self._now) / self._speed
+            self._anchor_wall, self._anchor_sim = wall, self.now
+            due = wall + (target - self.now) / self._speed
         # with nothing scheduled, time still flows for whoever watches; look again soon
         wait = min(due - wall, IDLE_POLL)
         if wait > 0:
@@ -415,7 +423,7 @@ class SimLoop(asyncio.SelectorEventLoop):
         else:
             events = self._poll(select)
         reached = self._anchor_sim + (time.monotonic() - self._anchor_wall) * self._speed
-        self._now = max(self._now, min(target, reached))
+        self.now = max(self.now, min(target, reached))
         return events
 
 
@@ -473,7 +481,7 @@ class Clock:
 
     __slots__ = ("loop", "on_error", "stopped")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: SimLoop) -> None:
         self.loop = loop
         self.stopped = False
         # told of a timer's callback that raised (the engine reports it as NodeFailed);
@@ -481,11 +489,11 @@ class Clock:
         self.on_error: Callable[[Callable[..., None], BaseException], None] | None = None
 
     def now(self) -> float:
-        return self.loop.time()
+        return self.loop.now
 
     def reached(self, when: float) -> bool:
         """Whether ``when`` has come, as the grid its timer was set on sees it."""
-        return on_grid(when) <= self.loop.time()
+        return on_grid(when) <= self.loop.now
 
     def sleep(self, delay: float) -> asyncio.Future[None]:
         """A future done after ``delay`` simulated seconds (cheaper than asyncio.sleep).
@@ -494,7 +502,7 @@ class Clock:
         below the grid must not round to now, or a loop that sleeps until some state
         changes with time (a token bucket refilling) would spin forever at one instant."""
         future = self.loop.create_future()
-        now = self.loop.time()
+        now = self.loop.now
         when = on_grid(now + delay)
         if delay > 0 and when <= now:
             when = on_grid(now + 10.0**-GRID)
@@ -506,7 +514,7 @@ class Clock:
 
     def later(self, delay: float, callback: Callable[..., None], *args: Any
               ) -> asyncio.TimerHandle:
-        return self.loop.call_at(on_grid(self.loop.time() + delay), self._fire, callback,
+        return self.loop.call_at(on_grid(self.loop.now + delay), self._fire, callback,
                                  args)
 
     def soon(self, callback: Callable[..., None], *args: Any) -> None:

@@ -65,7 +65,7 @@ class Deadlines:
     def _fire(self) -> None:
         self._timer = None
         self._timer_at = math.inf
-        now = self._clock.loop.time()
+        now = self._clock.loop.now
         heap = self._heap
         due_items = []
         while heap and heap[0][0] <= now:

@@ -124,7 +124,7 @@ class Breaker:
         clock = self._clock
         assert clock is not None
         if self.state == OPEN and clock.reached(self.opened_at + self.open_for):
-            self._set(HALF_OPEN, clock.loop.time())
+            self._set(HALF_OPEN, clock.loop.now)
 
     def stop(self) -> None:
         """Forgets its timer (a breaker removed by a `set`)."""
@@ -179,5 +179,5 @@ def tuned_breaker(spec: m.Breaker | None, breaker: Breaker | None,
         return Breaker(spec.failure_rate, spec.window, spec.min_calls, spec.open_for,
                        spec.half_open_calls, on_change, clock)
     breaker.retune(spec.failure_rate, spec.window, spec.min_calls, spec.open_for,
-                   spec.half_open_calls, clock.loop.time())
+                   spec.half_open_calls, clock.loop.now)
     return breaker

@@ -134,7 +134,11 @@ class Message:
         self.handle: Any = None
         self.seq = 0
         self.state = 0
-        copy.held()
+        # held's own first test, inline (two messages are made a message)
+        if copy.delivered or copy.live > 0:
+            copy.live += 1
+        else:
+            copy.held()
 
     @property
     def created(self) -> float:

@@ -1,9 +1,9 @@
 """The engine: builds the nodes of a topology, runs them as supervised tasks, and reports.
 
-The engine runs in whatever loop it is started in; on a :class:`~playground.engine.clock.
-SimLoop` that is simulated time (virtual or paced by the wall clock). Controls - the
-scenario's actions - are plain methods; they only change state and timers, so a UI in
-another thread calls them through ``loop.call_soon_threadsafe``.
+The engine runs in the :class:`~playground.engine.clock.SimLoop` it is started in: simulated
+time (virtual or paced by the wall clock), which its nodes read from the loop's ``now``.
+Controls - the scenario's actions - are plain methods; they only change state and timers, so
+a UI in another thread calls them through ``loop.call_soon_threadsafe``.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class ExternalNode(Node):
         op = EVENT if asynchronous and kind == "function" else _OPS[kind]
         if op is None:
             raise ValueError(f"messages cannot be injected into {kind} {target!r}")
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         msg_id = f"{EXTERNAL}-{next(self._numbers)}"
         msg = Message(Copy(self.engine.ledger, msg_id, msg_id, now), payload)
         self.emit(ev.MessageCreated.new(now, self.id, msg_id, msg_id))
@@ -53,7 +53,7 @@ class ExternalNode(Node):
         if not reply.final:
             return
         msg, sent_at = self.waiting.pop(reply.corr)
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         self.emit(ev.ClientAnswered.new(now, self.id, msg.id, msg.trace, reply.status,
                                         now - sent_at, reply.reason))
         if reply.ok:

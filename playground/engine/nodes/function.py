@@ -143,7 +143,7 @@ class FunctionNode(Node):
                                      self.clock)
 
     def _breaker_changed(self, state: str, rate: float) -> None:
-        self.emit(ev.BreakerChanged.new(self.clock.loop.time(), self.id, state, rate))
+        self.emit(ev.BreakerChanged.new(self.clock.loop.now, self.id, state, rate))
 
     def start(self) -> None:
         super().start()
@@ -163,7 +163,7 @@ class FunctionNode(Node):
 
     def on_request(self, request: Request) -> None:
         op = request.op
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if op == CALL:
             msg = request.msg
             assert msg is not None
@@ -184,7 +184,8 @@ class FunctionNode(Node):
             msg = sent.fork(request.fork_id) if request.fork_id else sent.clone()
             event = _Event(msg, now, request.sender)
             self._wait(event)
-            self.emit(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace, request.sender))
+            self.to.MessageAccepted(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace,
+                                                           request.sender))
             self.reply(request, ACCEPTED)
             self._pump()
         elif op == BATCH:
@@ -240,7 +241,7 @@ class FunctionNode(Node):
         self.instances[inst.number] = inst
         if not provisioned:
             self.cold_starts += 1
-            self.emit(ev.InstanceStarted.new(self.clock.loop.time(), self.id, cold))
+            self.emit(ev.InstanceStarted.new(self.clock.loop.now, self.id, cold))
         return inst
 
     def _start(self, work: _Work) -> None:
@@ -259,7 +260,7 @@ class FunctionNode(Node):
     def _go_idle(self, inst: _Instance) -> asyncio.Future[_Work | None]:
         waiter: asyncio.Future[_Work | None] = self.clock.loop.create_future()
         inst.waiter = waiter
-        inst.idle_since = self.clock.loop.time()
+        inst.idle_since = self.clock.loop.now
         self.idle.append(inst)
         if not inst.provisioned and self._reaper is None:
             self._arm_reaper()
@@ -276,7 +277,7 @@ class FunctionNode(Node):
         self._reaper = None
 
     def _reap(self) -> None:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         timeout = self.spec.idle_timeout
         keep: list[_Instance] = []
         for inst in self.idle:
@@ -297,11 +298,11 @@ class FunctionNode(Node):
             assert waiter is not None
             work = await waiter
         while work is not None:
-            work.started = self.clock.loop.time()
+            work.started = self.clock.loop.now
             try:
                 results, reason = await self._invoke(inst, work)
             except Exception as error:  # the node's own code crashed: count it as a failure
-                self.emit(ev.NodeFailed.new(self.clock.loop.time(), self.id, repr(error)))
+                self.emit(ev.NodeFailed.new(self.clock.loop.now, self.id, repr(error)))
                 results, reason = [False] * len(work.msgs), f"crashed: {error!r}"
             self.busy -= 1
             # idle before answering: an answer can bring new work, and a warm instance
@@ -311,7 +312,7 @@ class FunctionNode(Node):
                 self._finish(work, results, reason)
             except Exception as error:  # its bookkeeping crashed: report it, and the
                 # instance serves on (a dead one left idle would swallow the work it is given)
-                self.emit(ev.NodeFailed.new(self.clock.loop.time(), self.id, repr(error)))
+                self.emit(ev.NodeFailed.new(self.clock.loop.now, self.id, repr(error)))
             self._pump()
             work = await waiter
 
@@ -319,7 +320,7 @@ class FunctionNode(Node):
 
     async def _invoke(self, inst: _Instance, work: _Work) -> tuple[list[bool], str]:
         loop = self.clock.loop
-        start = loop.time()
+        start = loop.now
         msgs = work.msgs
         count = len(msgs)
         request = work.request
@@ -334,8 +335,9 @@ class FunctionNode(Node):
         cold = inst.cold_start if inst.cold else 0.0
         inst.cold = False
         inst.cold_until = start + cold
-        self.emit(ev.InvocationStarted.new(start, self.id, tuple(map(_id_of, msgs)),
-                                           msgs[0].trace, attempts[0], cold > 0, work.source))
+        self.to.InvocationStarted(ev.InvocationStarted.new(start, self.id, tuple(map(_id_of, msgs)),
+                                                           msgs[0].trace, attempts[0], cold > 0,
+                                                           work.source))
         # the fault checks' own first tests, inline (no fault is the rule): so below
         if start < self.outage_until:
             return [False] * count, "outage"
@@ -396,7 +398,7 @@ class FunctionNode(Node):
         breaker = self.breaker
         forks = self.forks
         for index, target in enumerate(self.targets):
-            now = loop.time()
+            now = loop.now
             # beyond the first target, the copy that target makes: events name it already
             fork = None if index == 0 else msg.id + forks[index]
             if breaker is not None and not breaker.allow(now):
@@ -404,7 +406,8 @@ class FunctionNode(Node):
                 return False, "circuit open"
             future: asyncio.Future[Reply | None] = loop.create_future()
             inst.current = future
-            self.emit(ev.MessageSent.new(now, self.id, fork or msg.id, msg.trace, target, attempt))
+            self.to.MessageSent(ev.MessageSent.new(now, self.id, fork or msg.id, msg.trace, target,
+                                                   attempt))
             corr = self.request(target, Request(self.ops[index], 0, "", "", msg, fork_id=fork,
                                                 attempt=attempt), _settle, future)
             if not future.done() and inst.deadline_timer is None:
@@ -415,25 +418,25 @@ class FunctionNode(Node):
             if reply is None:  # the invocation's timeout
                 self.cancel(corr)
                 if breaker is not None:
-                    breaker.record(False, loop.time())
+                    breaker.record(False, loop.now)
                 return False, "timeout"
             if breaker is not None:
-                breaker.record(reply.ok, loop.time())
+                breaker.record(reply.ok, loop.now)
             if not reply.ok:
                 return False, f"{target}: {reply.status} {reply.reason}".strip()
         return True, ""
 
     def _finish(self, work: _Work, results: list[bool], reason: str) -> None:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         msgs = work.msgs
         ok_all = all(results)
         if ok_all and len(results) == len(msgs):
             failed: tuple[str, ...] = ()  # the rule: no generator to find none
         else:
             failed = tuple(msg.id for msg, ok in zip(msgs, results, strict=True) if not ok)
-        self.emit(ev.InvocationFinished.new(now, self.id, tuple(map(_id_of, msgs)),
-                                            msgs[0].trace, ok_all, now - work.started, reason,
-                                            failed))
+        self.to.InvocationFinished(ev.InvocationFinished.new(now, self.id, tuple(map(_id_of, msgs)),
+                                                             msgs[0].trace, ok_all,
+                                                             now - work.started, reason, failed))
         if not self.targets:
             for msg, ok in zip(msgs, results, strict=True):
                 if ok:
@@ -445,8 +448,10 @@ class FunctionNode(Node):
                 for msg in msgs:
                     msg.release(None if ok_all else FAILED)
         elif work.kind == QUEUED:
-            assert work.request is not None
-            self.reply(work.request, OK, reason, results=results)
+            request = work.request
+            assert request is not None
+            self.broker.publish(request.reply_to,  # reply, inline (see the queue's _accept)
+                                Reply(request.corr, OK, reason, results=results))
         else:
             event = work.event
             assert event is not None
@@ -459,12 +464,13 @@ class FunctionNode(Node):
 
     def _deliver(self, msg: Message, now: float) -> None:
         if msg.copy.deliver():
-            self.emit(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace, now - msg.created))
+            self.to.MessageDelivered(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace,
+                                                             now - msg.created))
 
     # --- asynchronous retries ------------------------------------------------------------------
 
     def _too_old(self, event: _Event) -> bool:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if now - event.received_at <= self.spec.max_event_age:
             return False
         self._give_up(event, "max_event_age", now)
@@ -480,7 +486,7 @@ class FunctionNode(Node):
             # its deadline was set twice (it waited, ran, failed and waits again): the
             # other one came at the same instant and it is gone already
             return
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if now - event.received_at <= self.spec.max_event_age:  # a `set` made it longer
             self._ages.add(max(now, event.received_at + self.spec.max_event_age) + TICK, event)
             return
@@ -526,7 +532,7 @@ class FunctionNode(Node):
         event, reason = context
         msg = event.msg
         self.running.pop(msg, None)
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if reply.ok:
             assert self.spec.on_failure is not None
             self.emit(ev.MessageDeadLettered.new(now, self.id, msg.id, msg.trace,
@@ -579,7 +585,7 @@ class FunctionNode(Node):
         yield from self.retrying
 
     def gauges(self) -> dict[str, Any]:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         cold = sum(1 for inst in self.instances.values()
                    if inst.cold_until > now and inst not in self.idle)
         return {"busy": self.busy, "idle": len(self.idle), "instances": len(self.instances),

@@ -83,11 +83,11 @@ class ProducerNode(Node):
         if self.spec.source is not None:
             await loop.create_future()  # its messages come from outside: see offer()
         constant = self.spec.pattern == "constant"
-        anchor, k, anchor_rate = loop.time(), 0, self.rate
+        anchor, k, anchor_rate = loop.now, 0, self.rate
         next_at = anchor if constant else anchor + self.arrivals.expovariate(self.rate)
         while True:
             if not await self._sleep_until(next_at):
-                now = loop.time()  # the rate changed
+                now = loop.now  # the rate changed
                 if constant:
                     # the next send keeps the new gap after the last one, never in the past
                     last = anchor + (k - 1) / anchor_rate if k > 0 else -math.inf
@@ -97,13 +97,13 @@ class ProducerNode(Node):
                 else:  # memoryless: drawing again from now is exact
                     next_at = now + self.arrivals.expovariate(self.rate)
                 continue
-            now = loop.time()
+            now = loop.now
             limit = self.spec.limit
             if now >= self.stop_at or (limit is not None and self.made >= limit):
                 return
             if self.blocked:
                 await self._wait_unblocked()
-                now = loop.time()
+                now = loop.now
                 anchor, k, anchor_rate = now, 0, self.rate
                 next_at = now if constant else now + self.arrivals.expovariate(self.rate)
                 continue
@@ -141,7 +141,7 @@ class ProducerNode(Node):
         """A message from the producer's ``source`` (outside the engine), sent like one of its
         own; refused (False, counted ``skipped``) past the run's duration or ``limit``, in
         an outage, while its send is blocked, or beyond ``rate``, which caps a source."""
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         limit = self.spec.limit
         if now >= self.stop_at or (limit is not None and self.made >= limit) \
                 or self.in_outage() or self.blocked or not self._within_cap(now):
@@ -163,13 +163,14 @@ class ProducerNode(Node):
         msg_id = f"{self.id}-{seq}"
         copy = Copy(self.engine.ledger, msg_id, msg_id, now)
         msg = Message(copy, self.render(seq, now) if payload is _RENDER else payload)
-        self.emit(ev.MessageCreated.new(now, self.id, msg_id, msg_id))
+        self.to.MessageCreated(ev.MessageCreated.new(now, self.id, msg_id, msg_id))
         self._send(msg, 1)
 
     def _send(self, msg: Message, try_number: int) -> None:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         call = _Call(msg, try_number, now)
-        self.emit(ev.MessageSent.new(now, self.id, msg.id, msg.trace, self.target, try_number))
+        self.to.MessageSent(ev.MessageSent.new(now, self.id, msg.id, msg.trace, self.target,
+                                               try_number))
         call.corr = self.expect(self.target, self._answered, call)
         self.calls[call.corr] = call
         self.post(self.target, Request(self.op, 0, "", "", msg), call.corr)
@@ -177,7 +178,7 @@ class ProducerNode(Node):
             call.timer = self.clock.at(now + self.spec.timeout, self._timed_out, call)
 
     def _answered(self, reply: Reply, call: _Call) -> None:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if not reply.final:
             if reply.status == BLOCKED and not call.blocked:
                 call.blocked = True
@@ -189,15 +190,15 @@ class ProducerNode(Node):
         if call.blocked:
             self._unblock(now)
         msg = call.msg
-        self.emit(ev.ClientAnswered.new(now, self.id, msg.id, msg.trace, reply.status,
-                                        now - call.sent_at, reply.reason))
+        self.to.ClientAnswered(ev.ClientAnswered.new(now, self.id, msg.id, msg.trace, reply.status,
+                                                     now - call.sent_at, reply.reason))
         if reply.ok:
             msg.release()
         else:
             self._failed(msg, call.try_number, f"{reply.status} {reply.reason}".strip())
 
     def _timed_out(self, call: _Call) -> None:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if self.calls.pop(call.corr, None) is None:
             return
         self.cancel(call.corr)
@@ -212,11 +213,11 @@ class ProducerNode(Node):
             cap = min(RETRY_CAP, RETRY_BASE * 2 ** (try_number - 1))
             delay = self.retry_rng.uniform(0, cap)
             self.waiting[msg] = None
-            self.emit(ev.MessageRetried.new(self.clock.loop.time(), self.id, msg.id, msg.trace,
+            self.emit(ev.MessageRetried.new(self.clock.loop.now, self.id, msg.id, msg.trace,
                                             try_number, delay, reason))
             self.clock.later(delay, self._retry, msg, try_number + 1)
             return
-        self.emit(ev.MessageFailed.new(self.clock.loop.time(), self.id, msg.id, msg.trace, reason))
+        self.emit(ev.MessageFailed.new(self.clock.loop.now, self.id, msg.id, msg.trace, reason))
         msg.release(FAILED)
 
     def _retry(self, msg: Message, try_number: int) -> None:
@@ -246,7 +247,7 @@ class ProducerNode(Node):
         return [c.msg for c in self.calls.values()] + list(self.waiting)
 
     def gauges(self) -> dict[str, Any]:
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         blocked = self.blocked_seconds + (now - self.blocked_since if self.blocked else 0.0)
         return {"rate": self.rate, "made": self.made, "waiting_answers": len(self.calls),
                 "blocked": self.blocked > 0, "blocked_seconds": blocked, "skipped": self.skipped}

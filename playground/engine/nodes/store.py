@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from playground.engine import events as ev
 from playground.engine.limits import THROTTLING_SHOWN, TokenBucket
 from playground.engine.node import Node
-from playground.engine.protocol import FAILED, OK, THROTTLED, WRITE, Request
+from playground.engine.protocol import FAILED, OK, THROTTLED, WRITE, Reply, Request
 from playground.engine.sampling import sampler
 from playground.spec import model as m
 
@@ -36,7 +36,7 @@ class StoreNode(Node):
 
     def _compile(self, spec: m.StoreSpec) -> None:
         self.latency = sampler(spec.latency, self.engine.rng(self.id, "latency"))
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if spec.capacity is None:
             self.bucket = None
         elif self.bucket is None:
@@ -52,7 +52,7 @@ class StoreNode(Node):
             return
         msg = request.msg
         assert msg is not None
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         # the fault checks' own first tests, inline (no fault is the rule): so below
         if now < self.outage_until and self.refused_by_fault(request, degraded=False):
             # (a degradation strikes at the end)
@@ -76,7 +76,7 @@ class StoreNode(Node):
         self.writing -= 1
         msg = request.msg
         assert msg is not None
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if self.degrade_errors > 0 and self.degraded_failure():
             self.emit(ev.MessageRefused.new(now, self.id, request.fork_id or msg.id, msg.trace,
                                             "degraded", FAILED))
@@ -87,7 +87,8 @@ class StoreNode(Node):
             msg = msg.fork(fork_id)
         first = msg.copy.deliver()
         if first:
-            self.emit(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace, now - msg.created))
+            self.to.MessageDelivered(ev.MessageDelivered.new(now, self.id, msg.id, msg.trace,
+                                                             now - msg.created))
         deduplicated = False
         if self.idempotent:
             payload = msg.payload
@@ -102,15 +103,15 @@ class StoreNode(Node):
             self.duplicates += 1
         if not deduplicated:
             self.rows += 1
-        self.emit(ev.MessageWritten.new(now, self.id, msg.id, msg.trace, msg.payload,
-                                        request.attempt, not first, deduplicated))
+        self.to.MessageWritten(ev.MessageWritten.new(now, self.id, msg.id, msg.trace, msg.payload,
+                                                     request.attempt, not first, deduplicated))
         if fork_id:
             msg.release()
-        self.reply(request, OK)
+        self.broker.publish(request.reply_to, Reply(request.corr, OK))  # reply, inline
 
     def gauges(self) -> dict[str, Any]:
         bucket = self.bucket
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         tokens = None
         if bucket is not None:
             bucket.wait_time(now)  # refills

@@ -57,7 +57,7 @@ class TopicNode(Node):
             return
         msg = request.msg
         assert msg is not None
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if self.refused_by_fault(request):
             return
         if request.fork_id:  # one more target of a fan-out upstream: its copy starts here
@@ -73,7 +73,8 @@ class TopicNode(Node):
         payload = msg.payload
         matching = [(target, op) for target, op, match in self.subscriptions
                     if match is None or match(payload)]
-        self.emit(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace, request.sender))
+        self.to.MessageAccepted(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace,
+                                                       request.sender))
         if not matching:
             self.unmatched += 1
             msg.copy.set_outcome(UNMATCHED)
@@ -99,8 +100,8 @@ class TopicNode(Node):
     def _deliver(self, delivery: _Delivery) -> None:
         msg = delivery.msg
         self.deliveries[msg] = delivery
-        self.emit(ev.MessageSent.new(self.clock.loop.time(), self.id, delivery.id, msg.trace,
-                                     delivery.target, delivery.retries + 1))
+        self.to.MessageSent(ev.MessageSent.new(self.clock.loop.now, self.id, delivery.id, msg.trace,
+                                               delivery.target, delivery.retries + 1))
         self.request(delivery.target,
                      Request(delivery.op, 0, "", "", msg, fork_id=delivery.fork_id),
                      self._answered, delivery)
@@ -109,7 +110,7 @@ class TopicNode(Node):
         if not reply.final:
             return  # a full queue that blocks: the delivery waits
         msg = delivery.msg
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if reply.ok:
             del self.deliveries[msg]
             msg.release()
@@ -140,7 +141,7 @@ class TopicNode(Node):
         delivery, reason = context
         msg = delivery.msg
         del self.deliveries[msg]
-        now = self.clock.loop.time()
+        now = self.clock.loop.now
         if reply.ok:
             assert self.spec.dlq is not None
             self.emit(ev.MessageDeadLettered.new(now, self.id, delivery.id, msg.trace,
