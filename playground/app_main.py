@@ -61,8 +61,12 @@ def run_app(args: argparse.Namespace) -> int:
     if theme:
         from playground.ui.theme_files import load_themes
 
-        names = [t.name for t in load_themes()[0]]
+        themes, problems = load_themes()
+        names = [t.name for t in themes]
         if theme not in names:
+            # the theme asked for may be one of the files refused: say why each was
+            for problem in problems:
+                _problem(f"theme not loaded: {problem}")
             return _problem(f"no theme {theme!r}; themes: {', '.join(names)}")
     app = build_app(args)
     with _mqtt(args) as mqtt:

@@ -72,8 +72,12 @@ class PlaygroundApp(App[None]):
         gc.freeze()
 
     def on_mount(self) -> None:
+        by_file: dict[str, list[str]] = {}
         for problem in self.theme_problems:
-            self.notify(str(problem), title="Theme not loaded", severity="warning")
+            by_file.setdefault(problem.file, []).append(str(problem))
+        for lines in by_file.values():  # one notice a file, one line a problem
+            self.notify("\n".join(lines), title="Theme not loaded", severity="warning",
+                        timeout=10, markup=False)  # a quoted value may hold '['
         if self.path is None:
             self.push_screen(PickerScreen(examples(self.examples_dir)), self._picked)
             return
@@ -183,7 +187,9 @@ class PlaygroundApp(App[None]):
         self.push_screen(UnsavedScreen(going, editing.save_edits), answered)
 
     def action_next_theme(self) -> None:
-        names = self.theme_names or list(self.available_themes)
+        # unique whatever was registered, and from the first one when the theme now shown
+        # is not among them: cycling must never stick on one theme
+        names = list(dict.fromkeys(self.theme_names or self.available_themes))
         index = names.index(self.theme) + 1 if self.theme in names else 0
         self.theme = names[index % len(names)]
         self.notify(f"theme: {self.theme}", timeout=2)

@@ -83,3 +83,20 @@ async def test_compare_on_the_real_clock_keeps_both_sides_together(make_app: Mak
             await pilot.pause(0.05)
         await pilot.pause(0.3)
         assert [s.host.now for s in screen.sessions] == [target, target]  # type: ignore[union-attr]
+
+
+def test_a_theme_asked_for_but_refused_is_said_with_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from playground.ui import theme_files
+
+    folder = tmp_path / "themes"
+    folder.mkdir()
+    (folder / "dark.yaml").write_text("name: dark\nprimary: '#4C9BE8'\n")
+    (folder / "badcolour.yaml").write_text("name: badcolour\nprimary: '#12345G'\n")
+    monkeypatch.setattr(theme_files, "THEMES_DIR", folder)
+    assert app_main.run_app(args(theme="badcolour")) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "playground: theme not loaded: themes/badcolour.yaml:2:10: primary: '#12345G' is not "
+        "a colour; valid: a colour such as \"#4C9BE8\", red or rgb(76,155,232)",
+        "playground: no theme 'badcolour'; themes: dark"]

@@ -316,3 +316,28 @@ async def test_quit_ends_the_app_and_its_engine(make_app: MakeApp) -> None:
         await pilot.pause()
         assert not app.is_running
     assert len(engine_threads()) == before
+
+
+async def test_broken_and_duplicate_themes_are_one_line_notices_and_ctrl_t_still_cycles(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    folder = tmp_path / "themes"
+    folder.mkdir()
+    for name in ("dark", "light", "high-contrast"):
+        (folder / f"{name}.yaml").write_text(f"name: {name}\nprimary: '#4C9BE8'\n")
+    (folder / "dupname.yaml").write_text("name: dark\nprimary: '#FF0000'\n")
+    (folder / "badcolour.yaml").write_text("name: badcolour\nprimary: '#12345G'\n")
+    app = make_app("showcase", themes_dir=folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        notices = sorted(n.message for n in app._notifications if n.title == "Theme not loaded")
+        assert notices == [
+            "themes/badcolour.yaml:2:10: primary: '#12345G' is not a colour; valid: a colour "
+            "such as \"#4C9BE8\", red or rgb(76,155,232)",
+            "themes/dupname.yaml:1:7: name: 'dark' is already the name of dark.yaml; valid: a "
+            "name no other theme has (taken: dark, high-contrast, light)"]
+        assert app.theme == "dark" and app.theme_names == ["dark", "high-contrast", "light"]
+        seen = []
+        for _ in range(4):
+            await pilot.press("ctrl+t")
+            seen.append(app.theme)
+        assert seen == ["high-contrast", "light", "dark", "high-contrast"]

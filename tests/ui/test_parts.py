@@ -206,3 +206,56 @@ def test_a_broken_theme_file_is_a_problem_not_a_crash(tmp_path) -> None:  # type
     themes, problems = load_themes(tmp_path)
     assert [t.name for t in themes] == ["good"]
     assert len(problems) == 1 and problems[0].file == "bad.yaml" and "lost" in problems[0].message
+    assert "states.lost" in problems[0].message and "delivered" in problems[0].message
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("name: bad\nprimary: '#12345G'\n",
+     "themes/bad.yaml:2:10: primary: '#12345G' is not a colour; valid: a colour such as"),
+    ("name: bad\nprimary: '#123456\n  states: [\n",
+     "themes/bad.yaml:2:10: YAML syntax: found unexpected end of stream"),
+    ("", "themes/bad.yaml: the file is empty; valid: name: my-theme and primary:"),
+    ("- a list\n", "themes/bad.yaml:1:1: the file is not a mapping of fields; valid: name:"),
+    ("name: bad\nprimary: red\nsparkle: true\n",
+     "themes/bad.yaml:3:1: unknown field sparkle; valid: name, dark, primary,"),
+    ("name: bad\nprimary: red\nstates: {deliverd: red}\n",
+     "themes/bad.yaml:3:10: unknown state states.deliverd; valid: delivered, retried,"),
+    ("name: bad\nprimary: red\nstates: {delivered: 12}\n",
+     "themes/bad.yaml:3:21: states.delivered: 12 is not a colour; valid: a colour such as"),
+    ("name: Bad Name\nprimary: red\n",
+     "themes/bad.yaml:1:7: name: 'Bad Name' is not a theme name; valid: lower-case letters"),
+    ("name: bad\n", "themes/bad.yaml:1:1: primary is missing; valid: a colour such as"),
+    ("name: bad\nprimary: red\ndark: maybe\n",
+     "themes/bad.yaml:3:7: dark: 'maybe' is not true or false; valid: true"),
+])
+def test_a_broken_theme_is_one_line_a_problem_naming_file_place_and_what_is_valid(
+        tmp_path, text: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "themes"
+    folder.mkdir()
+    (folder / "bad.yaml").write_text(text)
+    themes, problems = load_themes(folder)
+    assert themes == [] and len(problems) == 1
+    shown = str(problems[0])
+    assert shown.startswith(said), shown
+    assert "\n" not in shown and "pydantic" not in shown and "<unicode string>" not in shown
+
+
+def test_a_theme_that_is_not_utf8_is_named_with_its_line_and_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "latin.yaml").write_bytes(b"name: latin\nprimary: red\n# caf\xe9\n")
+    _, problems = load_themes(tmp_path)
+    assert [str(p).split(": ", 1)[0] for p in problems] == [f"{tmp_path.name}/latin.yaml:3:6"]
+    assert "not UTF-8" in problems[0].message
+
+
+def test_a_second_theme_of_the_same_name_is_refused_and_the_shipped_one_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "themes"
+    folder.mkdir()
+    for shipped in ("dark", "light"):
+        (folder / f"{shipped}.yaml").write_text(f"name: {shipped}\nprimary: '#4C9BE8'\n")
+    (folder / "a-copy.yaml").write_text("name: dark\nprimary: '#FF0000'\n")
+    themes, problems = load_themes(folder)
+    assert [(t.name, t.primary) for t in themes] == [("dark", "#4C9BE8"), ("light", "#4C9BE8")]
+    assert len(problems) == 1
+    assert str(problems[0]).startswith(
+        "themes/a-copy.yaml:1:7: name: 'dark' is already the name of dark.yaml; valid: a name "
+        "no other theme has")
