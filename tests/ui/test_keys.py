@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from playground.ui.app import PlaygroundApp
+from playground.ui.screens.compare_screen import CompareScreen
+from playground.ui.screens.picker_screen import PickerScreen
 from playground.ui.screens.run_screen import RunScreen
 from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.editor_pane import EditorPane
@@ -76,3 +81,29 @@ async def test_the_footer_leaves_out_faster_and_slower_while_typing(
         await pilot.press("plus")
         assert {"Faster", "Slower"} <= footer(screen)
         assert screen.clock.speed > speed * 2
+
+
+def bottom_line(app: PlaygroundApp) -> str:
+    """The footer as drawn: the screen's last line of text."""
+    return app.screen._compositor.render_strips()[-1].text
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE])
+async def test_help_and_quit_are_always_in_the_footer(make_app: MakeApp,
+                                                      size: tuple[int, int]) -> None:
+    app = make_app("showcase", compare="event-driven")
+    async with app.run_test(size=size) as pilot:
+        await run_to(pilot, 1)
+        assert isinstance(app.screen, CompareScreen)
+        assert bottom_line(app).rstrip().endswith("▏? Help ^q Quit ^p palette")
+    app = make_app("showcase")
+    async with app.run_test(size=size) as pilot:
+        await run_to(pilot, 1)
+        line = bottom_line(app)
+        assert line.startswith("space Pause + Faster")  # the run's own keys come first
+        assert line.rstrip().endswith("▏? Help ^q Quit ^p palette"), line
+    app = make_app(None)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        assert "^q Quit" in bottom_line(app)

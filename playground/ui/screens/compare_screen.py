@@ -7,7 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from playground.ui.clocks import LinkedClock
 from playground.ui.controls import COMPARE_CONTROLS, RUN_SCREEN_ONLY, bindings
@@ -17,6 +17,7 @@ from playground.ui.session import Session
 from playground.ui.widgets.caption_banner import CaptionBanner
 from playground.ui.widgets.compare_summary import CompareSummary
 from playground.ui.widgets.diagram_pane import DiagramPane
+from playground.ui.widgets.key_footer import KeyFooter
 from playground.ui.widgets.metrics_pane import LedgerBar, MetricsTable
 from playground.ui.widgets.status_bar import StatusBar
 from playground.ui.widgets.timeline_bar import TimelineBar
@@ -51,7 +52,7 @@ class CompareScreen(RunningScreen):
                     yield LedgerBar(id=f"ledger-{side}")
                 if index == 0:
                     yield CompareSummary(id="difference")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         a, b = self.sessions

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Markdown, OptionList, Static
+from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from playground.ui import topology_file
 from playground.ui.catalog import Example
+from playground.ui.widgets.key_footer import KeyFooter
 
 
 class PickerScreen(Screen[Path]):
@@ -38,7 +39,7 @@ class PickerScreen(Screen[Path]):
             with Vertical(id="description"):
                 yield Markdown(id="description-text")
         yield Input(placeholder="or open a file: path/to/topology.yaml", id="path")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @staticmethod
     def _option(example: Example) -> Option:

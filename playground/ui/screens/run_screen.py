@@ -10,7 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Footer, TabbedContent, TabPane, Tabs
+from textual.widgets import TabbedContent, TabPane, Tabs
 
 from playground.ui import yaml_edit
 from playground.ui.clocks import RunClock
@@ -26,6 +26,7 @@ from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.editor_pane import EditorPane
 from playground.ui.widgets.events_pane import EventsPane
 from playground.ui.widgets.inspector_pane import InspectorPane
+from playground.ui.widgets.key_footer import KeyFooter
 from playground.ui.widgets.metrics_pane import LedgerBar, MetricsPane, MetricsTable
 from playground.ui.widgets.status_bar import StatusBar
 from playground.ui.widgets.timeline_bar import TimelineBar
@@ -68,7 +69,7 @@ class RunScreen(PaneDrag, RunningScreen):
                     with TabPane("YAML", id="tab-yaml"):
                         yield EditorPane(id="yaml")
         yield BigCounters(id="counters")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#diagram", DiagramPane).border_title = "diagram"
