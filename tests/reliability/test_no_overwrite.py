@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from playground.store.recorder import default_path
 from playground.ui.screenshots import screenshot_path
 
@@ -30,3 +32,23 @@ def test_screenshots_at_the_same_instant_are_numbered(tmp_path: Path) -> None:
     second = screenshot_path("shop / eda", 12.5, tmp_path / "shots")
     assert first.name == "shop-eda-t00012.5s.svg"
     assert second.name == "shop-eda-t00012.5s-2.svg" and not second.exists()
+
+
+@pytest.mark.parametrize(("name", "stem"), [
+    ("注文システム 🚀 café", "注文システム-café"),
+    ("Ünïcödé", "Ünïcödé"),
+    ("🚀", "-"),
+])
+def test_a_screenshot_keeps_the_letters_of_every_script_as_the_database_does(
+        tmp_path: Path, name: str, stem: str) -> None:
+    shot = screenshot_path(name, 3, tmp_path)
+    assert shot.name == f"{stem}-t00003.0s.svg"
+    db = default_path(name, 7, tmp_path)
+    assert shot.name.split("-t0")[0].replace("-", "") == \
+        db.name.split("-7-")[0].replace("-", "")  # the same characters kept
+
+
+def test_a_long_name_in_any_script_still_makes_a_file_name(tmp_path: Path) -> None:
+    shot = screenshot_path("注文" * 200 + " vs " + "é" * 200, 3, tmp_path)
+    assert shot.name.startswith("注文注文") and len(shot.name.encode()) < 200
+    shot.write_text("<svg/>")  # the file system takes it

@@ -210,6 +210,22 @@ async def test_screenshot_saves_an_svg(make_app: MakeApp) -> None:
         assert "<svg" in shots[0].read_text()
 
 
+async def test_a_screenshot_of_a_topology_named_in_unicode_keeps_its_name(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    path = tmp_path / "uni.yaml"
+    text = (TOPOLOGIES / "showcase.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("name: showcase", 'name: "注文システム 🚀 café"', 1),
+                    encoding="utf-8")
+    app = make_app(None)
+    app.path = path
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 3)
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert [p.name for p in app.screenshots_dir.glob("*.svg")] == [
+            "注文システム-café-t00003.0s.svg"]
+
+
 async def test_a_screenshot_that_cannot_be_saved_is_said_not_a_crash(make_app: MakeApp,
                                                                      tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
