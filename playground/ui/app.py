@@ -211,8 +211,16 @@ class PlaygroundApp(App[None]):
             return
         self.notify(str(path), title="Screenshot saved")
 
+    # Textual's own commands that ours replace: its Theme lists Textual's built-in themes,
+    # not the files in themes/; its Screenshot saves outside .playground/screenshots/; its
+    # Maximize/Minimize act on the focused widget, where ours (z, esc) act on the pane and
+    # belong to the run screen. Its Quit (which calls our action_quit) and Keys stay.
+    REPLACED_SYSTEM_COMMANDS = frozenset(("Theme", "Screenshot", "Maximize", "Minimize"))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title not in self.REPLACED_SYSTEM_COMMANDS:
+                yield command
         for control in getattr(screen, "CONTROLS", ()):
             # called, not run as an action: chosen by name, it must work even while a text
             # box has the key (check_action then keeps the key out of the footer)

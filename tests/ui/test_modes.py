@@ -357,3 +357,30 @@ async def test_broken_and_duplicate_themes_are_one_line_notices_and_ctrl_t_still
             await pilot.press("ctrl+t")
             seen.append(app.theme)
         assert seen == ["high-contrast", "light", "dark", "high-contrast"]
+
+
+async def test_the_palette_has_one_theme_and_one_screenshot_command_ours(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert len(titles) == len(set(titles)), titles
+        assert {"Theme", "Screenshot", "Maximise", "Quit", "Keys"} <= set(titles)
+        assert "Maximize" not in titles
+        for typed in ("Screenshot", "Theme"):
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*typed)
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.pause()
+        # ours: saved where README says, and the next of the files in themes/
+        assert [p.name for p in app.screenshots_dir.glob("*.svg")] == ["showcase-t00001.0s.svg"]
+        assert app.theme == "high-contrast" and isinstance(app.screen, RunScreen)
+    app = make_app("showcase", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert len(titles) == len(set(titles)) and "Maximize" not in titles, titles
