@@ -18,7 +18,7 @@ from playground.ui.widgets.big_counters import BigCounters
 from playground.ui.widgets.caption_banner import CaptionBanner
 from playground.ui.widgets.compare_summary import CompareSummary
 from playground.ui.widgets.diagram_pane import DiagramPane
-from playground.ui.widgets.metrics_pane import MetricsPane
+from playground.ui.widgets.metrics_pane import LedgerBar, MetricsPane
 from playground.ui.widgets.status_bar import StatusBar
 from playground.ui.widgets.timeline_bar import TimelineBar
 from tests.ui.conftest import SIZE, TOPOLOGIES, MakeApp, run_to
@@ -384,3 +384,41 @@ async def test_the_palette_has_one_theme_and_one_screenshot_command_ours(
         screen = await run_to(pilot, 1)
         titles = [c.title for c in app.get_system_commands(screen)]
         assert len(titles) == len(set(titles)) and "Maximize" not in titles, titles
+
+
+def ledger_and_clients_shown(screen: RunScreen) -> bool:
+    """The ledger's two lines and the clients line are drawn whole, on the screen and above
+    the footer."""
+    ledger = screen.query_one(LedgerBar)
+    lines = [strip.text for strip in screen._compositor.render_strips()]
+    seen = ledger.region.intersection(screen.query_one("#metrics").content_region)
+    return (seen == ledger.region and ledger.region.height == 3
+            and ledger.region.bottom < screen.size.height  # the footer's row is the last
+            and "ledger" in lines[ledger.region.y] and "clients" in lines[ledger.region.y + 2])
+
+
+async def test_the_ledger_and_clients_lines_stay_visible_whatever_the_resize(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 2)
+        assert isinstance(screen, RunScreen) and ledger_and_clients_shown(screen)
+        for _ in range(10):
+            await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert ledger_and_clients_shown(screen)
+        lower = screen.query_one("#lower")
+        top = lower.region.y
+        await pilot.mouse_down(offset=(20, top))  # dragged down to the bottom
+        await pilot.hover(offset=(20, SIZE[1] - 2))
+        await pilot.mouse_up(offset=(20, SIZE[1] - 2))
+        await pilot.pause()
+        assert ledger_and_clients_shown(screen)
+        for _ in range(20):  # as tall as can be, then the terminal shrinks
+            await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert ledger_and_clients_shown(screen)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert ledger_and_clients_shown(screen)
+        assert screen.query_one("#diagram").region.height >= 6

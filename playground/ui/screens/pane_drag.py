@@ -17,6 +17,15 @@ else:
 
 Edge = Literal["lower", "side"]
 
+# The lower panes never get shorter than the metrics pane needs for its borders (2), the
+# table's header and one row (2) and the ledger's two lines and the clients line (3): README
+# calls the last three always visible.
+LOWER_MIN = 7
+# Rows the lower panes leave to the rest: the status line, the timeline and the footer (1
+# each) and the diagram's least height (6). With 8 the lower panes' last row went under the
+# footer, which is docked over them.
+LOWER_LEAVES = 9
+
 
 class PaneDrag(_Base):
     """Mix into a screen (before it) that has ``#lower`` and ``#side`` in it. A plain
@@ -43,13 +52,18 @@ class PaneDrag(_Base):
             self.capture_mouse()
             event.stop()
 
+    def lower_height(self, wanted: int) -> int:
+        """``wanted`` as a height the lower panes may take: at least LOWER_MIN, and at most
+        what leaves the diagram room (unless the terminal is too short for both)."""
+        return max(LOWER_MIN, min(self.size.height - LOWER_LEAVES, wanted))
+
     def on_mouse_move(self, event: events.MouseMove) -> None:
         if self._dragging is None:
             return
         if self._dragging == "lower":
             lower = self.query_one("#lower")
             bottom = lower.region.bottom
-            lower.styles.height = max(4, min(self.size.height - 8, bottom - event.screen_y))
+            lower.styles.height = self.lower_height(bottom - event.screen_y)
         else:
             side = self.query_one("#side")
             right = side.region.right

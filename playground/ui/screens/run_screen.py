@@ -17,7 +17,7 @@ from playground.ui.clocks import RunClock
 from playground.ui.controls import RUN_CONTROLS, bindings
 from playground.ui.event_text import EventLine
 from playground.ui.frame import Frame
-from playground.ui.screens.pane_drag import PaneDrag
+from playground.ui.screens.pane_drag import LOWER_MIN, PaneDrag
 from playground.ui.screens.running import RunningScreen
 from playground.ui.session import SaveOutcome, Session
 from playground.ui.widgets.big_counters import BigCounters
@@ -90,6 +90,13 @@ class RunScreen(PaneDrag, RunningScreen):
     def _adapt(self, width: int, height: int) -> None:
         self.set_class(width < NARROW, "-narrow")
         self.set_class(height < SHORT, "-short")
+        lower = self.query_one("#lower")
+        lower.styles.min_height = LOWER_MIN  # whatever sets its height: CSS, keys, mouse
+        chosen = lower.styles.inline.height  # set by [ ] or the mouse, in cells
+        if chosen is not None:
+            # perhaps for a taller terminal: the ledger must not go below the screen's edge
+            # when the terminal shrinks
+            lower.styles.height = self.lower_height(int(chosen.value))
         side = self.query_one("#side")
         if width < NARROW and not side.has_class("-pinned"):
             side.display = False
@@ -351,8 +358,7 @@ class RunScreen(PaneDrag, RunningScreen):
     def action_resize(self, what: str, step: int) -> None:
         if what == "lower":
             lower = self.query_one("#lower")
-            height = max(4, min(self.size.height - 8, lower.outer_size.height + step))
-            lower.styles.height = height
+            lower.styles.height = self.lower_height(lower.outer_size.height + step)
         else:
             side = self.query_one("#side")
             width = max(20, min(self.size.width - 30, side.outer_size.width + step))
