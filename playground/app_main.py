@@ -21,7 +21,11 @@ def _unreadable(name: str) -> str | None:
     """Why the app could not open the file ``name``, if it could not."""
     from playground.ui import topology_file
 
-    if not Path(name).exists():
+    try:
+        there = Path(name).exists()
+    except OSError as error:  # exists() raises, not answers False, where it may not look
+        return f"cannot read {name}: {error.strerror or error}"
+    if not there:
         return f"no such file: {name}"
     try:
         topology_file.read(Path(name))

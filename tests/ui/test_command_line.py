@@ -12,6 +12,7 @@ import pytest
 from playground import app_main
 from playground.ui.screens.compare_screen import CompareScreen
 from playground.ui.screens.picker_screen import PickerScreen
+from tests.spec.test_cli_arguments import locked_folder
 from tests.ui.conftest import SIZE, TOPOLOGIES, MakeApp
 
 
@@ -43,6 +44,29 @@ def test_run_refuses_what_it_cannot_do(given: dict[str, Any], words: str,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert app_main.run_app(args(**given)) == 2
     assert words in capsys.readouterr().err
+
+
+def test_run_refuses_a_db_it_cannot_reach(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder = locked_folder(tmp_path, monkeypatch)
+    try:
+        assert app_main.run_app(args(db=str(folder / "x.sqlite"))) == 2
+    finally:
+        folder.chmod(0o700)
+    assert capsys.readouterr().err == (
+        f"playground: --db: cannot reach {folder / 'x.sqlite'} (this user cannot enter "
+        f"{folder}); name a file in a folder you can write, e.g. run.sqlite\n")
+
+
+def test_run_refuses_a_file_it_cannot_reach(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    folder = locked_folder(tmp_path, monkeypatch)
+    try:
+        assert app_main.run_app(args(file=str(folder / "x.yaml"))) == 2
+    finally:
+        folder.chmod(0o700)
+    assert capsys.readouterr().err == (
+        f"playground: cannot read {folder / 'x.yaml'}: Permission denied\n")
 
 
 def test_serve_runs_the_app_through_textual_serve(monkeypatch: pytest.MonkeyPatch) -> None:
