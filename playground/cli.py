@@ -70,9 +70,23 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the app in a browser (textual-serve)",
                            description="Serve the app in a web browser on 127.0.0.1.")
     serve.add_argument("file", nargs="?", metavar="FILE")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8000,
+                       help="port to listen on, 1 to 65535 (default 8000)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0: every "
+                            "interface)")
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to "
+                                         "65535") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 1 to 65535 (got {port})")
+    return port
 
 
 def _check(files: Sequence[str], lint: bool) -> int:
