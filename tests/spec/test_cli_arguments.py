@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,3 +63,50 @@ def test_sim_refuses_a_db_it_cannot_reach_in_one_line(
     finally:
         folder.chmod(0o700)
     assert str(refused.value).startswith(f"playground sim: --db: cannot reach {folder}")
+
+
+ENDLESS = """\
+version: 1
+name: endless
+duration: 1000h
+nodes:
+  clients: {kind: producer, rate: 200/s, to: q}
+  q: {kind: queue, to: work}
+  work: {kind: function, duration: 5ms, to: orders}
+  orders: {kind: store}
+"""
+# Ctrl+C as a terminal sends it, whatever the test runner did with SIGINT
+INTERRUPTIBLE = ("import runpy, signal, sys; signal.signal(signal.SIGINT, "
+                 "signal.default_int_handler); sys.argv = ['run.py', *sys.argv[1:]]; "
+                 "runpy.run_path('run.py', run_name='__main__')")
+
+
+@pytest.mark.parametrize("db", [True, False])
+def test_ctrl_c_during_sim_says_when_and_where_the_rows_are(tmp_path: Path, db: bool) -> None:
+    spec = tmp_path / "endless.yaml"
+    spec.write_text(ENDLESS, encoding="utf-8")
+    project = tmp_path / "project"  # the default database goes under the working folder
+    (project / "run.py").parent.mkdir()
+    (project / "run.py").write_text((ROOT / "run.py").read_text(encoding="utf-8"))
+    flags = ["--db", str(tmp_path / "rows.sqlite")] if db else []
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen([sys.executable, "-c", INTERRUPTIBLE, "sim", str(spec), *flags],
+                          cwd=project, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as sim:
+        runs = project / ".playground" / "runs"
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "rows.sqlite" if db else runs).exists() \
+                and time.monotonic() < deadline and sim.poll() is None:
+            time.sleep(0.05)
+        time.sleep(1.0)  # well into the run: rows written
+        sim.send_signal(signal.SIGINT)
+        out, err = sim.communicate(timeout=60)
+    assert sim.returncode == 130, err
+    assert out == ""
+    where = tmp_path / "rows.sqlite" if db else \
+        Path(".playground/runs") / next(runs.glob("endless-*.sqlite")).name
+    (line,) = err.splitlines()
+    assert re.fullmatch(rf"playground sim: interrupted at \d+\.\d s of 3600000 s simulated; "
+                        rf"the rows written so far are in {re.escape(str(where))}", line), line
+    with sqlite3.connect(project / where) as rows:
+        assert rows.execute("select count(*) from orders").fetchone()[0] > 0
