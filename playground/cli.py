@@ -78,6 +78,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _global(argument: str) -> bool:
+    """Whether ``argument`` is an option of ``playground`` itself (``--help``, ``--version``,
+    or a prefix of one, as argparse takes it), not one of ``run``."""
+    if argument in ("-h", "--help", "--version"):
+        return True
+    return len(argument) > 2 and any(name.startswith(argument) for name in ("--help",
+                                                                            "--version"))
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -116,10 +125,9 @@ def _test(extra: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
-        args_list.insert(0, "run")  # `playground FILE` opens the app on FILE
-    if not args_list:
-        args_list = ["run"]
+    if not args_list or (args_list[0] not in COMMANDS and not _global(args_list[0])):
+        # `playground FILE` opens the app on FILE, and so does `playground --theme X FILE`
+        args_list.insert(0, "run")
     args = _parser().parse_args(args_list)
     try:
         if args.command == "check":

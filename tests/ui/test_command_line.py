@@ -179,3 +179,40 @@ async def test_compare_on_the_real_clock_keeps_both_sides_together(make_app: Mak
             await pilot.pause(0.05)
         await pilot.pause(0.3)
         assert [s.host.now for s in screen.sessions] == [target, target]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (["--theme", "light", "topologies/showcase.yaml"],
+     {"file": "topologies/showcase.yaml", "theme": "light"}),
+    (["--speed", "5"], {"file": None, "speed": 5.0}),
+    (["--seed=3", "--db", "x.sqlite", "topologies/showcase.yaml"],
+     {"file": "topologies/showcase.yaml", "seed": 3, "db": "x.sqlite"}),
+    (["topologies/showcase.yaml", "--theme", "light"],
+     {"file": "topologies/showcase.yaml", "theme": "light"}),
+])
+def test_options_before_the_file_open_the_app_as_with_run(
+        given: list[str], expected: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[argparse.Namespace] = []
+    monkeypatch.setattr(app_main, "run_app", lambda parsed: opened.append(parsed) or 0)
+    assert main(given) == 0
+    (parsed,) = opened
+    assert parsed.command == "run"
+    assert {key: getattr(parsed, key) for key in expected} == expected
+
+
+@pytest.mark.parametrize("given", [["--version"], ["--vers"]])
+def test_the_version_is_still_playgrounds_own_option(
+        given: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(given)
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("playground ")
+
+
+@pytest.mark.parametrize("given", [["-h"], ["--help"], ["--he"]])
+def test_help_alone_is_still_the_help_of_every_command(
+        given: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(given)
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: playground [-h] [--version] COMMAND")
