@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from playground import __version__
 from playground.mqtt.options import add_arguments as mqtt_arguments
@@ -12,8 +14,20 @@ from playground.mqtt.options import add_arguments as mqtt_arguments
 COMMANDS = ("run", "sim", "check", "schema", "serve", "test")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a value starting with a minus (``--duration -5s``, ``--tap-rate
+    -1e3``, ``--speed -inf``) is the option's value, as with ``--duration=-5s``: the check of
+    the value then says what is wrong with it, where argparse would say "expected one
+    argument". No option here is a minus and a digit, so nothing is taken from an option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse's own pattern takes only -5 and -.5 for values (-\.?\d from Python 3.13)
+        self._negative_number_matcher = re.compile(r"-\.?\d|-(inf|nan)", re.IGNORECASE)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="playground",
         description="Assemble cloud-style architectures from YAML, run them, watch what happens.",
         epilog="With no command (or just a FILE) the app opens: `playground [FILE]` is "

@@ -110,3 +110,34 @@ def test_ctrl_c_during_sim_says_when_and_where_the_rows_are(tmp_path: Path, db: 
                         rf"the rows written so far are in {re.escape(str(where))}", line), line
     with sqlite3.connect(project / where) as rows:
         assert rows.execute("select count(*) from orders").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    (["--duration", "-5s"], "--duration: a duration cannot be negative (got '-5s')"),
+    (["--duration", "-5"], "--duration: a duration cannot be negative"),
+    (["--drain", "-1m"], "--drain: a duration cannot be negative (got '-1m')"),
+    (["--drain", "-.5s"], "--drain: a duration cannot be negative"),
+    (["--clock", "real", "--speed", "-inf"], "--speed must be from 0.01 to 10000 (got -inf)"),
+    (["--clock", "real", "--speed", "-1e3"], "--speed must be from 0.01 to 10000 (got -1000)"),
+    (["--clock", "real", "--mqtt", "--tap-rate", "-1e3"],
+     "--tap-rate cannot be negative (got -1000)"),
+    (["--clock", "real", "--mqtt", "--tap-rate", "-Inf"],
+     "--tap-rate must be a number of events a second, 0 or more (got -inf)"),
+])
+def test_a_value_starting_with_a_minus_gets_the_values_own_message(
+        given: list[str], says: str) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["sim", EXAMPLE, *given])
+    assert str(refused.value).startswith(f"playground sim: {says}")
+
+
+def test_the_app_says_the_same_of_a_negative_speed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--speed", "-1e3"]) == 2
+    assert capsys.readouterr().err == "playground: --speed must be from 0.1 to 100 (got -1000)\n"
+
+
+def test_an_option_where_a_value_should_be_is_still_missing_a_value(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["sim", EXAMPLE, "--duration", "--json"])
+    assert "argument --duration: expected one argument" in capsys.readouterr().err
