@@ -21,7 +21,11 @@ def _unreadable(name: str) -> str | None:
     """Why the app could not open the file ``name``, if it could not."""
     from playground.ui import topology_file
 
-    if not Path(name).exists():
+    try:
+        there = Path(name).exists()
+    except OSError as error:  # exists() raises, not answers False, where it may not look
+        return f"cannot read {name}: {error.strerror or error}"
+    if not there:
         return f"no such file: {name}"
     try:
         topology_file.read(Path(name))
@@ -104,7 +108,51 @@ def serve_app(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "playground", "run"]
     if args.file:
         command.append(str(Path(args.file).resolve()))
+    if problem := _listen_problem(args.host, args.port):
+        print(f"playground serve: {problem}", file=sys.stderr)
+        return 1
     server = Server(shlex.join(command), host=args.host, port=args.port,
                     title="playground")
-    server.serve()
+    try:
+        server.serve()
+    except OSError as error:  # taken between the check above and now
+        print(f"playground serve: {_listen_failure(args.host, args.port, error)}",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _listen_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port``, found out before it starts (it
+    would print its banner first, then a traceback)."""
+    import socket
+
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                       flags=socket.AI_PASSIVE)
+        for family, kind, proto, _, address in addresses:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server
+                probe.bind(address)
+    except OSError as error:
+        return _listen_failure(host, port, error)
+    return None
+
+
+def _listen_failure(host: str, port: int, error: OSError) -> str:
+    import errno
+    import socket
+
+    if isinstance(error, socket.gaierror):
+        return f"no address {host!r} ({error.strerror}): give --host an address of this " \
+               "machine, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use (another server?): stop it or " \
+               f"choose another, e.g. --port {port + 1 if port < 65535 else 8000}"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine: give --host one of its " \
+               "addresses, e.g. 127.0.0.1 or 0.0.0.0 (every interface)"
+    if error.errno == errno.EACCES:
+        return f"this user may not listen on port {port}: choose one from 1024 up, e.g. " \
+               "--port 8000"
+    return f"cannot listen on {host} port {port}: {error.strerror or error}"

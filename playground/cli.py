@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from playground import __version__
 from playground.mqtt.options import add_arguments as mqtt_arguments
@@ -12,8 +14,20 @@ from playground.mqtt.options import add_arguments as mqtt_arguments
 COMMANDS = ("run", "sim", "check", "schema", "serve", "test")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a value starting with a minus (``--duration -5s``, ``--tap-rate
+    -1e3``, ``--speed -inf``) is the option's value, as with ``--duration=-5s``: the check of
+    the value then says what is wrong with it, where argparse would say "expected one
+    argument". No option here is a minus and a digit, so nothing is taken from an option."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse's own pattern takes only -5 and -.5 for values (-\.?\d from Python 3.13)
+        self._negative_number_matcher = re.compile(r"-\.?\d|-(inf|nan)", re.IGNORECASE)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="playground",
         description="Assemble cloud-style architectures from YAML, run them, watch what happens.",
         epilog="With no command (or just a FILE) the app opens: `playground [FILE]` is "
@@ -70,9 +84,32 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the app in a browser (textual-serve)",
                            description="Serve the app in a web browser on 127.0.0.1.")
     serve.add_argument("file", nargs="?", metavar="FILE")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8000,
+                       help="port to listen on, 1 to 65535 (default 8000)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0: every "
+                            "interface)")
     return parser
+
+
+def _global(argument: str) -> bool:
+    """Whether ``argument`` is an option of ``playground`` itself (``--help``, ``--version``,
+    or a prefix of one, as argparse takes it), not one of ``run``."""
+    if argument in ("-h", "--help", "--version"):
+        return True
+    return len(argument) > 2 and any(name.startswith(argument) for name in ("--help",
+                                                                            "--version"))
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to "
+                                         "65535") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 1 to 65535 (got {port})")
+    return port
 
 
 def _check(files: Sequence[str], lint: bool) -> int:
@@ -102,10 +139,9 @@ def _test(extra: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and args_list[0] not in COMMANDS and not args_list[0].startswith("-"):
-        args_list.insert(0, "run")  # `playground FILE` opens the app on FILE
-    if not args_list:
-        args_list = ["run"]
+    if not args_list or (args_list[0] not in COMMANDS and not _global(args_list[0])):
+        # `playground FILE` opens the app on FILE, and so does `playground --theme X FILE`
+        args_list.insert(0, "run")
     args = _parser().parse_args(args_list)
     try:
         if args.command == "check":

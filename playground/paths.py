@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -22,6 +23,21 @@ def db_problem(text: str) -> str | None:
     if not text.strip():
         return "--db needs a file name"
     path = Path(text)
-    if path.is_dir():
+    try:
+        folder = path.is_dir()
+    except OSError as error:  # is_dir() raises, not answers False, where it may not look
+        closed = _first_closed(path)
+        where = f"this user cannot enter {closed}" if closed else error.strerror or str(error)
+        return f"--db: cannot reach {text} ({where}); name a file in a folder you can " \
+               "write, e.g. run.sqlite"
+    if folder:
         return f"--db: {text} is a folder; name a file, e.g. {path / 'run.sqlite'}"
+    return None
+
+
+def _first_closed(path: Path) -> Path | None:
+    """The first folder on the way to ``path`` that this user may not enter, if any."""
+    for folder in reversed(path.absolute().parents):
+        if folder.is_dir() and not os.access(folder, os.X_OK):
+            return folder
     return None

@@ -8,6 +8,7 @@ import sqlite3
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from playground.engine.clock import MAX_SPEED, MIN_SPEED, SimLoop
@@ -18,6 +19,7 @@ from playground.runner import simulate
 from playground.spec import load_file
 from playground.spec.model import Topology
 from playground.spec.units import parse_duration
+from playground.store.recorder import default_path
 
 
 def _duration_arg(name: str, value: str | None) -> float | None:
@@ -54,14 +56,23 @@ def run_sim(args: argparse.Namespace) -> int:
         raise SystemExit(f"playground sim: --seed must be 0 or more (got {args.seed})")
     if args.db is not None and (problem := db_problem(args.db)):
         raise SystemExit(f"playground sim: {problem}")
+    interrupted = False
     with mqtt_run(args, topology, prog="playground sim", clock=args.clock) as mqtt:
+        try:
+            # named here, not by the run, so that an interrupted run can say where its rows are
+            db = Path(args.db) if args.db is not None else default_path(
+                topology.name, topology.seed if args.seed is None else args.seed)
+        except OSError as error:
+            print(f"playground sim: cannot write the default database under "
+                  f".playground/runs/: {error}", file=sys.stderr)
+            return 1
         loop = SimLoop(args.clock, args.speed)
         outcome: dict[str, Any] = {}
 
         def work() -> None:
             try:
                 outcome["report"] = loop.run_until_complete(simulate(
-                    topology, duration=duration, drain=drain, seed=args.seed, db=args.db,
+                    topology, duration=duration, drain=drain, seed=args.seed, db=db,
                     mqtt=mqtt))
             except BaseException as error:  # shown below, in the main thread
                 outcome["error"] = error
@@ -71,16 +82,25 @@ def run_sim(args: argparse.Namespace) -> int:
         thread = threading.Thread(target=work, name="sim", daemon=True)
         thread.start()
         total = (duration if duration is not None else topology.duration) + (drain or 0.0)
-        if args.json:
-            thread.join()
-        else:
-            _wait_with_progress(thread, loop, total)
+        try:
+            if args.json:
+                thread.join()
+            else:
+                _wait_with_progress(thread, loop, total)
+        except KeyboardInterrupt:
+            interrupted = True
+    if interrupted:
+        # the progress bar is gone and the default file's name was never shown
+        rows = f"the rows written so far are in {db}" if db.exists() else "no rows were written"
+        print(f"playground sim: interrupted at {loop.time():.1f} s of {total:.10g} s simulated; "
+              f"{rows}", file=sys.stderr)
+        return 130
     error = outcome.get("error")
     if isinstance(error, ClaimConflict):  # the link's own line said which nodes, and why
         print("playground sim: stopped: another process runs the same nodes", file=sys.stderr)
         return 1
     if isinstance(error, OSError | sqlite3.Error):
-        where = args.db if args.db is not None else "the default database under .playground/runs/"
+        where = db
         print(f"playground sim: cannot write {where}: {error}", file=sys.stderr)
         return 1
     if error is not None:

@@ -145,6 +145,11 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
             # said now: the connection would retry for ever on a file that is not there
             if name and not os.access(name, os.R_OK):
                 return f"{flag}: cannot read {name!r}"
+        if args.mqtt_key and not args.mqtt_cert:
+            return "--mqtt-key is the key of a client certificate: add --mqtt-cert FILE"
+        if endpoint.tls and (refused := tls_problem(args.mqtt_ca, args.mqtt_cert,
+                                                    args.mqtt_key)):
+            return refused
     elif args.mqtt_username or args.mqtt_password:
         return "--mqtt-username and --mqtt-password are for --broker (the embedded broker " \
                "takes anyone on 127.0.0.1)"
@@ -159,6 +164,55 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
     if wanted(args, topology) and compare:
         return "MQTT serves one topology per process: drop --compare or the MQTT options"
     return None
+
+
+class _Encrypted(Exception):
+    """The key asks for a pass phrase (OpenSSL would ask for it on the terminal)."""
+
+
+def _no_pass_phrase() -> str:
+    raise _Encrypted
+
+
+def tls_problem(ca: str | None, cert: str | None, key: str | None) -> str | None:
+    """What is wrong with the TLS files, found by loading them as the connection will.
+    Loaded now: otherwise a file that is no certificate shows only at the end of the run,
+    as a broker that never answered."""
+    pem = "-----BEGIN CERTIFICATE----- blocks (PEM)"
+    if ca:
+        try:
+            ssl.create_default_context().load_verify_locations(cafile=ca)
+        except (ssl.SSLError, OSError) as error:
+            return f"--mqtt-ca: {ca!r} holds no CA certificate{_why(error)}: give the " \
+                   f"certificate authority's certificates as {pem}"
+    if not cert:
+        return None
+    try:  # the certificates alone, to tell a bad certificate from a bad key
+        ssl.create_default_context().load_verify_locations(cafile=cert)
+    except (ssl.SSLError, OSError) as error:
+        return f"--mqtt-cert: {cert!r} holds no certificate{_why(error)}: give the client " \
+               f"certificate as {pem}"
+    try:
+        ssl.create_default_context().load_cert_chain(cert, key, password=_no_pass_phrase)
+    except _Encrypted:
+        return f"--mqtt-key: {key or cert!r} is protected by a pass phrase: give the key " \
+               f"without one (openssl pkey -in {key or cert} -out plain-key.pem)"
+    except (ssl.SSLError, OSError) as error:
+        if not key:
+            return f"--mqtt-cert: {cert!r} holds no private key: give it with --mqtt-key " \
+                   "FILE (a -----BEGIN PRIVATE KEY----- block, PEM)"
+        if getattr(error, "reason", None) == "KEY_VALUES_MISMATCH":
+            return f"--mqtt-key: {key!r} is not the key of the certificate in {cert!r}: " \
+                   "give the private key that goes with it"
+        return f"--mqtt-key: {key!r} holds no private key{_why(error)}: give the client " \
+               "certificate's key as a -----BEGIN PRIVATE KEY----- block (PEM)"
+    return None
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, OSError) and not isinstance(error, ssl.SSLError):
+        return f" ({error.strerror or error})"
+    return ""
 
 
 def options(args: argparse.Namespace, embedded: Endpoint | None = None) -> MqttOptions:

@@ -4,6 +4,8 @@ shows; an app's engine host reports the link's state in its snapshots."""
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 
 from playground.cli import main
 from playground.mqtt.embedded import BackgroundBroker, free_port
-from playground.mqtt.options import MqttOptions
+from playground.mqtt.options import MqttOptions, tls_problem
 from playground.runner import EngineHost
 from playground.spec.model import Topology
 from tests.mqtt.conftest import Mosquitto, needs_mosquitto, report_of, sim, write_topology
@@ -132,3 +134,70 @@ def test_a_broker_that_answers_late_leaves_no_old_error_in_the_report(tmp_path: 
         broker.stop()
     assert report["mqtt"]["state"] == "closed" and report["mqtt"]["reconnects"] == 0
     assert "error" not in report["mqtt"], report["mqtt"]
+
+
+NOT_PEM = "not a cert\n"
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None,
+                                   reason="openssl is not installed (it makes the test keys)")
+
+
+def make_pair(folder: Path, name: str) -> tuple[Path, Path]:
+    cert, key = folder / f"{name}-cert.pem", folder / f"{name}-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "2", "-subj", f"/CN={name}"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+@pytest.mark.parametrize(("files", "says"), [
+    ({"--mqtt-ca": NOT_PEM}, "--mqtt-ca: '{--mqtt-ca}' holds no CA certificate: give the "
+                             "certificate authority's certificates as -----BEGIN "
+                             "CERTIFICATE----- blocks (PEM)"),
+    ({"--mqtt-cert": NOT_PEM, "--mqtt-key": NOT_PEM},
+     "--mqtt-cert: '{--mqtt-cert}' holds no certificate: give the client certificate as "
+     "-----BEGIN CERTIFICATE----- blocks (PEM)"),
+    ({"--mqtt-key": NOT_PEM}, "--mqtt-key is the key of a client certificate: add "
+                              "--mqtt-cert FILE"),
+])
+def test_tls_files_that_hold_no_certificate_or_key_are_refused_before_the_run(
+        tmp_path: Path, files: dict[str, str], says: str) -> None:
+    spec = write_topology(tmp_path / "shop.yaml", SHOP)
+    flags, named = [], {}
+    for flag, text in files.items():
+        path = tmp_path / f"{flag.strip('-')}.pem"
+        path.write_text(text)
+        flags += [flag, str(path)]
+        named[flag] = str(path)
+    with pytest.raises(SystemExit) as refused:
+        main(["sim", str(spec), "--clock", "real", "--broker", "mqtts://127.0.0.1:1", *flags])
+    expected = says
+    for flag, path in named.items():
+        expected = expected.replace("{" + flag + "}", path)
+    assert str(refused.value) == f"playground sim: {expected}"
+
+
+@needs_openssl
+def test_a_client_certificate_goes_with_its_own_unencrypted_key(tmp_path: Path) -> None:
+    cert, key = make_pair(tmp_path, "one")
+    _, other = make_pair(tmp_path, "two")
+    locked = tmp_path / "locked-key.pem"
+    subprocess.run(["openssl", "pkey", "-in", str(key), "-aes256", "-passout", "pass:x",
+                    "-out", str(locked)], check=True, capture_output=True, timeout=60)
+    bad = tmp_path / "bad.pem"
+    bad.write_text(NOT_PEM)
+    assert tls_problem(str(cert), str(cert), str(key)) is None
+    assert tls_problem(None, str(cert), None) == (
+        f"--mqtt-cert: {str(cert)!r} holds no private key: give it with --mqtt-key FILE (a "
+        "-----BEGIN PRIVATE KEY----- block, PEM)")
+    assert tls_problem(None, str(cert), str(other)) == (
+        f"--mqtt-key: {str(other)!r} is not the key of the certificate in {str(cert)!r}: give "
+        "the private key that goes with it")
+    assert tls_problem(None, str(cert), str(bad)) == (
+        f"--mqtt-key: {str(bad)!r} holds no private key: give the client certificate's key as "
+        "a -----BEGIN PRIVATE KEY----- block (PEM)")
+    assert tls_problem(None, str(cert), str(locked)) == (
+        f"--mqtt-key: {str(locked)!r} is protected by a pass phrase: give the key without one "
+        f"(openssl pkey -in {locked} -out plain-key.pem)")
+    assert tls_problem(str(tmp_path), None, None) == (
+        f"--mqtt-ca: {str(tmp_path)!r} holds no CA certificate (Is a directory): give the "
+        "certificate authority's certificates as -----BEGIN CERTIFICATE----- blocks (PEM)")
