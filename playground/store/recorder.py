@@ -38,6 +38,9 @@ COLUMNS = ("id", "trace", "payload", "written_at", "attempt")
 ROWS_PER_STATEMENT = (32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999) \
     // len(COLUMNS)
 RUNS_DIR = Path(".playground") / "runs"
+NAME_MAX = 255  # bytes in a file name on nearly every file system
+# what SQLite adds to the file's name ("-wal"), and unused() to a name already taken
+NAME_SPARE = len("-wal") + len("-99999")
 
 Row = tuple[str, str, Any, float, int]
 
@@ -47,10 +50,15 @@ def quote(identifier: str) -> str:
 
 
 def default_path(topology: str, seed: int, directory: Path = RUNS_DIR) -> Path:
-    """A new file under ``.playground/runs/``: never one that exists already."""
+    """A new file under ``.playground/runs/``, made empty here: never one that exists
+    already, nor one another run (in this process or another) is given too."""
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in topology) or "run"
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return unused(directory, f"{stem}-{seed}-{stamp}", ".sqlite")
+    tail = f"-{seed}-{stamp}"
+    room = NAME_MAX - NAME_SPARE - len(f"{tail}.sqlite".encode())
+    # the limit is in bytes: a name of 130 "é" is 260 of them
+    stem = stem.encode()[:max(room, 1)].decode(errors="ignore") or "run"
+    return unused(directory, f"{stem}{tail}", ".sqlite", claim=True)
 
 
 class Recorder:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from playground.engine.events import MessageWritten
-from playground.store.recorder import Recorder
+from playground.store.recorder import Recorder, default_path
 
 
 def _written(store: str, trace: str, payload: object) -> MessageWritten:
@@ -28,3 +28,14 @@ async def test_a_store_hears_of_every_row_in_the_file_on_its_way_or_buffered(tmp
         await rec.close()
     assert {trace for trace, _ in seen} == {"a", "b", "c"}
     assert ("a", {"k": 1}) in seen and ("b", {"k": 2}) in seen and ("c", [3]) in seen
+
+
+async def test_a_long_topology_name_makes_a_file_name_the_disk_takes(tmp_path):
+    path = default_path("é" * 130, 7, tmp_path)
+    # bytes, not characters; and room left for SQLite's "-wal" and a "-2" if taken
+    assert len(path.name.encode()) + len("-wal-99") <= 255
+    assert path.name.startswith("é" * 50) and path.name.endswith(".sqlite")
+    rec = await Recorder(path, ["s"]).open()
+    rec(_written("s", "a", {"k": 1}))
+    await rec.close()
+    assert [trace for trace, _ in rec.written("s")] == ["a"]
