@@ -18,6 +18,7 @@ from playground.runner import simulate
 from playground.spec import load_file
 from playground.spec.model import Topology
 from playground.spec.units import parse_duration
+from playground.store.recorder import RecordingFailed
 
 
 def _duration_arg(name: str, value: str | None) -> float | None:
@@ -78,6 +79,9 @@ def run_sim(args: argparse.Namespace) -> int:
     error = outcome.get("error")
     if isinstance(error, ClaimConflict):  # the link's own line said which nodes, and why
         print("playground sim: stopped: another process runs the same nodes", file=sys.stderr)
+        return 1
+    if isinstance(error, RecordingFailed):  # names the file, the reason, what to do
+        print(f"playground sim: {error}", file=sys.stderr)
         return 1
     if isinstance(error, OSError | sqlite3.Error):
         where = args.db if args.db is not None else "the default database under .playground/runs/"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +39,7 @@ COLUMNS = ("id", "trace", "payload", "written_at", "attempt")
 ROWS_PER_STATEMENT = (32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999) \
     // len(COLUMNS)
 RUNS_DIR = Path(".playground") / "runs"
+BUSY_TIMEOUT = 5.0  # seconds SQLite itself waits for another program's lock, per try
 NAME_MAX = 255  # bytes in a file name on nearly every file system
 # what SQLite adds to the file's name ("-wal"), and unused() to a name already taken
 NAME_SPARE = len("-wal") + len("-99999")
@@ -49,6 +51,27 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+class RecordingFailed(Exception):
+    """The run's rows cannot be written: which file, why, and what to do about it."""
+
+    def __init__(self, path: Path, reason: str, advice: str) -> None:
+        super().__init__(f"cannot write {path}: {reason} ({advice})")
+        self.path = path
+        self.reason = reason
+
+
+def _failed(path: Path, error: BaseException) -> RecordingFailed:
+    if isinstance(error, RecordingFailed):
+        return error
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    code = getattr(error, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL or getattr(error, "errno", None) == errno.ENOSPC:
+        advice = "free some space, or choose another file with --db"
+    else:
+        advice = "check that its folder is there and writable, or choose another file with --db"
+    return RecordingFailed(path, reason, advice)
+
+
 def default_path(topology: str, seed: int, directory: Path = RUNS_DIR) -> Path:
     """A new file under ``.playground/runs/``, made empty here: never one that exists
     already, nor one another run (in this process or another) is given too."""
@@ -58,7 +81,10 @@ def default_path(topology: str, seed: int, directory: Path = RUNS_DIR) -> Path:
     room = NAME_MAX - NAME_SPARE - len(f"{tail}.sqlite".encode())
     # the limit is in bytes: a name of 130 "é" is 260 of them
     stem = stem.encode()[:max(room, 1)].decode(errors="ignore") or "run"
-    return unused(directory, f"{stem}{tail}", ".sqlite", claim=True)
+    try:
+        return unused(directory, f"{stem}{tail}", ".sqlite", claim=True)
+    except OSError as error:
+        raise _failed(directory / f"{stem}{tail}.sqlite", error) from None
 
 
 class Recorder:
@@ -80,17 +106,24 @@ class Recorder:
         self._closing = False
 
     async def open(self) -> Recorder:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = await aiosqlite.connect(self.path)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        for store in self.stores:
-            await self._db.execute(f"DROP TABLE IF EXISTS {quote(store)}")
-            await self._db.execute(
-                f"CREATE TABLE {quote(store)} (row INTEGER PRIMARY KEY, id TEXT NOT NULL, "
-                "trace TEXT NOT NULL, payload TEXT NOT NULL, written_at REAL NOT NULL, "
-                "attempt INTEGER NOT NULL)")
-        await self._db.commit()
+        """Makes the file and its tables; raises :class:`RecordingFailed` if it cannot."""
+        connection = aiosqlite.connect(self.path, timeout=BUSY_TIMEOUT)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = await connection
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            for store in self.stores:
+                await self._db.execute(f"DROP TABLE IF EXISTS {quote(store)}")
+                await self._db.execute(
+                    f"CREATE TABLE {quote(store)} (row INTEGER PRIMARY KEY, id TEXT NOT NULL, "
+                    "trace TEXT NOT NULL, payload TEXT NOT NULL, written_at REAL NOT NULL, "
+                    "attempt INTEGER NOT NULL)")
+            await self._db.commit()
+        except (OSError, sqlite3.Error) as error:
+            await _shut(connection)
+            self._db = None
+            raise _failed(self.path, error) from None
         self._wake = asyncio.Event()
         loop = asyncio.get_running_loop()
         if hasattr(loop, "hold"):  # the engine's SimLoop; a plain loop's time cannot wait
@@ -182,6 +215,18 @@ class Recorder:
         if self._db is not None:
             await self._db.close()
             self._db = None
+
+
+async def _shut(connection: aiosqlite.Connection) -> None:
+    """Ends the database's thread of a connection that failed: left to end by itself, it
+    may answer a loop that has closed meanwhile (a traceback from its thread)."""
+    if connection._connection is not None:
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            await connection.close()
+    elif connection._thread.is_alive():
+        # connect() failed and has told the thread to end: that takes it no time, and it
+        # needs nothing from this loop to do it
+        connection._thread.join(BUSY_TIMEOUT)
 
 
 def _insert(store: str, rows: int) -> str:
