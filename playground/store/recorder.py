@@ -12,6 +12,13 @@ Rows go in as multi-row ``INSERT`` statements, a few thousand rows per statement
 sqlite3 module lets go of the GIL around every statement it steps, and a thread that gives
 the GIL back to a busy engine thread waits a whole switch interval (5 ms) to get it again. A
 statement per row made a batch of 5,000 rows take tens of seconds beside a busy engine.
+
+A write that fails leaves its rows buffered. When another program holds the file's lock, the
+recorder tries again (waiting in wall time, in the database's thread) for up to
+``LOCK_PATIENCE`` seconds, the ``HIGH_WATER`` hold bounding memory meanwhile; any other
+failure (disk full, I/O error, the file gone or read-only) is lasting: the recorder stops,
+lets simulated time go and tells ``on_failure``, and the run ends with
+:class:`RecordingFailed`, every row committed before still in the file.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import contextlib
 import errno
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
@@ -40,6 +48,9 @@ ROWS_PER_STATEMENT = (32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 9
     // len(COLUMNS)
 RUNS_DIR = Path(".playground") / "runs"
 BUSY_TIMEOUT = 5.0  # seconds SQLite itself waits for another program's lock, per try
+RETRY_FIRST = 0.05  # wall seconds before trying a locked file again, doubled each time...
+RETRY_MOST = 2.0  # ...up to this
+LOCK_PATIENCE = 120.0  # wall seconds another program may keep the file locked
 NAME_MAX = 255  # bytes in a file name on nearly every file system
 # what SQLite adds to the file's name ("-wal"), and unused() to a name already taken
 NAME_SPARE = len("-wal") + len("-99999")
@@ -70,6 +81,12 @@ def _failed(path: Path, error: BaseException) -> RecordingFailed:
     else:
         advice = "check that its folder is there and writable, or choose another file with --db"
     return RecordingFailed(path, reason, advice)
+
+
+def _locked(error: BaseException) -> bool:
+    """Another connection holds the lock: a wait, not a failure."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def default_path(topology: str, seed: int, directory: Path = RUNS_DIR) -> Path:
@@ -104,6 +121,9 @@ class Recorder:
         self._clock: Any = None
         self._held = False
         self._closing = False
+        self.failure: RecordingFailed | None = None  # set: nothing more reaches the file
+        # called once, in the loop's thread, when the failure is found
+        self.on_failure: Callable[[RecordingFailed], None] | None = None
 
     async def open(self) -> Recorder:
         """Makes the file and its tables; raises :class:`RecordingFailed` if it cannot."""
@@ -146,14 +166,46 @@ class Recorder:
     async def _flusher(self) -> None:
         assert self._wake is not None
         try:
-            while not self._closing:
+            while not self._closing and self.failure is None:
                 await self._wake.wait()
                 self._wake.clear()
-                await self._flush()
+                await self._write()
                 if self._held and len(self._buffer) < HIGH_WATER:
                     self._let_go()
         finally:
             self._let_go()
+
+    async def _write(self) -> None:
+        """Flushes, waiting out another program's lock; a lasting failure is kept in
+        :attr:`failure` and told to :attr:`on_failure`, not raised."""
+        assert self._db is not None
+        delay = RETRY_FIRST
+        locked_since: float | None = None
+        while self.failure is None:
+            try:
+                await self._flush()
+                return
+            except (OSError, sqlite3.Error) as error:
+                now = time.monotonic()
+                if _locked(error):
+                    locked_since = now if locked_since is None else locked_since
+                    if now - locked_since < LOCK_PATIENCE:
+                        # in the database's thread: wall time, which a held clock is not
+                        await self._db._execute(time.sleep, delay)
+                        delay = min(delay * 2, RETRY_MOST)
+                        continue
+                    error = RecordingFailed(
+                        self.path, str(error), f"another program kept it locked for "
+                        f"{now - locked_since:.0f} s; close it, or choose another file "
+                        "with --db")
+                self._fail(_failed(self.path, error))
+
+    def _fail(self, failure: RecordingFailed) -> None:
+        self.failure = failure
+        self._let_go()
+        self._clock = None  # rows that still come must not hold simulated time again
+        if self.on_failure is not None:
+            self.on_failure(failure)
 
     def _let_go(self) -> None:
         if self._held:
@@ -177,6 +229,12 @@ class Recorder:
                     await self._db._execute(_insert_rows, self._db._conn,
                                             _insert(store, len(chunk)), chunk)
             await self._db.commit()
+        except Exception:  # a cancel is not caught: its rows may be going in still
+            # none of them is in the file: a later try writes them, in their order
+            self._buffer[:0] = rows
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._db.rollback()
+            raise
         finally:
             self._flushing = []
         self.rows += len(rows)
@@ -202,19 +260,30 @@ class Recorder:
 
     async def flush(self) -> None:
         """Write everything buffered so far (the UI calls this before reading the file)."""
-        await self._flush()
+        if self.failure is None:
+            await self._write()
+        if self.failure is not None:
+            raise self.failure
 
     async def close(self) -> None:
-        """Flushes what is left and closes the file (never cancels a flush half-way)."""
+        """Flushes what is left and closes the file (never cancels a flush half-way);
+        raises :attr:`failure` once the file is closed, if the rows could not all go in."""
         if self._task is not None and self._wake is not None:
             self._closing = True
             self._wake.set()
             await self._task
             self._task = None
-        await self._flush()
+        if self.failure is None and self._db is not None:
+            await self._write()
         if self._db is not None:
-            await self._db.close()
-            self._db = None
+            db, self._db = self._db, None
+            try:
+                await db.close()
+            except (OSError, sqlite3.Error) as error:
+                if self.failure is None:
+                    self._fail(_failed(self.path, error))
+        if self.failure is not None:
+            raise self.failure
 
 
 async def _shut(connection: aiosqlite.Connection) -> None:

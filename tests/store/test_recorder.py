@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
 from playground.engine.events import MessageWritten
+from playground.store import recorder
 from playground.store.recorder import Recorder, RecordingFailed, default_path
 
 
@@ -62,6 +64,29 @@ def test_a_default_file_whose_folder_cannot_be_made_is_named(tmp_path, monkeypat
         default_path("shop", 3)
     assert str(caught.value).startswith("cannot write .playground/runs/shop-3-")
     assert "or choose another file with --db" in str(caught.value)
+
+
+async def test_a_lock_never_let_go_ends_the_run_and_keeps_the_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(recorder, "BUSY_TIMEOUT", 0.05)
+    monkeypatch.setattr(recorder, "LOCK_PATIENCE", 0.5)
+    rec = await Recorder(tmp_path / "rows.sqlite", ["s"]).open()
+    told: list[RecordingFailed] = []
+    rec.on_failure = told.append
+    rec(_written("s", "a", {"k": 1}))
+    await rec.flush()
+    other = sqlite3.connect(rec.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    rec(_written("s", "b", {"k": 2}))
+    with pytest.raises(RecordingFailed) as caught:
+        await rec.flush()
+    assert told == [caught.value]
+    assert "database is locked (another program kept it locked for" in str(caught.value)
+    assert [trace for trace, _ in rec.written("s")] == ["a", "b"]  # b is kept, not lost
+    other.execute("COMMIT")
+    other.close()
+    with pytest.raises(RecordingFailed):
+        await rec.close()  # closed all the same
+    assert rec._db is None
 
 
 async def test_a_long_topology_name_makes_a_file_name_the_disk_takes(tmp_path):
