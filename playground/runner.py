@@ -57,12 +57,17 @@ async def simulate(topology: m.Topology, *, duration: float | None = None,
         if on_engine is not None:
             on_engine(engine)
         run = asyncio.ensure_future(engine.run(duration, drain))
+        # the file cannot take the rows: the run ends now, rather than with rows missing
+        recorder.on_failure = lambda _failure: run.cancel()
         if link is not None:  # a conflict found later (the broker answered late) ends it
             loop = asyncio.get_running_loop()
             link.on_conflict = lambda: loop.call_soon_threadsafe(run.cancel)
         try:
             report = await run
         except asyncio.CancelledError:
+            if recorder.failure is not None and run.cancelled():
+                await engine.stop()
+                raise recorder.failure from None
             if link is None or link.conflict is None or not run.cancelled():
                 raise
             from playground.mqtt.options import ClaimConflict
@@ -211,6 +216,8 @@ class EngineHost:
             with _setting_up(self.loop):
                 recorder = await Recorder(self.db_path, store_ids(self.topology)).open()
             self.recorder = _record(engine, recorder)
+            # the app hears of it as of any engine that stopped: through `error`
+            recorder.on_failure = lambda failure: _settle(self._done, failure)
             engine.bus.subscribe(self.feed)
             engine.start(stop_at=self.stop_at)
             self._flushing = _every(ROWS_EVERY, self.loop, recorder.flush_soon)
@@ -227,9 +234,11 @@ class EngineHost:
             if self._flushing is not None:
                 self._flushing.set()
             await engine.stop()
-            await self.recorder.close()
-            if link is not None:
-                link.close()
+            try:
+                await self.recorder.close()
+            finally:
+                if link is not None:
+                    link.close()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stops the engine (no task left), closes the database, ends the thread."""
@@ -344,6 +353,9 @@ def _every(seconds: float, loop: asyncio.AbstractEventLoop, callback: Callable[[
     return stop
 
 
-def _settle(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+def _settle(future: asyncio.Future[None] | None, error: BaseException | None = None) -> None:
+    if future is not None and not future.done():
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

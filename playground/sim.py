@@ -19,7 +19,7 @@ from playground.runner import simulate
 from playground.spec import load_file
 from playground.spec.model import Topology
 from playground.spec.units import parse_duration
-from playground.store.recorder import default_path
+from playground.store.recorder import RecordingFailed, default_path
 
 
 def _duration_arg(name: str, value: str | None) -> float | None:
@@ -62,9 +62,8 @@ def run_sim(args: argparse.Namespace) -> int:
             # named here, not by the run, so that an interrupted run can say where its rows are
             db = Path(args.db) if args.db is not None else default_path(
                 topology.name, topology.seed if args.seed is None else args.seed)
-        except OSError as error:
-            print(f"playground sim: cannot write the default database under "
-                  f".playground/runs/: {error}", file=sys.stderr)
+        except RecordingFailed as error:  # names the file, the reason, what to do
+            print(f"playground sim: {error}", file=sys.stderr)
             return 1
         loop = SimLoop(args.clock, args.speed)
         outcome: dict[str, Any] = {}
@@ -98,6 +97,9 @@ def run_sim(args: argparse.Namespace) -> int:
     error = outcome.get("error")
     if isinstance(error, ClaimConflict):  # the link's own line said which nodes, and why
         print("playground sim: stopped: another process runs the same nodes", file=sys.stderr)
+        return 1
+    if isinstance(error, RecordingFailed):  # names the file, the reason, what to do
+        print(f"playground sim: {error}", file=sys.stderr)
         return 1
     if isinstance(error, OSError | sqlite3.Error):
         where = db

@@ -16,8 +16,8 @@ def test_runs_started_in_the_same_second_get_files_of_their_own(tmp_path: Path) 
     made = []
     for _ in range(3):
         path = default_path("orders eda", 7, runs)
-        assert not path.exists()
-        path.write_text("taken")
+        # made as it is named: another process choosing a name now sees it taken
+        assert path.exists() and path.stat().st_size == 0
         made.append(path)
     assert len(set(made)) == 3 and all(p.parent == runs for p in made)
     assert made[0].name.startswith("orders-eda-7-") and made[0].suffix == ".sqlite"
