@@ -133,3 +133,27 @@ def test_a_lock_held_by_another_program_is_waited_out(monkeypatch) -> None:
     assert_sound(outcome, topology)
     assert len(outcome.rows["table"]) == 5_000  # every row, none twice
     assert instances[0].holds >= 1  # memory stayed bounded while the file was locked
+
+
+async def test_the_apps_status_line_says_the_engine_stopped_and_why(tmp_path, monkeypatch
+                                                                    ) -> None:
+    from playground.ui.app import PlaygroundApp
+    from playground.ui.widgets.status_bar import StatusBar
+
+    _small_disk(monkeypatch)
+    source = tmp_path / "busy.yaml"
+    source.write_text(BUSY.model_dump_json())
+    db = tmp_path / "app.sqlite"
+    app = PlaygroundApp(source, screenshots_dir=tmp_path / "shots", mode="virtual", db=db)
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")  # the virtual clock runs on its own
+        host = app.screen.sessions[0].host  # type: ignore[attr-defined]
+        for _ in range(300):  # the disk fills within a second or two
+            await pilot.pause(0.1)
+            if host.error is not None:
+                break
+        await pilot.pause(0.5)  # a few frames
+        line = app.screen.query_one(StatusBar).line().plain
+        assert f"■ stopped: cannot write {db}: database or disk is full" in line, line
+        assert "running" not in line

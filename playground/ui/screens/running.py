@@ -23,6 +23,7 @@ from playground.ui.controls import Control
 from playground.ui.frame import ClockView, Frame, FrameBuilder
 from playground.ui.session import ControlError, Session
 from playground.ui.widgets.diagram_pane import DiagramPane
+from playground.ui.widgets.status_bar import StatusBar
 from playground.ui.widgets.timeline_bar import next_step
 
 FPS = 30
@@ -110,6 +111,9 @@ class RunningScreen(Screen[None]):
                 self.notify(f"{type(host.error).__name__}: {host.error}",
                             title=f"The engine of {session.name} stopped", severity="error",
                             timeout=10)
+                for bar in self.query(StatusBar):  # the notice goes; this stays
+                    bar.stopped = f"{session.name}: {host.error}" if len(self.sessions) > 1 \
+                        else str(host.error)
         if self._sampling.locked():
             return  # a step is being shown (refresh_frame): it has the newest state
         ready = self._ready
@@ -210,6 +214,8 @@ class RunningScreen(Screen[None]):
             builder.reset()
         self._asked = [None for _ in self.sessions]
         self._ready = [None for _ in self.sessions]
+        for bar in self.query(StatusBar):
+            bar.stopped = ""
         self._bind_clock()
         self.notify(reason, title="Restarted")
 

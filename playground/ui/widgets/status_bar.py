@@ -59,6 +59,9 @@ class StatusBar(OneLine, Widget):
     """The newest frame."""
     note: var[str] = var("")
     """A short note after the figures (restarted, invalid file...)."""
+    stopped: var[str] = var("")
+    """Why the engine stopped on its own (its rows could not be written...); "" while it
+    runs. Its last frame stays on screen, and must not go on saying it runs."""
 
     def watch_frame(self) -> None:
         self._changed()
@@ -67,6 +70,9 @@ class StatusBar(OneLine, Widget):
         self._changed()
 
     def watch_note(self) -> None:
+        self._changed()
+
+    def watch_stopped(self) -> None:
         self._changed()
 
     def line(self, width: int | None = None) -> Text:
@@ -93,13 +99,16 @@ class StatusBar(OneLine, Widget):
             text.append(figures.sim_clock(frame.t).strip())
             text.append("   speed ", self._style("status--label"))
             text.append(f"{clock.speed:g}x")
-            if clock.held_at is not None:
+            if self.stopped:
+                text.append(f"   ■ stopped: {self.stopped}", self._style("status--mqtt-down"))
+            elif clock.held_at is not None:
                 text.append(f"   ⏸ held at {clock.held_at:g}s", self._style("status--paused"))
             elif clock.paused:
                 text.append("   ⏸ paused", self._style("status--paused"))
             else:
                 text.append("   ▶ running", self._style("status--running"))
-            if achieved and clock.achieved is not None and not clock.paused:
+            if achieved and clock.achieved is not None and not clock.paused \
+                    and not self.stopped:
                 text.append(f"   achieved {figures.speed(clock.achieved)}x",
                             self._style("status--label"))
             if frame.mqtt:
