@@ -65,14 +65,16 @@ async def simulate(topology: m.Topology, *, duration: float | None = None,
         try:
             report = await run
         except asyncio.CancelledError:
+            # whoever cancelled (a failure, a conflict, Ctrl+C in sim): no task is left, and
+            # the rows buffered so far still go to the file (below)
+            run.cancel()
+            await engine.stop()
             if recorder.failure is not None and run.cancelled():
-                await engine.stop()
                 raise recorder.failure from None
             if link is None or link.conflict is None or not run.cancelled():
                 raise
             from playground.mqtt.options import ClaimConflict
 
-            await engine.stop()
             raise ClaimConflict(link.conflict) from None
         finally:
             await recorder.close()

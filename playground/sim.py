@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import sqlite3
 import sys
@@ -20,6 +22,8 @@ from playground.spec import load_file
 from playground.spec.model import Topology
 from playground.spec.units import parse_duration
 from playground.store.recorder import RecordingFailed, default_path
+
+STOP_WAIT = 10.0  # wall seconds an interrupted run gets to stop and write its rows
 
 
 def _duration_arg(name: str, value: str | None) -> float | None:
@@ -70,14 +74,17 @@ def run_sim(args: argparse.Namespace) -> int:
 
         def work() -> None:
             try:
-                outcome["report"] = loop.run_until_complete(simulate(
+                task = outcome["task"] = loop.create_task(simulate(
                     topology, duration=duration, drain=drain, seed=args.seed, db=db,
                     mqtt=mqtt))
+                outcome["report"] = loop.run_until_complete(task)
             except BaseException as error:  # shown below, in the main thread
                 outcome["error"] = error
             finally:
                 loop.close()
+                finished.set()
 
+        finished = threading.Event()
         thread = threading.Thread(target=work, name="sim", daemon=True)
         thread.start()
         total = (duration if duration is not None else topology.duration) + (drain or 0.0)
@@ -88,10 +95,12 @@ def run_sim(args: argparse.Namespace) -> int:
                 _wait_with_progress(thread, loop, total)
         except KeyboardInterrupt:
             interrupted = True
+            stopped_at = loop.time()  # before stopping: the idle clock may jump on meanwhile
+            _stop(loop, outcome.get("task"), finished)
     if interrupted:
         # the progress bar is gone and the default file's name was never shown
         rows = f"the rows written so far are in {db}" if db.exists() else "no rows were written"
-        print(f"playground sim: interrupted at {loop.time():.1f} s of {total:.10g} s simulated; "
+        print(f"playground sim: interrupted at {stopped_at:.1f} s of {total:.10g} s simulated; "
               f"{rows}", file=sys.stderr)
         return 130
     error = outcome.get("error")
@@ -117,6 +126,21 @@ def run_sim(args: argparse.Namespace) -> int:
         print(f"playground sim: {unreached}", file=sys.stderr)
         return 1
     return 0
+
+
+def _stop(loop: SimLoop, task: asyncio.Task[Any] | None, finished: threading.Event) -> None:
+    """Ctrl+C: the run is cancelled in its own thread, which stops the engine and writes
+    the rows still buffered (up to 5,000 and more, simulated seconds' worth) before the file
+    closes. A second Ctrl+C, or a run that takes over ten seconds to end, leaves them.
+
+    Waits for an event, not Thread.join: a join that Ctrl+C interrupted may take the thread
+    for ended while it runs (CPython 3.11), and the next join returns at once."""
+    if task is None:
+        return
+    with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the run ended
+        loop.call_soon_threadsafe(task.cancel)
+    with contextlib.suppress(KeyboardInterrupt):
+        finished.wait(STOP_WAIT)
 
 
 def _never_connected(report: dict[str, Any]) -> str | None:
