@@ -47,6 +47,7 @@ COLUMNS = ("id", "trace", "payload", "written_at", "attempt")
 ROWS_PER_STATEMENT = (32_766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999) \
     // len(COLUMNS)
 RUNS_DIR = Path(".playground") / "runs"
+STATEMENTS_KEPT = 4  # prepared statements the connection keeps (see open)
 BUSY_TIMEOUT = 5.0  # seconds SQLite itself waits for another program's lock, per try
 RETRY_FIRST = 0.05  # wall seconds before trying a locked file again, doubled each time...
 RETRY_MOST = 2.0  # ...up to this
@@ -127,7 +128,12 @@ class Recorder:
 
     async def open(self) -> Recorder:
         """Makes the file and its tables; raises :class:`RecordingFailed` if it cannot."""
-        connection = aiosqlite.connect(self.path, timeout=BUSY_TIMEOUT)
+        # a statement is cached per text, and ours hold one placeholder list per row: a live
+        # run flushing every second makes a new size each time, and a cache of 128 such
+        # statements grew the app by 100 MB in minutes. Making one anew is cheap beside the
+        # thousands of rows it writes
+        connection = aiosqlite.connect(self.path, timeout=BUSY_TIMEOUT,
+                                       cached_statements=STATEMENTS_KEPT)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = await connection
