@@ -60,8 +60,7 @@ def test_every_example_lays_out_without_overlaps() -> None:
                                                                       target.bottom + 1))
 
 
-def test_a_loop_back_is_routed_below() -> None:
-    text = """
+LOOP = """
 version: 1
 name: loop
 nodes:
@@ -69,7 +68,10 @@ nodes:
   q: {kind: queue, to: f}
   f: {kind: function, to: q}
 """
-    t = load_text(text).require()
+
+
+def test_a_loop_back_is_routed_below() -> None:
+    t = load_text(LOOP).require()
     grid = grid_layout(t)
     geo = geometry(grid, 80, 12)
     back = geo.paths[Edge("f", "q")]
@@ -88,15 +90,7 @@ def painted(t, edges: dict[tuple[str, str], float], width: int, height: int) -> 
 
 
 def test_a_rate_label_reads_left_to_right_on_an_edge_running_back() -> None:
-    text = """
-version: 1
-name: loop
-nodes:
-  p: {kind: producer, rate: 1/s, to: q}
-  q: {kind: queue, to: f}
-  f: {kind: function, to: q}
-"""
-    rows = "\n".join(painted(load_text(text).require(), {("f", "q"): 19.0}, 80, 12))
+    rows = "\n".join(painted(load_text(LOOP).require(), {("f", "q"): 19.0}, 80, 12))
     assert "19/s" in rows and "s/91" not in rows
 
 
