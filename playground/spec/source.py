@@ -124,6 +124,14 @@ def too_large(size: int) -> SourceProblem:
                                            f"at most {MAX_BYTES // (1024 * 1024)} MB")])
 
 
+def undecodable(raw: bytes, error: UnicodeDecodeError) -> Position:
+    """Where the first byte that is not UTF-8 is."""
+    line = raw.count(b"\n", 0, error.start) + 1
+    # in characters, as editors count columns: what precedes the bad byte is valid UTF-8
+    before = raw[raw.rfind(b"\n", 0, error.start) + 1: error.start]
+    return Position(line, len(before.decode("utf-8")) + 1)
+
+
 def decode(raw: bytes) -> str:
     """UTF-8 text from bytes, refusing what a topology cannot be."""
     if len(raw) > MAX_BYTES:
@@ -133,11 +141,7 @@ def decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        # in characters, as editors count columns: what precedes the bad byte is valid UTF-8
-        before = raw[raw.rfind(b"\n", 0, error.start) + 1: error.start]
-        column = len(before.decode("utf-8")) + 1
-        raise SourceProblem([(Position(line, column),
+        raise SourceProblem([(undecodable(raw, error),
                               "the file is not UTF-8 text (a YAML topology must be)")]) from None
     if "\x00" in text:
         offset = text.index("\x00")

@@ -20,7 +20,7 @@ from pydantic_core import ErrorDetails
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from playground.spec.source import Position, SourceMap, SourceProblem, as_written
+from playground.spec.source import Position, SourceMap, SourceProblem, as_written, undecodable
 from playground.spec.source import read as read_yaml
 
 THEMES_DIR = Path(__file__).resolve().parents[2] / "themes"
@@ -165,11 +165,8 @@ def _decoded(raw: bytes) -> str:
     try:
         return raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        before = raw[raw.rfind(b"\n", 0, error.start) + 1: error.start]
-        column = len(before.decode("utf-8", errors="replace")) + 1
-        raise SourceProblem([(Position(line, column), "the file is not UTF-8 text; valid: "
-                                                       "a theme saved as UTF-8")]) from None
+        raise SourceProblem([(undecodable(raw, error), "the file is not UTF-8 text; valid: "
+                                                        "a theme saved as UTF-8")]) from None
 
 
 def _read(path: Path, folder: str) -> tuple[ThemeFile | None, SourceMap | None,

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
-from playground.spec.source import MAX_BYTES
+from playground.spec.source import MAX_BYTES, undecodable
 
 
 class FileRefused(Exception):
@@ -127,12 +127,9 @@ def _decode(path: Path, raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        # in characters, as editors count columns: what precedes the bad byte is valid UTF-8
-        before = raw[raw.rfind(b"\n", 0, error.start) + 1: error.start]
-        column = len(before.decode("utf-8")) + 1
+        where = undecodable(raw, error)
         raise FileRefused(f"{path}: not UTF-8 text (byte 0x{raw[error.start]:02x} at line "
-                          f"{line}, column {column}): save it as UTF-8") from None
+                          f"{where.line}, column {where.column}): save it as UTF-8") from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
