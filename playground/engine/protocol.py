@@ -26,12 +26,14 @@ CANCEL = "cancel"  # the sender gave up on a request (its blocked send is withdr
 OK = 200
 ACCEPTED = 202
 BLOCKED = 102
+INVALID = 400  # a store write without its key field (DynamoDB's ValidationException)
 THROTTLED = 429
 FAILED = 500
 UNAVAILABLE = 503
 TIMED_OUT = 504
 
-STATUS_NAMES = {OK: "ok", ACCEPTED: "accepted", BLOCKED: "blocked", THROTTLED: "throttled",
+STATUS_NAMES = {OK: "ok", ACCEPTED: "accepted", BLOCKED: "blocked", INVALID: "invalid",
+                THROTTLED: "throttled",
                 FAILED: "failed", UNAVAILABLE: "unavailable", TIMED_OUT: "timed out"}
 
 

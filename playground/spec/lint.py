@@ -232,13 +232,14 @@ class Linter:
     # --- key fields ----------------------------------------------------------------------
 
     def _key_fields(self) -> None:
-        """A cache or dedupe key read from a payload field that a producer never sends: every
-        message of it has the same (missing) key, which is seldom what was meant."""
+        """A cache or dedupe key read from a payload field that a producer never sends: a
+        cache keys every such message as one (missing) key, and a table refuses the write,
+        which is seldom what was meant."""
         keyed: dict[str, tuple[tuple[Any, ...], str, str]] = {}
         for node_id, node in self.t.nodes.items():
             if isinstance(node, m.StoreSpec) and isinstance(node.idempotent, m.IdempotencyKey):
                 keyed[node_id] = (("nodes", node_id, "idempotent", "key"), node.idempotent.key,
-                                  "only its first message is written")
+                                  "every such write is refused (400)")
             elif isinstance(node, m.GatewaySpec) and node.cache is not None:
                 keyed[node_id] = (("nodes", node_id, "cache", "key"), node.cache.key,
                                   "all its requests share one cached answer")

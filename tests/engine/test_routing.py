@@ -152,6 +152,31 @@ def test_an_idempotent_store_writes_a_key_once(sim):
     assert run.node("by-key")["deduplicated"] == 4
 
 
+def test_a_store_keyed_on_a_field_refuses_a_payload_without_it_as_dynamodb_does(sim):
+    # a third of the orders lack the key field: DynamoDB refuses such an item (400, before
+    # taking capacity); they must not all be keyed as one "missing" value and deduplicated
+    nodes = {"client": {"kind": "producer", "rate": 10, "pattern": "constant", "limit": 9,
+                        "payload": {"order": "{choice:o1,o2,none}"}, "to": "api"},
+             "api": {"kind": "gateway", "to": "fn"},
+             "fn": {"kind": "function", "duration": "1ms", "to": "db"},
+             "db": {"kind": "store", "idempotent": {"key": "sku"}, "capacity": 100}}
+    skus = {"client": {**nodes["client"], "payload": {"sku": "{choice:a,b,c}",
+                                                      "order": "{seq}"}}}
+    keyed = sim(topology({**nodes, **skus}, duration=1))
+    assert keyed.node("db")["errors"] == 0 and len(keyed.rows("db")) == 3
+    missing = sim(topology(nodes, duration=1))
+    refused = missing.of(ev.MessageRefused, node="db")
+    assert len(refused) == 9 and {(e.reason, e.status) for e in refused} == {
+        ("missing key", 400)}
+    assert missing.rows("db") == [] and missing.node("db")["errors"] == 9
+    assert missing.node("db")["throttled"] == 0
+    # the client hears of it through the function's failure
+    assert missing.report["client"]["errors"] == 9
+    answers = missing.of(ev.ClientAnswered)
+    assert {e.reason for e in answers} == {"db: 400 no 'sku' in the payload"}
+    assert missing.ledger["lost"] == 0 and missing.ledger["failed"] == 9
+
+
 def test_a_topic_without_retries_or_backoff_retries_3_times_at_1_2_4_s_then_gives_up(sim):
     def nodes(**topic: object) -> dict[str, object]:
         return {

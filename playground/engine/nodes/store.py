@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from playground.engine import events as ev
 from playground.engine.limits import THROTTLING_SHOWN, TokenBucket
 from playground.engine.node import Node
-from playground.engine.protocol import FAILED, OK, THROTTLED, WRITE, Reply, Request
+from playground.engine.protocol import FAILED, INVALID, OK, THROTTLED, WRITE, Reply, Request
 from playground.engine.sampling import sampler
 from playground.spec import model as m
 
@@ -57,6 +57,14 @@ class StoreNode(Node):
         if now < self.outage_until and self.refused_by_fault(request, degraded=False):
             # (a degradation strikes at the end)
             return
+        key_field = self.key_field
+        if key_field is not None and _key_value(msg.payload, key_field) is None:
+            # DynamoDB refuses an item without its key before it takes any capacity; so
+            # does this table, rather than keying every such message as one (one row)
+            self.emit(ev.MessageRefused.new(now, self.id, request.fork_id or msg.id, msg.trace,
+                                            "missing key", INVALID))
+            self.reply(request, INVALID, f"no {key_field!r} in the payload")
+            return
         if self.bucket is not None and not self.bucket.take(now):
             self.refused_at = now
             self.emit(ev.MessageThrottled.new(now, self.id, request.fork_id or msg.id, msg.trace,
@@ -95,8 +103,7 @@ class StoreNode(Node):
             if self.key_field is None:
                 key: Any = msg.trace
             else:
-                value = payload.get(self.key_field) if isinstance(payload, dict) else None
-                key = repr(value)
+                key = repr(_key_value(payload, self.key_field))
             deduplicated = key in self.keys
             self.keys.add(key)
         if deduplicated or not first:
@@ -139,5 +146,13 @@ class StoreNode(Node):
         if field is None:
             self.keys = {trace for trace, _ in self.engine.written_rows(self.id)}
         else:
-            self.keys = {repr(payload.get(field) if isinstance(payload, dict) else None)
-                         for _, payload in self.engine.written_rows(self.id)}
+            # a row without the field was written before the table was keyed on it:
+            # no later write has its (missing) key
+            values = (_key_value(payload, field)
+                      for _, payload in self.engine.written_rows(self.id))
+            self.keys = {repr(value) for value in values if value is not None}
+
+
+def _key_value(payload: Any, field: str) -> Any:
+    """The payload's value of the key field; None if it has none (or is not an object)."""
+    return payload.get(field) if isinstance(payload, dict) else None
