@@ -220,7 +220,7 @@ def test_lint_a_key_field_the_producers_never_send() -> None:
                                "send: all its requests share one cached answer")
     assert at(gateway) == (12, 23)
     assert store.message == ("'t' keys on the payload field 'orderid', which 'p' does not "
-                             "send: every write of it is refused (400)")
+                             "send: every such write is refused (400)")
     assert at(store) == (18, 18)
 
 
