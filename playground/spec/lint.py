@@ -95,6 +95,8 @@ class Linter:
                           "kept here for the lesson")
             elif isinstance(node, m.ProducerSpec):
                 self._producer(node_id, node)
+            elif isinstance(node, m.GatewaySpec):
+                self._gateway(node_id, node)
         self._key_fields()
         self._async_cycles()
 
@@ -162,6 +164,19 @@ class Linter:
     def _disturbed(self, node_id: str) -> bool:
         return any(isinstance(s, m.OutageStep | m.DegradeStep) and s.node == node_id
                    for s in self.t.scenario)
+
+    # --- gateways ------------------------------------------------------------------------
+
+    def _gateway(self, node_id: str, gateway: m.GatewaySpec) -> None:
+        target = self.t.nodes[gateway.targets[0]]  # checks ensure exactly one
+        # a gateway's call of a function is always synchronous, so only a queue or topic
+        # leaves its cache nothing to keep
+        if gateway.cache is not None and isinstance(target, m.QueueSpec | m.TopicSpec):
+            when = "enqueue" if isinstance(target, m.QueueSpec) else "publish"
+            self.warn(("nodes", node_id, "cache"),
+                      f"{node_id!r} answers at {when} (202) because {gateway.targets[0]!r} is "
+                      f"a {target.kind}, and only a function's synchronous answer is cached: "
+                      "the cache never hits and cache_hits stays 0")
 
     # --- producers and what can drain them -----------------------------------------------
 

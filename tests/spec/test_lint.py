@@ -226,3 +226,36 @@ def test_lint_a_key_field_the_producers_never_send() -> None:
 
 def test_lint_key_fields_the_producers_send_are_fine() -> None:
     assert warnings_of(_KEYED.format(cache_key="sku", store_key="order_id")) == []
+
+
+_CACHED = """\
+    version: 1
+    name: orders
+    nodes:
+      api:
+        kind: gateway
+        to: {target}
+        cache: {{ttl: 10s, key: sku}}
+      q:
+        kind: queue
+      t:
+        kind: topic
+        to: q
+      f:
+        kind: function
+    """
+
+
+@pytest.mark.parametrize(("target", "kind", "when"),
+                         [("q", "queue", "enqueue"), ("t", "topic", "publish")])
+def test_lint_a_gateway_cache_in_front_of_an_asynchronous_target(target: str, kind: str,
+                                                                  when: str) -> None:
+    (warning,) = warnings_of(_CACHED.format(target=target))
+    assert warning.message == (f"'api' answers at {when} (202) because {target!r} is a {kind}, "
+                               "and only a function's synchronous answer is cached: the cache "
+                               "never hits and cache_hits stays 0")
+    assert at(warning) == (7, 5)
+
+
+def test_lint_a_gateway_cache_in_front_of_a_function_is_fine() -> None:
+    assert warnings_of(_CACHED.format(target="f")) == []
