@@ -168,15 +168,19 @@ class Linter:
     # --- gateways ------------------------------------------------------------------------
 
     def _gateway(self, node_id: str, gateway: m.GatewaySpec) -> None:
-        target = self.t.nodes[gateway.targets[0]]  # checks ensure exactly one
-        # a gateway's call of a function is always synchronous, so only a queue or topic
-        # leaves its cache nothing to keep
-        if gateway.cache is not None and isinstance(target, m.QueueSpec | m.TopicSpec):
-            when = "enqueue" if isinstance(target, m.QueueSpec) else "publish"
+        if gateway.cache is not None and not self._caches(gateway):
+            target = gateway.targets[0]
+            kind = self.t.nodes[target].kind
+            when = "enqueue" if kind == "queue" else "publish"
             self.warn(("nodes", node_id, "cache"),
-                      f"{node_id!r} answers at {when} (202) because {gateway.targets[0]!r} is "
-                      f"a {target.kind}, and only a function's synchronous answer is cached: "
-                      "the cache never hits and cache_hits stays 0")
+                      f"{node_id!r} answers at {when} (202) because {target!r} is a {kind}, "
+                      "and only a function's synchronous answer is cached: the cache never "
+                      "hits and cache_hits stays 0")
+
+    def _caches(self, gateway: m.GatewaySpec) -> bool:
+        """Whether the gateway has synchronous answers to keep: its call of a function is
+        always synchronous, a queue or topic is answered for at enqueue or publish."""
+        return isinstance(self.t.nodes[gateway.targets[0]], m.FunctionSpec)
 
     # --- producers and what can drain them -----------------------------------------------
 
@@ -255,7 +259,8 @@ class Linter:
             if isinstance(node, m.StoreSpec) and isinstance(node.idempotent, m.IdempotencyKey):
                 keyed[node_id] = (("nodes", node_id, "idempotent", "key"), node.idempotent.key,
                                   "every such write is refused (400)")
-            elif isinstance(node, m.GatewaySpec) and node.cache is not None:
+            elif isinstance(node, m.GatewaySpec) and node.cache is not None \
+                    and self._caches(node):
                 keyed[node_id] = (("nodes", node_id, "cache", "key"), node.cache.key,
                                   "all its requests share one cached answer")
         if not keyed:

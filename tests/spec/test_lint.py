@@ -259,3 +259,23 @@ def test_lint_a_gateway_cache_in_front_of_an_asynchronous_target(target: str, ki
 
 def test_lint_a_gateway_cache_in_front_of_a_function_is_fine() -> None:
     assert warnings_of(_CACHED.format(target="f")) == []
+
+
+def test_lint_a_cache_that_never_hits_has_no_key_field_warning() -> None:
+    (warning,) = warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          p:
+            kind: producer
+            rate: 5/s
+            limit: 10
+            to: api
+          api:
+            kind: gateway
+            to: q
+            cache: {ttl: 10s, key: sku}
+          q:
+            kind: queue
+        """)
+    assert warning.message.startswith("'api' answers at enqueue (202)")
