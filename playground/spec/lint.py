@@ -18,6 +18,7 @@ from playground.spec.units import format_duration, format_rate
 Finding = tuple[tuple[Any, ...], str, bool]
 INF = math.inf
 RETENTION_RANGE = (60.0, 14 * 86400.0)
+INTEGRATION_TIMEOUT_MAX = 29.0  # API Gateway, REST APIs, unless a quota increase is granted
 
 
 def upper(dist: Any) -> float:
@@ -168,6 +169,11 @@ class Linter:
     # --- gateways ------------------------------------------------------------------------
 
     def _gateway(self, node_id: str, gateway: m.GatewaySpec) -> None:
+        if gateway.timeout > INTEGRATION_TIMEOUT_MAX:
+            self.warn(("nodes", node_id, "timeout"),
+                      "API Gateway allows an integration timeout of at most "
+                      f"{format_duration(INTEGRATION_TIMEOUT_MAX)} (REST APIs, by default); "
+                      f"{format_duration(gateway.timeout)} is kept here for the lesson")
         if gateway.cache is not None and not self._caches(gateway):
             target = gateway.targets[0]
             kind = self.t.nodes[target].kind

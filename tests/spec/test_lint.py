@@ -279,3 +279,35 @@ def test_lint_a_cache_that_never_hits_has_no_key_field_warning() -> None:
             kind: queue
         """)
     assert warning.message.startswith("'api' answers at enqueue (202)")
+
+
+@pytest.mark.parametrize(("timeout", "shown"), [("30s", "30s"), ("1m", "1m")])
+def test_lint_gateway_timeout_above_29s(timeout: str, shown: str) -> None:
+    (warning,) = warnings_of(f"""\
+        version: 1
+        name: orders
+        nodes:
+          api:
+            kind: gateway
+            timeout: {timeout}
+            to: f
+          f:
+            kind: function
+        """)
+    assert warning.message == ("API Gateway allows an integration timeout of at most 29s (REST "
+                               f"APIs, by default); {shown} is kept here for the lesson")
+    assert at(warning) == (6, 5)
+
+
+def test_lint_timeouts_at_aws_limits_are_fine() -> None:
+    assert warnings_of("""\
+        version: 1
+        name: orders
+        nodes:
+          api:
+            kind: gateway
+            timeout: 29s
+            to: f
+          f:
+            kind: function
+        """) == []
