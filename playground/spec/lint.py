@@ -19,6 +19,7 @@ Finding = tuple[tuple[Any, ...], str, bool]
 INF = math.inf
 RETENTION_RANGE = (60.0, 14 * 86400.0)
 INTEGRATION_TIMEOUT_MAX = 29.0  # API Gateway, REST APIs, unless a quota increase is granted
+FUNCTION_TIMEOUT_MAX = 15 * 60.0
 
 
 def upper(dist: Any) -> float:
@@ -90,10 +91,8 @@ class Linter:
         for node_id, node in self.t.nodes.items():
             if isinstance(node, m.QueueSpec):
                 self._queue(node_id, node)
-            elif isinstance(node, m.FunctionSpec) and node.retries > 2:
-                self.warn(("nodes", node_id, "retries"),
-                          f"Lambda allows at most 2 asynchronous retries; {node.retries} is "
-                          "kept here for the lesson")
+            elif isinstance(node, m.FunctionSpec):
+                self._function(node_id, node)
             elif isinstance(node, m.ProducerSpec):
                 self._producer(node_id, node)
             elif isinstance(node, m.GatewaySpec):
@@ -165,6 +164,19 @@ class Linter:
     def _disturbed(self, node_id: str) -> bool:
         return any(isinstance(s, m.OutageStep | m.DegradeStep) and s.node == node_id
                    for s in self.t.scenario)
+
+    # --- functions -----------------------------------------------------------------------
+
+    def _function(self, node_id: str, fn: m.FunctionSpec) -> None:
+        if fn.retries > 2:
+            self.warn(("nodes", node_id, "retries"),
+                      f"Lambda allows at most 2 asynchronous retries; {fn.retries} is kept here "
+                      "for the lesson")
+        if fn.timeout > FUNCTION_TIMEOUT_MAX:
+            self.warn(("nodes", node_id, "timeout"),
+                      "Lambda allows a timeout of at most "
+                      f"{format_duration(FUNCTION_TIMEOUT_MAX)}; {format_duration(fn.timeout)} "
+                      "is kept here for the lesson")
 
     # --- gateways ------------------------------------------------------------------------
 

@@ -299,6 +299,21 @@ def test_lint_gateway_timeout_above_29s(timeout: str, shown: str) -> None:
     assert at(warning) == (6, 5)
 
 
+@pytest.mark.parametrize(("timeout", "shown"), [("15.5m", "930s"), ("1h", "1h")])
+def test_lint_function_timeout_above_15m(timeout: str, shown: str) -> None:
+    (warning,) = warnings_of(f"""\
+        version: 1
+        name: orders
+        nodes:
+          f:
+            kind: function
+            timeout: {timeout}
+        """)
+    assert warning.message == (f"Lambda allows a timeout of at most 15m; {shown} is kept here "
+                               "for the lesson")
+    assert at(warning) == (6, 5)
+
+
 def test_lint_timeouts_at_aws_limits_are_fine() -> None:
     assert warnings_of("""\
         version: 1
@@ -310,4 +325,5 @@ def test_lint_timeouts_at_aws_limits_are_fine() -> None:
             to: f
           f:
             kind: function
+            timeout: 15m
         """) == []
