@@ -94,12 +94,29 @@ def _shown(value: Any) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """The shortest spelling of ``seconds`` that :func:`parse_duration` reads back exactly."""
-    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 1e-3)):
+    """A spelling of ``seconds`` that :func:`parse_duration` reads back exactly: a whole
+    number below 1000 in the largest unit that has one (``100ms``, ``15m``), else the
+    shortest (``29.5s``, not ``29500ms``)."""
+    spellings = []
+    for unit, size in _SPELLED_UNITS:
         count = seconds / size
         if count >= 1 and abs(count - round(count)) < 1e-9:
-            return f"{round(count)}{unit}"
-    return f"{seconds:g}s"
+            if round(count) < 1000:
+                return f"{round(count)}{unit}"
+            spellings.insert(0, f"{round(count)}{unit}")
+            break
+        if count >= 1:
+            spellings.append(f"{count:g}{unit}")
+    spellings.append(f"{seconds:.12f}".rstrip("0").rstrip(".") + "s")  # never 1e-07s
+    exact = [s for s in spellings if "e" not in s and _reads_back(s, seconds)]
+    return min(exact, key=len) if exact else f"{seconds}s"
+
+
+_SPELLED_UNITS = (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 1e-3))
+
+
+def _reads_back(spelling: str, seconds: float) -> bool:
+    return abs(parse_duration(spelling) - seconds) <= 1e-9 * max(seconds, 1e-9)
 
 
 def format_rate(per_second: float) -> str:

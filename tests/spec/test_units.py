@@ -102,6 +102,14 @@ def test_a_formatted_duration_reads_back_the_same(seconds: float) -> None:
     assert parse_duration(format_duration(seconds)) == pytest.approx(seconds)
 
 
+@pytest.mark.parametrize(("seconds", "shown"), [
+    (0.1, "100ms"), (0.25, "250ms"), (900.0, "15m"), (90.0, "90s"), (930.0, "930s"),
+    (1.5, "1.5s"), (29.5, "29.5s"), (0.0015, "1.5ms"), (1e-7, "0.0000001s")])
+def test_a_duration_is_shown_as_a_user_would_write_it(seconds: float, shown: str) -> None:
+    # a lint warning once read "29500ms is kept here" for a timeout of 29.5s
+    assert format_duration(seconds) == shown
+
+
 @pytest.mark.parametrize("per_second", [0.5, 1.0, 200.0, 5000.0, 1234.5])
 def test_a_formatted_rate_reads_back_the_same(per_second: float) -> None:
     assert parse_rate(format_rate(per_second)) == pytest.approx(per_second)
