@@ -58,3 +58,16 @@ async def test_a_narrow_pane_drops_whole_figures_from_the_ledger_lines(make_app:
             # every label shown has its figure: nothing ends half-way through an item
             assert not re.search(r"(ok|errors|p50|p99|now|created|delivered|failed)\s*$", line)
         assert "now" not in lines[2] or re.search(r"now \S+ ok / \S+ err$", lines[2])
+
+
+async def test_no_answer_yet_reads_a_dash_for_the_clients_latency(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 5)
+        ledger = screen.query_one(LedgerBar)
+        assert re.search(r"p50 \d+ms  p99 \d+ms", ledger.lines()[2].plain)
+        await pilot.press("ctrl+r")
+        await screen.refresh_frame()
+        await pilot.pause()
+        clients = ledger.lines()[2].plain
+        assert "ok -" in clients and "p50 -  p99 -" in clients, clients

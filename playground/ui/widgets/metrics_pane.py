@@ -274,10 +274,12 @@ class LedgerBar(StyleCache, Widget):
             failed.append(" (" + " ".join(f"{k}×{figures.count(v)}"
                                           for k, v in statuses.items()) + ")",
                           self._style("state--failed"))
+        # the latency is of successful answers: before the first, its quantiles read 0
+        answered = c.get("ok", 0) > 0
         p50 = Text("p50 ", style=label)
-        p50.append(figures.duration(latency.get("p50")), self.base)
+        p50.append(figures.duration(latency.get("p50") if answered else None), self.base)
         p99 = Text("p99 ", style=label)
-        p99.append(figures.duration(latency.get("p99")), self.base)
+        p99.append(figures.duration(latency.get("p99") if answered else None), self.base)
         now = Text("now ", style=label)
         now.append(f"{figures.rate(c.get('rate_ok', 0.0))} ok",
                    self._style("state--delivered"))
