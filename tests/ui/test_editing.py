@@ -173,6 +173,29 @@ async def test_the_inspector_edits_a_field_and_writes_it_back(make_app: MakeApp)
         assert "concurrency: 25" in prompts
 
 
+async def test_the_inspector_shows_defaults_as_the_file_would_write_them(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "send-email")
+        await pilot.pause()
+        options = inspector.query_one("#fields", OptionList)
+        prompts = {str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)}
+        for default in ("cold_start: 0", "idle_timeout: 5m", "errors: 0", "timeout: 3s",
+                        "batch_window: 0", "max_event_age: 6h",
+                        "backoff: {base: 1m, factor: 2, max: 5m, jitter: none}"):
+            assert f"{default} (default)" in prompts, prompts
+        inspector.edit("idle_timeout")  # and the box to edit it starts from the same
+        await pilot.pause()
+        assert inspector.query_one("#field-input", Input).value == "5m"
+        screen.select("order-events")
+        await pilot.pause()
+        prompts = {str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)}
+        assert "backoff: {base: 1s, factor: 2, max: 20s, jitter: none} (default)" in prompts
+
+
 async def test_the_inspector_of_a_store_names_the_file_its_rows_are_in(
         make_app: MakeApp) -> None:
     app = make_app("event-driven")
