@@ -36,7 +36,7 @@ class PaneDrag(_Base):
     def _edge_at(self, x: int, y: int) -> Edge | None:
         lower: Widget = self.query_one("#lower")
         side: Widget = self.query_one("#side")
-        if not lower.display:
+        if not lower.display or self.maximized is not None:
             return None
         region = lower.region
         if y == region.y and region.x <= x < region.right:

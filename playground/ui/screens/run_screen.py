@@ -9,6 +9,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.scalar import Scalar
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane, Tabs
 
@@ -50,6 +51,7 @@ class RunScreen(PaneDrag, RunningScreen):
         self.session = session
         self._lines: list[EventLine] = []
         self._panes: tuple[Any, ...] | None = None
+        self._side_width: Scalar | None = None
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -275,6 +277,8 @@ class RunScreen(PaneDrag, RunningScreen):
     # --- panes and modes -------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "resize" and self.maximized is not None:
+            return False  # a maximised pane has the screen: nothing beside it to give way
         typed = TYPED_KEYS.get(action)
         focused = self.focused
         return typed is None or focused is None or not focused.check_consume_key(*typed)
@@ -348,6 +352,16 @@ class RunScreen(PaneDrag, RunningScreen):
             if focused is pane or pane in focused.ancestors:
                 self.maximized = pane
                 return
+
+    def watch_maximized(self, was: Widget | None, now: Widget | None) -> None:
+        # the side's width chosen with { } or the mouse is an inline style, which would beat
+        # the stylesheet's full width: it is put aside while the side pane is maximised
+        side = self.query_one("#side")
+        if now is side:
+            self._side_width = side.styles.inline.width
+            side.styles.width = None
+        elif was is side:
+            side.styles.width = self._side_width
 
     def action_back(self) -> None:
         if self.maximized is not None:
