@@ -25,6 +25,15 @@ async def open_editor(pilot, screen: RunScreen) -> EditorPane:  # type: ignore[n
     return pane
 
 
+def pane_state(screen: RunScreen) -> str:
+    """The YAML pane's state line as drawn on the screen (empty when it is not drawn)."""
+    state = screen.query_one("#yaml-state")
+    if not state.region:
+        return ""
+    row = screen._compositor.render_strips()[state.region.y].text
+    return row[state.region.x:state.region.right]
+
+
 async def test_an_error_is_marked_at_its_line_and_never_saved(make_app: MakeApp) -> None:
     app = make_app("showcase")
     async with app.run_test(size=SIZE) as pilot:
@@ -49,11 +58,35 @@ async def test_an_error_is_marked_at_its_line_and_never_saved(make_app: MakeApp)
         assert path.read_text() == before  # never overwritten with something invalid
         assert "concurrency: lots" in pane.text  # and the buffer is not lost
         assert any("not saved" in n.message for n in app._notifications)
-        assert "modified" in str(pane.border_subtitle)
+        assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
         problems.focus()
         problems.highlighted = 0
         await pilot.press("enter")
         assert pane.editor.cursor_location[0] == line
+
+
+async def test_the_yaml_pane_shows_unsaved_edits_and_problems_also_after_a_restart(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 3)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        assert pane_state(screen).strip() == "saved"
+        line = pane.text.splitlines().index("    concurrency: 20")
+        pane.editor.cursor_location = (line, len("    concurrency: 20"))
+        await pilot.press("backspace", "backspace", *"lots")
+        pane.check_now()
+        await pilot.pause()
+        assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
+        await pilot.press("ctrl+r")  # the run restarts from the file; the edit stays
+        screen = await run_to(pilot, 1)
+        assert "concurrency: lots" in pane.text
+        assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
+        await pilot.press(*["backspace"] * 4, "2", "0")
+        pane.check_now()
+        await pilot.pause()
+        assert pane_state(screen).strip() == "saved"
 
 
 async def test_an_unclosed_brace_is_marked_where_it_opens(make_app: MakeApp) -> None:
