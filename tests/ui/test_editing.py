@@ -89,6 +89,27 @@ async def test_the_yaml_pane_shows_unsaved_edits_and_problems_also_after_a_resta
         assert pane_state(screen).strip() == "saved"
 
 
+async def test_the_problem_list_keeps_the_cursor_line_in_view(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        editor = pane.editor
+        line = pane.text.splitlines().index("    concurrency: 20")
+        editor.cursor_location = (line, len("    concurrency: 20"))
+        await pilot.pause()
+        height = editor.scrollable_content_region.height
+        editor.scroll_to(y=line - height + 1, animate=False)  # typing on the lowest line
+        await pilot.pause()
+        await pilot.press("backspace", "backspace", *"lots")
+        pane.check_now()
+        await pilot.pause()
+        assert screen.query_one("#problems", OptionList).display
+        top = editor.scroll_offset.y
+        assert top <= line < top + editor.scrollable_content_region.height
+
+
 async def test_an_unclosed_brace_is_marked_where_it_opens(make_app: MakeApp) -> None:
     app = make_app("event-driven")
     async with app.run_test(size=SIZE) as pilot:

@@ -146,6 +146,9 @@ class EditorPane(Vertical):
     def watch_problems(self, problems: tuple[Problem, ...]) -> None:
         self.editor.mark(list(problems))
         listing = self.query_one("#problems", OptionList)
+        if len(problems) > listing.option_count:
+            # a longer list takes rows from the editor: the line being typed stays in view
+            self.call_after_refresh(self.editor.scroll_cursor_visible)
         listing.clear_options()
         listing.add_options([
             Option(Text.assemble(
