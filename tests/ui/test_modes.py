@@ -417,14 +417,16 @@ async def test_the_palette_has_one_theme_and_one_screenshot_command_ours(
 
 
 def ledger_and_clients_shown(screen: RunScreen) -> bool:
-    """The ledger's two lines and the clients line are drawn whole, on the screen and above
-    the footer."""
+    """The ledger's lines and the clients' are drawn whole, on the screen and above the
+    footer."""
     ledger = screen.query_one(LedgerBar)
     lines = [strip.text for strip in screen._compositor.render_strips()]
     seen = ledger.region.intersection(screen.query_one("#metrics").content_region)
-    return (seen == ledger.region and ledger.region.height == 3
+    clients = next(i for i, line in enumerate(ledger.lines()) if line.plain.startswith("clients"))
+    return (seen == ledger.region and ledger.region.height == len(ledger.lines())
             and ledger.region.bottom < screen.size.height  # the footer's row is the last
-            and "ledger" in lines[ledger.region.y] and "clients" in lines[ledger.region.y + 2])
+            and "ledger" in lines[ledger.region.y]
+            and "clients" in lines[ledger.region.y + clients])
 
 
 async def test_the_ledger_and_clients_lines_stay_visible_whatever_the_resize(

@@ -18,7 +18,7 @@ from playground.ui.clocks import RunClock
 from playground.ui.controls import RUN_CONTROLS, bindings
 from playground.ui.event_text import EventLine
 from playground.ui.frame import Frame
-from playground.ui.screens.pane_drag import LOWER_MIN, PaneDrag
+from playground.ui.screens.pane_drag import PaneDrag
 from playground.ui.screens.running import RunningScreen
 from playground.ui.session import SaveOutcome, Session
 from playground.ui.widgets.big_counters import BigCounters
@@ -93,7 +93,7 @@ class RunScreen(PaneDrag, RunningScreen):
         self.set_class(width < NARROW, "-narrow")
         self.set_class(height < SHORT, "-short")
         lower = self.query_one("#lower")
-        lower.styles.min_height = LOWER_MIN  # whatever sets its height: CSS, keys, mouse
+        lower.styles.min_height = self.lower_min  # whatever sets its height: CSS, keys, mouse
         chosen = lower.styles.inline.height  # set by [ ] or the mouse, in cells
         if chosen is not None:
             # perhaps for a taller terminal: the ledger must not go below the screen's edge
@@ -104,6 +104,11 @@ class RunScreen(PaneDrag, RunningScreen):
             side.display = False
         elif not side.has_class("-hidden"):
             side.display = True
+
+    @on(LedgerBar.Wrapped)
+    def _ledger_wrapped(self, event: LedgerBar.Wrapped) -> None:
+        self.ledger_lines = event.height
+        self._adapt(self.size.width, self.size.height)
 
     def _show_topology(self) -> None:
         topology = self.session.topology
