@@ -164,7 +164,7 @@ class EditorPane(Vertical):
         errors = sum(1 for p in self.problems if p.is_error)
         warnings = len(self.problems) - errors
         dirty = self.dirty
-        parts = ["modified, ctrl+s saves and applies" if dirty else "saved"]
+        parts = ["modified" if dirty else "saved"]
         if errors:
             parts.append(f"{errors} error{'s' if errors != 1 else ''}")
         if warnings:
