@@ -238,6 +238,11 @@ class LedgerBar(StyleCache, Widget):
             self._strips = None
             self.refresh()
 
+    @property
+    def line_count(self) -> int:
+        """The lines it takes at its width, with its newest figures."""
+        return len(self._shown)
+
     def styles_changed(self) -> None:
         self._strips = None
 
