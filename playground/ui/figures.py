@@ -71,6 +71,9 @@ def speed(factor: float) -> str:
 
 def sim_clock(t: float) -> str:
     """Simulated time on the status line: ``t=12.3s`` or ``t=2:05.0``."""
+    # rounded before minutes are split off: 119.97 s rounds up to the next minute (2:00.0),
+    # where rounding the seconds alone would read 1:60.0
+    t = round(t, 1)
     if t < 60:
         return f"{t:5.1f}s"
     minutes, rest = divmod(t, 60)

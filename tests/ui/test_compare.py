@@ -9,6 +9,7 @@ from textual.widgets import Markdown, Static
 from playground.ui.screens.compare_screen import CompareScreen
 from playground.ui.screens.help_screen import HelpScreen
 from playground.ui.widgets.compare_summary import CompareSummary
+from playground.ui.widgets.metrics_pane import LedgerBar
 from tests.ui.conftest import SIZE, MakeApp, run_to
 
 BAD = """\
@@ -128,3 +129,14 @@ async def test_a_p99_of_nothing_reads_as_a_duration(make_app: MakeApp) -> None:
         summary = screen.query_one(CompareSummary).text()
         row_b = next(line for line in summary.splitlines() if line.startswith("B  "))
         assert row_b.split()[2] == "0ms"
+
+
+async def test_side_by_side_ledgers_stay_in_line_when_one_wraps(make_app: MakeApp) -> None:
+    app = make_app("burst-request-response", compare="burst-event-driven")
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await run_to(pilot, 25)
+        await pilot.pause()
+        a, b = screen.query(LedgerBar)
+        assert a.line_count == 4 and b.line_count == 3  # A's errors by status need a line more
+        assert (a.region.y, a.region.height) == (b.region.y, b.region.height)
+        assert "now" in " ".join(line.plain for line in a.lines())

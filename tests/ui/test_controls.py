@@ -251,6 +251,21 @@ async def test_filter_the_log_and_follow_a_message_hop_by_hop(make_app: MakeApp)
         assert not log.view
 
 
+async def test_esc_leaves_the_events_filter_and_keeps_its_text(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 20)
+        search = screen.query_one("#events-filter", Input)
+        search.focus()
+        await pilot.press(*"api", "escape")
+        log = screen.query_one(EventLog)
+        assert screen.focused is log and search.value == "api"
+        assert log.search == "api" and log.view
+        await pilot.press("space")  # a live key again, not typed into the box
+        assert search.value == "api"
+        assert "▶ running" in screen.query_one(StatusBar).line().plain
+
+
 async def test_a_failing_invocation_is_an_error_in_the_log(make_app: MakeApp) -> None:
     app = make_app("poison-with-dlq")
     async with app.run_test(size=SIZE) as pilot:

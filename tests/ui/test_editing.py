@@ -25,6 +25,15 @@ async def open_editor(pilot, screen: RunScreen) -> EditorPane:  # type: ignore[n
     return pane
 
 
+def pane_state(screen: RunScreen) -> str:
+    """The YAML pane's state line as drawn on the screen (empty when it is not drawn)."""
+    state = screen.query_one("#yaml-state")
+    if not state.region:
+        return ""
+    row = screen._compositor.render_strips()[state.region.y].text
+    return row[state.region.x:state.region.right]
+
+
 async def test_an_error_is_marked_at_its_line_and_never_saved(make_app: MakeApp) -> None:
     app = make_app("showcase")
     async with app.run_test(size=SIZE) as pilot:
@@ -49,11 +58,56 @@ async def test_an_error_is_marked_at_its_line_and_never_saved(make_app: MakeApp)
         assert path.read_text() == before  # never overwritten with something invalid
         assert "concurrency: lots" in pane.text  # and the buffer is not lost
         assert any("not saved" in n.message for n in app._notifications)
-        assert "modified" in str(pane.border_subtitle)
+        assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
         problems.focus()
         problems.highlighted = 0
         await pilot.press("enter")
         assert pane.editor.cursor_location[0] == line
+
+
+async def test_the_yaml_pane_shows_unsaved_edits_and_problems_also_after_a_restart(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 3)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        assert pane_state(screen).strip() == "saved"
+        line = pane.text.splitlines().index("    concurrency: 20")
+        pane.editor.cursor_location = (line, len("    concurrency: 20"))
+        await pilot.press("backspace", "backspace", *"lots")
+        pane.check_now()
+        await pilot.pause()
+        assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
+        await pilot.press("ctrl+r")  # the run restarts from the file; the edit stays
+        screen = await run_to(pilot, 1)
+        assert "concurrency: lots" in pane.text
+        assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
+        await pilot.press(*["backspace"] * 4, "2", "0")
+        pane.check_now()
+        await pilot.pause()
+        assert pane_state(screen).strip() == "saved"
+
+
+async def test_the_problem_list_keeps_the_cursor_line_in_view(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        editor = pane.editor
+        line = pane.text.splitlines().index("    concurrency: 20")
+        editor.cursor_location = (line, len("    concurrency: 20"))
+        await pilot.pause()
+        height = editor.scrollable_content_region.height
+        editor.scroll_to(y=line - height + 1, animate=False)  # typing on the lowest line
+        await pilot.pause()
+        await pilot.press("backspace", "backspace", *"lots")
+        pane.check_now()
+        await pilot.pause()
+        assert screen.query_one("#problems", OptionList).display
+        top = editor.scroll_offset.y
+        assert top <= line < top + editor.scrollable_content_region.height
 
 
 async def test_an_unclosed_brace_is_marked_where_it_opens(make_app: MakeApp) -> None:
@@ -171,6 +225,29 @@ async def test_the_inspector_edits_a_field_and_writes_it_back(make_app: MakeApp)
         prompts = [str(options.get_option_at_index(i).prompt)
                    for i in range(options.option_count)]
         assert "concurrency: 25" in prompts
+
+
+async def test_the_inspector_shows_defaults_as_the_file_would_write_them(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "send-email")
+        await pilot.pause()
+        options = inspector.query_one("#fields", OptionList)
+        prompts = {str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)}
+        for default in ("cold_start: 0", "idle_timeout: 5m", "errors: 0", "timeout: 3s",
+                        "batch_window: 0", "max_event_age: 6h",
+                        "backoff: {base: 1m, factor: 2, max: 5m, jitter: none}"):
+            assert f"{default} (default)" in prompts, prompts
+        inspector.edit("idle_timeout")  # and the box to edit it starts from the same
+        await pilot.pause()
+        assert inspector.query_one("#field-input", Input).value == "5m"
+        screen.select("order-events")
+        await pilot.pause()
+        prompts = {str(options.get_option_at_index(i).prompt)
+                   for i in range(options.option_count)}
+        assert "backoff: {base: 1s, factor: 2, max: 20s, jitter: none} (default)" in prompts
 
 
 async def test_the_inspector_of_a_store_names_the_file_its_rows_are_in(

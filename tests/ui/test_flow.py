@@ -45,16 +45,46 @@ async def test_long_node_names_leave_room_for_the_sparklines(make_app: MakeApp) 
         assert len(set(names)) == len(names)  # cut in the middle, still apart
 
 
-async def test_a_narrow_pane_drops_whole_figures_from_the_ledger_lines(make_app: MakeApp) -> None:
-    app = make_app("showcase")
-    async with app.run_test(size=(60, 20)) as pilot:
-        screen = await run_to(pilot, 20)
+LEDGER_LABELS = ("created", "delivered", "failed", "expired", "unmatched", "in system",
+                 "in DLQs", "lost")
+CLIENT_LABELS = ("ok", "errors", "p50", "p99", "now")
+
+
+async def test_a_narrow_pane_wraps_the_ledger_and_drops_no_figure(make_app: MakeApp) -> None:
+    app = make_app("poison-with-dlq")  # a DLQ that fills: every figure of the ledger counts
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = await run_to(pilot, 62)
         ledger = screen.query_one(LedgerBar)
-        lines = [line.plain for line in ledger.lines()]
-        assert lines[2].startswith("clients ok ")
-        assert re.search(r"lost \d", lines[1])  # the ledger's alarm gives way last
-        for line in lines:
-            assert len(line) <= ledger.size.width
-            # every label shown has its figure: nothing ends half-way through an item
-            assert not re.search(r"(ok|errors|p50|p99|now|created|delivered|failed)\s*$", line)
-        assert "now" not in lines[2] or re.search(r"now \S+ ok / \S+ err$", lines[2])
+        # the YAML pane, then a side pane as wide as it goes, then lower panes as short
+        for size, keys in (((140, 45), ()), ((140, 45), ("5",)), ((80, 24), ()),
+                           ((80, 24), ("right_curly_bracket",) * 8),
+                           ((80, 24), ("left_square_bracket",) * 8)):
+            await pilot.resize_terminal(*size)
+            await pilot.press(*keys)
+            await pilot.pause()
+            await pilot.pause()
+            lines = [line.plain.rstrip() for line in ledger.lines()]
+            assert all(len(line) <= ledger.size.width for line in lines)
+            # every label with its figure, whole, on the screen: none dropped or cut
+            text = "  ".join(line.strip() for line in lines)
+            for label in LEDGER_LABELS + CLIENT_LABELS:
+                assert re.search(rf"(^|\s){label} \S", text), (size, label, lines)
+            assert "in DLQs 1" in text
+            region = ledger.region
+            assert region.height == len(lines) and region.bottom < size[1]  # the footer's
+            drawn = [strip.text for strip in screen._compositor.render_strips()]
+            assert [row[region.x:region.right].rstrip()
+                    for row in drawn[region.y:region.bottom]] == lines
+
+
+async def test_no_answer_yet_reads_a_dash_for_the_clients_latency(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 5)
+        ledger = screen.query_one(LedgerBar)
+        assert re.search(r"p50 \d+ms  p99 \d+ms", ledger.lines()[2].plain)
+        await pilot.press("ctrl+r")
+        await screen.refresh_frame()
+        await pilot.pause()
+        clients = ledger.lines()[2].plain
+        assert "ok -" in clients and "p50 -  p99 -" in clients, clients

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from textual.command import CommandPalette
-from textual.widgets import Input, Markdown, OptionList
+from textual.widgets import Input, Markdown, OptionList, Tabs
 
 from playground.ui import figures
 from playground.ui.screens.compare_screen import CompareScreen
@@ -145,6 +145,36 @@ async def test_toggle_and_maximise_panes(make_app: MakeApp) -> None:
         await pilot.press("right_square_bracket")
         await pilot.pause()
         assert screen.query_one("#lower").region.height == height + 2
+
+
+async def test_a_maximised_side_pane_takes_the_whole_width(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await run_to(pilot, 1)
+        side = screen.query_one("#side")
+        await pilot.press("5", "tab", "tab")  # the YAML pane, then the focus on its tabs
+        await pilot.pause()
+        assert isinstance(screen.focused, Tabs) and side.region.width < 80
+        await pilot.press("z")
+        await pilot.pause()
+        assert screen.maximized is side and side.region.width == 80
+        await pilot.press("z", "right_curly_bracket", "right_curly_bracket")  # wider: 56
+        await pilot.pause()
+        chosen = side.region.width
+        assert screen.maximized is None and chosen > 48
+        await pilot.press("z")
+        await pilot.pause()
+        assert side.region.width == 80
+        await pilot.press("left_curly_bracket")  # the maximised pane keeps the screen
+        await pilot.mouse_down(offset=(0, 10))  # its left edge is no border to drag
+        await pilot.hover(offset=(40, 10))
+        await pilot.mouse_up(offset=(40, 10))
+        await pilot.resize_terminal(90, 24)  # laid out again
+        await pilot.pause()
+        assert side.region.width == 90
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.maximized is None and side.region.width == chosen
 
 
 async def test_compare_mode_links_clocks_and_shows_differences(make_app: MakeApp) -> None:
@@ -387,14 +417,16 @@ async def test_the_palette_has_one_theme_and_one_screenshot_command_ours(
 
 
 def ledger_and_clients_shown(screen: RunScreen) -> bool:
-    """The ledger's two lines and the clients line are drawn whole, on the screen and above
-    the footer."""
+    """The ledger's lines and the clients' are drawn whole, on the screen and above the
+    footer."""
     ledger = screen.query_one(LedgerBar)
     lines = [strip.text for strip in screen._compositor.render_strips()]
     seen = ledger.region.intersection(screen.query_one("#metrics").content_region)
-    return (seen == ledger.region and ledger.region.height == 3
+    clients = next(i for i, line in enumerate(ledger.lines()) if line.plain.startswith("clients"))
+    return (seen == ledger.region and ledger.region.height == len(ledger.lines())
             and ledger.region.bottom < screen.size.height  # the footer's row is the last
-            and "ledger" in lines[ledger.region.y] and "clients" in lines[ledger.region.y + 2])
+            and "ledger" in lines[ledger.region.y]
+            and "clients" in lines[ledger.region.y + clients])
 
 
 async def test_the_ledger_and_clients_lines_stay_visible_whatever_the_resize(

@@ -152,6 +152,14 @@ def test_figures_read_short() -> None:
     assert figures.name("orders", 9) == "orders" and figures.name("shoppers", 7) == "sho…ers"
 
 
+def test_the_clock_never_reads_sixty_seconds() -> None:
+    assert figures.sim_clock(59.94) == " 59.9s"
+    assert figures.sim_clock(59.96) == "1:00.0"
+    assert figures.sim_clock(119.97) == "2:00.0"
+    assert figures.sim_clock(659.99) == "11:00.0"
+    assert figures.sim_clock(125.04) == "2:05.0"
+
+
 def test_tap_measures_edges_and_outcome_mixes() -> None:
     tap = Tap()
     bus = EventBus()

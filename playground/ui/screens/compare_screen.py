@@ -90,6 +90,16 @@ class CompareScreen(RunningScreen):
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDE, "-wide")
         self.set_class(self.size.height >= TALL, "-tall")
+        self._line_up_ledgers()
+
+    @on(LedgerBar.Wrapped)
+    def _line_up_ledgers(self) -> None:
+        # side by side, a ledger wrapped onto more lines than the other would put the two
+        # sides' figures (and the panes above them) out of line
+        ledgers = list(self.query(LedgerBar))
+        tallest = max(ledger.line_count for ledger in ledgers)
+        for ledger in ledgers:
+            ledger.styles.min_height = tallest if self.has_class("-wide") else None
 
     def show(self, frames: list[Frame | None], full: bool) -> None:
         for frame, side in zip(frames, SIDES, strict=True):

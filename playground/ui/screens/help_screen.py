@@ -23,8 +23,9 @@ GUIDE = """
   throttling). Click a node or use the arrows to select it.
 - **Metrics**: a row per node and a sparkline of the last minute; the ledger and what the
   clients saw are always at the bottom (`lost` turns red if it was ever above zero).
-- **Events**: errors, retries, throttles, DLQ moves and scenario captions. Type to filter,
-  `f` cycles the kind, arrows choose a line and enter follows its message hop by hop.
+- **Events**: errors, retries, throttles, DLQ moves and scenario captions. Type to filter
+  (`esc` leaves the box), `f` cycles the kind, arrows choose a line and enter follows its
+  message hop by hop.
 - **Inspector**: the selected node's fields and live figures. Choose a field, type a value,
   enter: it applies now and is written into the file (comments kept). A store's names the
   run's SQLite file, where its rows arrive every second.

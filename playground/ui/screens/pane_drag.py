@@ -18,9 +18,9 @@ else:
 Edge = Literal["lower", "side"]
 
 # The lower panes never get shorter than the metrics pane needs for its borders (2), the
-# table's header and one row (2) and the ledger's two lines and the clients line (3): README
-# calls the last three always visible.
-LOWER_MIN = 7
+# table's header and one row (2) and the ledger and the clients line (3 lines, more when a
+# narrow pane wraps them): README calls the last two always visible.
+LOWER_FRAME = 4
 # Rows the lower panes leave to the rest: the status line, the timeline and the footer (1
 # each) and the diagram's least height (6). With 8 the lower panes' last row went under the
 # footer, which is docked over them.
@@ -32,11 +32,13 @@ class PaneDrag(_Base):
     mixin: the screen's CSS comes from its first DOM base."""
 
     _dragging: Edge | None = None
+    ledger_lines = 3
+    """The lines the ledger and the clients take in the metrics pane."""
 
     def _edge_at(self, x: int, y: int) -> Edge | None:
         lower: Widget = self.query_one("#lower")
         side: Widget = self.query_one("#side")
-        if not lower.display:
+        if not lower.display or self.maximized is not None:
             return None
         region = lower.region
         if y == region.y and region.x <= x < region.right:
@@ -52,10 +54,14 @@ class PaneDrag(_Base):
             self.capture_mouse()
             event.stop()
 
+    @property
+    def lower_min(self) -> int:
+        return LOWER_FRAME + self.ledger_lines
+
     def lower_height(self, wanted: int) -> int:
-        """``wanted`` as a height the lower panes may take: at least LOWER_MIN, and at most
-        what leaves the diagram room (unless the terminal is too short for both)."""
-        return max(LOWER_MIN, min(self.size.height - LOWER_LEAVES, wanted))
+        """``wanted`` as a height the lower panes may take: at least ``lower_min``, and at
+        most what leaves the diagram room (unless the terminal is too short for both)."""
+        return max(self.lower_min, min(self.size.height - LOWER_LEAVES, wanted))
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         if self._dragging is None:

@@ -9,6 +9,7 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.scalar import Scalar
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane, Tabs
 
@@ -17,7 +18,7 @@ from playground.ui.clocks import RunClock
 from playground.ui.controls import RUN_CONTROLS, bindings
 from playground.ui.event_text import EventLine
 from playground.ui.frame import Frame
-from playground.ui.screens.pane_drag import LOWER_MIN, PaneDrag
+from playground.ui.screens.pane_drag import PaneDrag
 from playground.ui.screens.running import RunningScreen
 from playground.ui.session import SaveOutcome, Session
 from playground.ui.widgets.big_counters import BigCounters
@@ -50,6 +51,7 @@ class RunScreen(PaneDrag, RunningScreen):
         self.session = session
         self._lines: list[EventLine] = []
         self._panes: tuple[Any, ...] | None = None
+        self._side_width: Scalar | None = None
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -91,7 +93,7 @@ class RunScreen(PaneDrag, RunningScreen):
         self.set_class(width < NARROW, "-narrow")
         self.set_class(height < SHORT, "-short")
         lower = self.query_one("#lower")
-        lower.styles.min_height = LOWER_MIN  # whatever sets its height: CSS, keys, mouse
+        lower.styles.min_height = self.lower_min  # whatever sets its height: CSS, keys, mouse
         chosen = lower.styles.inline.height  # set by [ ] or the mouse, in cells
         if chosen is not None:
             # perhaps for a taller terminal: the ledger must not go below the screen's edge
@@ -102,6 +104,11 @@ class RunScreen(PaneDrag, RunningScreen):
             side.display = False
         elif not side.has_class("-hidden"):
             side.display = True
+
+    @on(LedgerBar.Wrapped)
+    def _ledger_wrapped(self, event: LedgerBar.Wrapped) -> None:
+        self.ledger_lines = event.height
+        self._adapt(self.size.width, self.size.height)
 
     def _show_topology(self) -> None:
         topology = self.session.topology
@@ -275,6 +282,8 @@ class RunScreen(PaneDrag, RunningScreen):
     # --- panes and modes -------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "resize" and self.maximized is not None:
+            return False  # a maximised pane has the screen: nothing beside it to give way
         typed = TYPED_KEYS.get(action)
         focused = self.focused
         return typed is None or focused is None or not focused.check_consume_key(*typed)
@@ -348,6 +357,16 @@ class RunScreen(PaneDrag, RunningScreen):
             if focused is pane or pane in focused.ancestors:
                 self.maximized = pane
                 return
+
+    def watch_maximized(self, was: Widget | None, now: Widget | None) -> None:
+        # the side's width chosen with { } or the mouse is an inline style, which would beat
+        # the stylesheet's full width: it is put aside while the side pane is maximised
+        side = self.query_one("#side")
+        if now is side:
+            self._side_width = side.styles.inline.width
+            side.styles.width = None
+        elif was is side:
+            side.styles.width = self._side_width
 
     def action_back(self) -> None:
         if self.maximized is not None:

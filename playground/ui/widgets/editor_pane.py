@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import var
 from textual.timer import Timer
-from textual.widgets import OptionList, TextArea
+from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from playground.spec.problem import Problem
@@ -86,6 +86,9 @@ class EditorPane(Vertical):
         Binding("ctrl+s", "save", "Save & apply", priority=True)]
     DEFAULT_CSS = """
     EditorPane { height: 1fr; }
+    EditorPane > #yaml-state { height: 1; color: $text-muted; background: $panel; }
+    EditorPane > #yaml-state.-modified { color: $text-warning; }
+    EditorPane > #yaml-state.-errors { color: $text-error; }
     EditorPane > OptionList { height: auto; max-height: 4; border: none;
                                background: $panel; }
     """
@@ -113,6 +116,8 @@ class EditorPane(Vertical):
         self._check_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        # a line of its own: the pane sits in a tab without a border to carry a subtitle
+        yield Static(id="yaml-state")
         yield YamlEditor(id="yaml-editor")
         yield OptionList(id="problems")
 
@@ -129,18 +134,21 @@ class EditorPane(Vertical):
         self.saved_text = text
         if self.editor.text != text:
             self.editor.load_text(text)
-        self._update_title()
+        self._update_state()
 
     @property
     def dirty(self) -> bool:
         return self.editor.text != self.saved_text
 
     def watch_saved_text(self) -> None:
-        self._update_title()
+        self._update_state()
 
     def watch_problems(self, problems: tuple[Problem, ...]) -> None:
         self.editor.mark(list(problems))
         listing = self.query_one("#problems", OptionList)
+        if len(problems) > listing.option_count:
+            # a longer list takes rows from the editor: the line being typed stays in view
+            self.call_after_refresh(self.editor.scroll_cursor_visible)
         listing.clear_options()
         listing.add_options([
             Option(Text.assemble(
@@ -150,18 +158,25 @@ class EditorPane(Vertical):
                 no_wrap=True, overflow="ellipsis"), id=f"p{i}")
             for i, p in enumerate(problems)])
         listing.display = bool(problems)
-        self._update_title()
+        self._update_state()
 
-    def _update_title(self) -> None:
+    def _update_state(self) -> None:
         errors = sum(1 for p in self.problems if p.is_error)
-        parts = ["modified" if self.dirty else "saved"]
+        warnings = len(self.problems) - errors
+        dirty = self.dirty
+        parts = ["modified" if dirty else "saved"]
         if errors:
             parts.append(f"{errors} error{'s' if errors != 1 else ''}")
-        self.border_subtitle = " · ".join(parts)
+        if warnings:
+            parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+        state = self.query_one("#yaml-state", Static)
+        state.update(" " + " · ".join(parts))
+        state.set_class(dirty, "-modified")
+        state.set_class(bool(errors), "-errors")
 
     @on(TextArea.Changed, "#yaml-editor")
     def _changed(self) -> None:
-        self._update_title()
+        self._update_state()
         if self._check_timer is not None:
             self._check_timer.stop()
         self._check_timer = self.set_timer(CHECK_DELAY, self._check)

@@ -215,6 +215,17 @@ class TraceView(StyleCache, ScrollView):
         return [f"{_time(h.t)} {h.node} {h.text}" for h in self.hops]
 
 
+class FilterInput(Input):
+    """The filter box. ``esc`` leaves it for the log, its text kept, as ``esc`` leaves the
+    YAML editor: otherwise only Tab does, and every live key is typed into the filter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Leave the filter", show=False)]
+
+    def action_leave(self) -> None:
+        self.screen.focus_next()
+
+
 class EventsPane(Vertical, can_focus=False):
     """Filter box, the log, and the followed trace."""
 
@@ -240,7 +251,7 @@ class EventsPane(Vertical, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Static(id="events-kind")
-        yield Input(placeholder="filter: node or text", compact=True, id="events-filter")
+        yield FilterInput(placeholder="filter: node or text", compact=True, id="events-filter")
         yield EventLog(id="event-log")
         yield TraceView(id="trace-view")
 

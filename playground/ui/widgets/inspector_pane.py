@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from playground.spec import model as m
 from playground.ui import figures
 from playground.ui.frame import Frame
+from playground.ui.spec_text import written_values
 from playground.ui.widgets.lines import text_strip
 from playground.ui.widgets.palette import STATE_CLASSES, state_rules
 from playground.ui.widgets.styled import StyleCache
@@ -179,7 +180,7 @@ class InspectorPane(Vertical):
             title.update("select a node in the diagram")
             return
         title.update(f"{self.node} · {self.spec.kind}")
-        defaults = self.spec.model_dump(by_alias=True)
+        defaults = written_values(self.spec)
         written = self.written
         rows: list[Option] = []
         for name in defaults:
@@ -213,7 +214,7 @@ class InspectorPane(Vertical):
         field_input = self.query_one("#field-input", Input)
         current = self.written.get(name)
         if current is None and self.spec is not None:
-            current = inline(self.spec.model_dump(by_alias=True)[name])
+            current = inline(written_values(self.spec)[name])
         field_input.value = current or ""
         field_input.placeholder = f"{name}: a YAML value, enter applies, esc cancels"
         field_input.add_class("-editing")

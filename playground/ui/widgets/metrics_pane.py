@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -26,6 +27,7 @@ from playground.ui.widgets.styled import StyleCache
 COLUMNS = (("in/s", 7), ("out/s", 7), ("depth", 6), ("fly", 5), ("err", 6), ("thr", 6),
            ("retry", 6), ("p50", 6), ("p99", 6))
 SPARK_MIN = 6  # narrower, a sparkline shows too little of the minute to read
+INDENT = 8  # the width of "ledger  " and "clients ": the figures line up after them
 LEDGER = (("created", "created"), ("delivered", "delivered"), ("failed", "failed"),
           ("expired", "expired"), ("unmatched", "unmatched"), ("in system", "in_system"),
           ("in DLQs", "in_dlqs"), ("lost", "lost"))
@@ -198,15 +200,23 @@ class MetricsTable(StyleCache, ScrollView, can_focus=True):
 
 
 class LedgerBar(StyleCache, Widget):
-    """Three lines: the ledger (``lost`` in red if it was ever above zero) and what the
-    clients saw (success rate, errors, latency)."""
+    """The ledger (``lost`` in red if it was ever above zero) and what the clients saw
+    (success rate, errors, latency): three lines when the pane is wide enough, and as many
+    more as a narrow pane needs to show every figure."""
 
     COMPONENT_CLASSES = STATE_CLASSES | {"ledger--label", "ledger--alarm"}
     DEFAULT_CSS = """
-    LedgerBar { height: 3; background: $panel; }
+    LedgerBar { height: auto; background: $panel; }
     LedgerBar > .ledger--label { color: $foreground 60%; }
     LedgerBar > .ledger--alarm { color: $state-failed; text-style: bold reverse; }
     """ + state_rules("LedgerBar")
+
+    class Wrapped(Message):
+        """The ledger now takes ``height`` lines (its pane's width or its figures changed)."""
+
+        def __init__(self, height: int) -> None:
+            super().__init__()
+            self.height = height
 
     frame: var[Frame | None] = var(None, always_update=True)
     """The newest frame."""
@@ -221,27 +231,41 @@ class LedgerBar(StyleCache, Widget):
         lines = self.lines()
         shown = [(line.plain, tuple(line.spans)) for line in lines]
         if shown != self._shown:  # the ledger changes far less often than frames come
+            if len(shown) != len(self._shown):
+                self.refresh(layout=True)
+                self.post_message(self.Wrapped(len(shown)))
             self._shown = shown
             self._strips = None
             self.refresh()
+
+    @property
+    def line_count(self) -> int:
+        """The lines it takes at its width, with its newest figures."""
+        return len(self._shown)
 
     def styles_changed(self) -> None:
         self._strips = None
 
     def on_resize(self) -> None:
         self._strips = None
+        self.watch_frame()
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self.lines(width))
 
     def _style(self, name: str) -> Style:
         return self.part(name)
 
-    def lines(self) -> tuple[Text, Text, Text]:
+    def lines(self, width: int | None = None) -> list[Text]:
+        """What the bar reads at ``width`` (its own width if not given)."""
+        width = self.size.width if width is None else width
         frame = self.frame
         label = self._style("ledger--label")
         ledger = Text("ledger  ", style=label)
-        more = Text("        ", style=label)
+        more = Text(" " * INDENT, style=label)
         client = Text("clients ", style=label)
         if frame is None:
-            return ledger, more, client
+            return [ledger, more, client]
         first: list[Text] = []
         second: list[Text] = []
         for title, key in LEDGER:
@@ -274,19 +298,21 @@ class LedgerBar(StyleCache, Widget):
             failed.append(" (" + " ".join(f"{k}×{figures.count(v)}"
                                           for k, v in statuses.items()) + ")",
                           self._style("state--failed"))
+        # the latency is of successful answers: before the first, its quantiles read 0
+        answered = c.get("ok", 0) > 0
         p50 = Text("p50 ", style=label)
-        p50.append(figures.duration(latency.get("p50")), self.base)
+        p50.append(figures.duration(latency.get("p50") if answered else None), self.base)
         p99 = Text("p99 ", style=label)
-        p99.append(figures.duration(latency.get("p99")), self.base)
+        p99.append(figures.duration(latency.get("p99") if answered else None), self.base)
         now = Text("now ", style=label)
         now.append(f"{figures.rate(c.get('rate_ok', 0.0))} ok",
                    self._style("state--delivered"))
         now.append(" / ", self.base)
         now.append(f"{figures.rate(c.get('rate_errors', 0.0))} err",
                    self._style("state--failed") if c.get("rate_errors") else self.base)
-        width = self.size.width
-        return (_fit(ledger, first, width), _fit(more, second, width, keep=second[-1]),
-                _fit(client, [ok, failed, p50, p99, now], width))
+        console = self.app.console
+        return (_wrap(ledger, first, width, console) + _wrap(more, second, width, console)
+                + _wrap(client, [ok, failed, p50, p99, now], width, console))
 
     def render_line(self, y: int) -> Strip:
         if self._strips is None:
@@ -310,22 +336,23 @@ class MetricsPane(Vertical):
         yield LedgerBar(id="ledger")
 
 
-def _fit(line: Text, items: list[Text], width: int, keep: Text | None = None) -> Text:
-    """``items`` after ``line``, two spaces apart, as many whole ones as ``width`` holds: a
-    narrow pane drops figures from the end rather than cutting one in half, but never
-    ``keep`` (the ledger's ``lost``)."""
-    chosen = list(items)
-
-    def length() -> int:
-        return line.cell_len + sum(i.cell_len for i in chosen) + 2 * max(0, len(chosen) - 1)
-
-    while width and chosen and length() > width:
-        drop = len(chosen) - 1
-        if chosen[drop] is keep and drop > 0:
-            drop -= 1
-        del chosen[drop]
-    for index, item in enumerate(chosen):
-        if index:
-            line.append("  ")
-        line.append_text(item)
-    return line
+def _wrap(start: Text, items: list[Text], width: int, console: Console) -> list[Text]:
+    """``items`` after ``start``, two spaces apart, on as many lines as ``width`` needs, the
+    lines after the first indented under the first item: a narrow pane wraps, it never drops
+    a figure. An item wider than a line by itself is broken at its spaces."""
+    room = width - INDENT
+    lines = [start.copy()]
+    for item in items:
+        # (no room at all: not laid out yet)
+        pieces = item.wrap(console, room) if 0 < room < item.cell_len else [item]
+        for piece in pieces:
+            line = lines[-1]
+            fresh = line.cell_len <= INDENT
+            if not fresh and room > 0 and line.cell_len + 2 + piece.cell_len > width:
+                line = Text(" " * INDENT, style=start.style)
+                lines.append(line)
+                fresh = True
+            if not fresh:
+                line.append("  ")
+            line.append_text(piece)
+    return lines
