@@ -14,6 +14,7 @@ from playground.engine.message import (
     UNMATCHED,
     Copy,
 )
+from playground.engine.metrics import Histogram
 from playground.engine.nodes.queue import QueueNode
 
 if TYPE_CHECKING:
@@ -168,8 +169,9 @@ def snapshot(engine: Engine) -> dict[str, Any]:
             "rate_out": stats.rate_out.rate(now),
             "series_in": stats.rate_in.series(now),
             "series_out": stats.rate_out.series(now),
-            "p50": (stats.wait if node.kind == "queue" else stats.duration).quantile(0.5),
-            "p99": (stats.wait if node.kind == "queue" else stats.duration).quantile(0.99),
+            # None before the first sample: a queue nobody has received from has no wait
+            # to show, and 0ms would read as an instant one
+            **_percentiles(stats.wait if node.kind == "queue" else stats.duration),
             "outage": node.in_outage(),
             "degraded": now < node.degrade_until,
         }
@@ -186,3 +188,9 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         "scenario_next": getattr(engine.scenario.next_step(), "at", None),
         **{key: read() for key, read in engine.status.items()},
     }
+
+
+def _percentiles(histogram: Histogram) -> dict[str, float | None]:
+    if not histogram.count:
+        return {"p50": None, "p99": None}
+    return {"p50": histogram.quantile(0.5), "p99": histogram.quantile(0.99)}

@@ -13,13 +13,19 @@ def duration(seconds: float | None) -> str:
         return "-"
     if seconds <= 0:
         return "0ms"
-    if seconds < 0.001:
-        return f"{seconds * 1e6:.0f}µs"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f}ms" if seconds >= 0.01 else f"{seconds * 1000:.1f}ms"
-    if seconds < 60:
-        return f"{seconds:.1f}s" if seconds < 10 else f"{seconds:.0f}s"
-    minutes, rest = divmod(int(seconds), 60)
+    # each spelling is tried in turn, and a value that rounds up to the next one's
+    # threshold (59.6 s: 60s) is left to that one (1m00s)
+    if seconds < 0.001 and (text := f"{seconds * 1e6:.0f}µs") != "1000µs":
+        return text
+    if seconds < 0.01 and (text := f"{seconds * 1000:.1f}ms") != "10.0ms":
+        return text
+    if seconds < 1 and (text := f"{seconds * 1000:.0f}ms") != "1000ms":
+        return text
+    if seconds < 10 and (text := f"{seconds:.1f}s") != "10.0s":
+        return text
+    if seconds < 60 and (text := f"{seconds:.0f}s") != "60s":
+        return text
+    minutes, rest = divmod(round(seconds), 60)
     return f"{minutes}m{rest:02d}s"
 
 

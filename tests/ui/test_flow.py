@@ -8,13 +8,17 @@ from playground.ui.widgets.metrics_pane import COLUMNS, LedgerBar, MetricsTable
 from tests.ui.conftest import SIZE, MakeApp, run_to
 
 
-def depth_shown(table: MetricsTable, node: str) -> float:
-    """The depth column of ``node``'s row, as the pane prints it (``6.3k`` -> 6300)."""
+def cell(table: MetricsTable, node: str, column: str) -> str:
+    """``column`` of ``node``'s row, as the pane prints it."""
     header, *rows = table.text_lines()
     row = next(r for r in rows if r.startswith(node + " "))
-    end = header.index("depth") + len("depth")  # columns are right-aligned to their title
-    width = dict(COLUMNS)["depth"]
-    text = row[end - width:end].strip()
+    end = header.index(column) + len(column)  # columns are right-aligned to their title
+    return row[end - dict(COLUMNS)[column]:end].strip()
+
+
+def depth_shown(table: MetricsTable, node: str) -> float:
+    """The depth column of ``node``'s row (``6.3k`` -> 6300)."""
+    text = cell(table, node, "depth")
     return float(text.rstrip("k")) * (1000 if text.endswith("k") else 1)
 
 
@@ -43,6 +47,23 @@ async def test_long_node_names_leave_room_for_the_sparklines(make_app: MakeApp) 
         assert any(ch in shoppers for ch in "▁▂▃▄▅▆▇█")  # 30/s for half a minute
         names = [r.split()[0] for r in rows]
         assert len(set(names)) == len(names)  # cut in the middle, still apart
+
+
+async def test_a_queue_nobody_received_from_shows_no_wait(make_app: MakeApp) -> None:
+    app = make_app("poison-with-dlq")  # its DLQ has no consumer: nothing is ever received
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 10)
+        table = screen.query_one(MetricsTable)
+        # received at once: waits of 0 to a few ms
+        assert [cell(table, "orders", c) for c in ("p50", "p99")] == ["0ms", "0ms"]
+        # not "0ms" as if it were an instant wait: there is no wait at all
+        assert [cell(table, "orders-dlq", c) for c in ("p50", "p99")] == ["-", "-"]
+
+
+def test_a_duration_that_rounds_up_reads_in_the_next_unit() -> None:
+    from playground.ui import figures
+    assert [figures.duration(s) for s in (59.6, 9.96, 0.9996, 0.00999, 0.0009999)] == [
+        "1m00s", "10s", "1.0s", "10ms", "1.0ms"]
 
 
 LEDGER_LABELS = ("created", "delivered", "failed", "expired", "unmatched", "in system",
