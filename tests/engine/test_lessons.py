@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -76,6 +77,41 @@ def test_sim_without_json_prints_the_ledger_and_a_table_per_node():
     assert done.returncode == 0, done.stderr
     for text in ("ledger:", "lost", "clients (producer)", "api (gateway)", "orders (store)"):
         assert text in done.stdout
+
+
+GATEWAY_TIMEOUTS = """\
+version: 1
+name: gateway-timeouts
+duration: 10s
+nodes:
+  p: {kind: producer, rate: 2/s, pattern: constant, to: api}
+  api: {kind: gateway, timeout: 1s, to: f}
+  f: {kind: function, concurrency: 100, duration: 20s, timeout: 30s}
+"""
+
+
+def _summary(tmp_path) -> str:
+    """The readable summary of a run whose every client waits 1 s for a 504, as a pipe
+    gets it."""
+    spec = tmp_path / "gateway-timeouts.yaml"
+    spec.write_text(GATEWAY_TIMEOUTS, encoding="utf-8")
+    done = subprocess.run([sys.executable, "run.py", "sim", str(spec), "--db",
+                           str(tmp_path / "rows.sqlite")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=False,
+                          env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_summary_says_whose_latency_it_shows_and_a_dash_where_there_is_none(tmp_path):
+    out = _summary(tmp_path)
+    assert "client: sent 20, ok 0, errors 19 (504: 19), timeouts 0\n" in out
+    assert ("  latency of ok answers -; of errors and timeouts p50 1000.0ms p99 1000.0ms\n"
+            in out)
+    assert "end to end: -\n" in out  # nothing was delivered
+    assert re.search(r"\blatency +│ +- │", out)  # the producer's own row
+    head = out.split("p (producer)")[0]  # the lines above the nodes' tables
+    assert not re.search(r"(?<![\d.])0\.0ms", head)
 
 
 def test_sim_refuses_a_broken_file_with_its_position(tmp_path):
