@@ -174,6 +174,9 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console(highlight=False)
+    # a pipe or a file has no width: lines cut at rich's default 80 columns there break
+    # mid-phrase, where a terminal would have wrapped them at its own width anyway
+    console.soft_wrap = not console.is_terminal
     console.print(f"[bold]{report['topology']}[/] seed {report['seed']}, "
                   f"{report['sim_seconds']:.1f} s simulated in {report['wall_seconds']:.2f} s "
                   f"({report['clock']} clock); rows in {report['db']}")
@@ -224,7 +227,7 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
             if key != "kind":
                 table.add_row(key, NONE if counted.get(key, 1) == 0 else _cell(value))
         tables.append(table)
-    console.print(Columns(tables))
+    console.print(Columns(tables), soft_wrap=False)  # laid out side by side within a width
 
 
 def _p50_p99(summary: dict[str, float], count: int) -> str:

@@ -114,6 +114,13 @@ def test_the_summary_says_whose_latency_it_shows_and_a_dash_where_there_is_none(
     assert not re.search(r"(?<![\d.])0\.0ms", head)
 
 
+def test_a_piped_summary_keeps_each_line_whole(tmp_path):
+    lines = _summary(tmp_path).splitlines()
+    assert lines[0].endswith(f"; rows in {tmp_path / 'rows.sqlite'}")
+    assert lines[1].startswith("ledger: created 20,") and lines[1].endswith(", lost 0")
+    assert lines[4].startswith("end to end:")
+
+
 def test_sim_refuses_a_broken_file_with_its_position(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nname: x\nnodes:\n  p: {kind: producer, rate: fast, to: q}\n"
