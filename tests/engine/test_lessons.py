@@ -166,6 +166,10 @@ def test_cold_starts_as_its_description_tells(sim):
         whole = sim(topo, seed=seed, keep_events=False)
         assert whole.node("on-demand")["cold_starts"] >= 10  # the burst, and after the lull
         assert whole.node("pre-warmed")["cold_starts"] <= 1  # ten warm ones absorb the burst
+        # what each API's clients see: the cold starts hardly move p50, they show in p99
+        on_demand, pre_warmed = (whole.node(n)["latency"] for n in ("clients-a", "clients-b"))
+        assert on_demand["p99"] > 1.5 * pre_warmed["p99"]
+        assert 0.85 < on_demand["p50"] / pre_warmed["p50"] < 1.15
 
 
 def test_batching_cuts_invocations_not_messages(sim):
