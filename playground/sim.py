@@ -186,15 +186,15 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
     parts.append(f"[bold red]lost {lost}[/]" if lost else "lost [bold]0[/]")
     console.print("ledger: " + ", ".join(parts))
     client = report["client"]
-    failed = client["errors"] + client["timeouts"]
+    not_ok = client["errors"] + client["timeouts"]
     statuses = ", ".join(f"{status}: {count}" for status, count in client["statuses"].items()
                          if not status.startswith("2"))
     console.print(f"client: sent {client['sent']}, ok {client['ok']}, errors {client['errors']}"
                   + (f" ({statuses})" if statuses else "") + f", timeouts {client['timeouts']}")
     # ok answers only: a 504 after a gateway's timeout took its own time, shown apart
     latency = f"  latency of ok answers {_p50_p99(client['latency'], client['ok'])}"
-    if failed:
-        latency += f"; of errors and timeouts {_p50_p99(client['error_latency'], failed)}"
+    if not_ok:
+        latency += f"; of errors and timeouts {_p50_p99(client['error_latency'], not_ok)}"
     console.print(latency)
     e2e = report["end_to_end"]
     console.print("end to end: " + (
