@@ -24,6 +24,7 @@ from playground.spec.units import parse_duration
 from playground.store.recorder import RecordingFailed, default_path
 
 STOP_WAIT = 10.0  # wall seconds an interrupted run gets to stop and write its rows
+NONE = "-"  # a figure of no values: a 0.0ms there would read as answers that took no time
 
 
 def _duration_arg(name: str, value: str | None) -> float | None:
@@ -173,6 +174,9 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console(highlight=False)
+    # a pipe or a file has no width: lines cut at rich's default 80 columns there break
+    # mid-phrase, where a terminal would have wrapped them at its own width anyway
+    console.soft_wrap = not console.is_terminal
     console.print(f"[bold]{report['topology']}[/] seed {report['seed']}, "
                   f"{report['sim_seconds']:.1f} s simulated in {report['wall_seconds']:.2f} s "
                   f"({report['clock']} clock); rows in {report['db']}")
@@ -182,13 +186,21 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
     parts.append(f"[bold red]lost {lost}[/]" if lost else "lost [bold]0[/]")
     console.print("ledger: " + ", ".join(parts))
     client = report["client"]
-    latency = client["latency"]
-    console.print(f"client: sent {client['sent']}, ok {client['ok']}, errors {client['errors']} "
-                  f"{client['statuses']}, timeouts {client['timeouts']}; latency p50 "
-                  f"{_ms(latency['p50'])} p99 {_ms(latency['p99'])}")
+    not_ok = client["errors"] + client["timeouts"]
+    statuses = ", ".join(f"{status}: {count}" for status, count in client["statuses"].items()
+                         if not status.startswith("2"))
+    console.print(f"client: sent {client['sent']}, ok {client['ok']}, errors {client['errors']}"
+                  + (f" ({statuses})" if statuses else "") + f", timeouts {client['timeouts']}")
+    # ok answers only: a 504 after a gateway's timeout took its own time, shown apart
+    latency = f"  latency of ok answers {_p50_p99(client['latency'], client['ok'])}"
+    if not_ok:
+        latency += f"; of errors and timeouts {_p50_p99(client['error_latency'], not_ok)}"
+    console.print(latency)
     e2e = report["end_to_end"]
-    console.print(f"end to end: mean {_ms(e2e['mean'])} p50 {_ms(e2e['p50'])} "
-                  f"p95 {_ms(e2e['p95'])} p99 {_ms(e2e['p99'])} max {_ms(e2e['max'])}")
+    console.print("end to end: " + (
+        f"mean {_ms(e2e['mean'])} p50 {_ms(e2e['p50'])} p95 {_ms(e2e['p95'])} "
+        f"p99 {_ms(e2e['p99'])} max {_ms(e2e['max'])}" if report["ledger"]["delivered"]
+        else NONE))
     mqtt = report.get("mqtt")
     if mqtt is not None:
         unreached = _never_connected(report)
@@ -210,11 +222,24 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
                       title_justify="left", min_width=24)
         table.add_column("figure")
         table.add_column("value", justify="right")
+        counted = _populations(entry)
         for key, value in entry.items():
             if key != "kind":
-                table.add_row(key, _cell(value))
+                table.add_row(key, NONE if counted.get(key, 1) == 0 else _cell(value))
         tables.append(table)
-    console.print(Columns(tables))
+    console.print(Columns(tables), soft_wrap=False)  # laid out side by side within a width
+
+
+def _p50_p99(summary: dict[str, float], count: int) -> str:
+    return f"p50 {_ms(summary['p50'])} p99 {_ms(summary['p99'])}" if count else NONE
+
+
+def _populations(entry: dict[str, Any]) -> dict[str, int]:
+    """How many values a node's summaries hold, where the entry tells: an empty one reads
+    0.0ms, as if answers had come at once."""
+    if entry["kind"] != "producer":
+        return {}
+    return {"latency": entry["ok"], "error_latency": entry["errors"] + entry["timeouts"]}
 
 
 def _ms(seconds: float) -> str:

@@ -67,6 +67,24 @@ class Histogram:
         return {"mean": self.mean, "p50": self.quantile(0.50), "p95": self.quantile(0.95),
                 "p99": self.quantile(0.99), "max": self.max}
 
+    @classmethod
+    def merged(cls, parts: list[Histogram]) -> Histogram:
+        """One histogram of all of ``parts``' values (the part itself when there is one): the
+        buckets are the same in every histogram, so the quantiles are exactly those of one
+        histogram that every value had been added to."""
+        if len(parts) == 1:
+            return parts[0]
+        whole = cls()
+        buckets = whole.buckets
+        for part in parts:
+            whole.zeros += part.zeros
+            whole.count += part.count
+            whole.sum += part.sum
+            whole.max = max(whole.max, part.max)
+            for index, count in part.buckets.items():
+                buckets[index] = buckets.get(index, 0) + count
+        return whole
+
 
 _SLOTS = RATE_WINDOW + 1
 
@@ -122,21 +140,63 @@ class NodeStats:
         self.rate_out = RateWindow()
 
 
-class ClientStats:
+class AnswerStats:
+    """What one producer's clients saw. ``latency`` holds ok answers only; an error or a
+    timeout took its own time (a gateway's timeout, the client's), kept in
+    ``error_latency`` rather than mixed in."""
+
+    __slots__ = ("error_latency", "errors", "latency", "ok", "timeouts")
+
     def __init__(self) -> None:
-        self.sent = 0
         self.ok = 0
         self.errors = 0
         self.timeouts = 0
-        self.statuses: dict[str, int] = defaultdict(int)
         self.latency = Histogram()
+        self.error_latency = Histogram()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "errors": self.errors, "timeouts": self.timeouts,
+                "latency": self.latency.summary(),
+                "error_latency": self.error_latency.summary()}
+
+
+class ClientStats:
+    """What all producers' clients saw. Answers are counted per producer only, so that an
+    answer costs one histogram add, and summed here when read."""
+
+    def __init__(self, producers: dict[str, AnswerStats]) -> None:
+        self.producers = producers
+        self.sent = 0
+        self.statuses: dict[str, int] = defaultdict(int)
         self.rate_ok = RateWindow()
         self.rate_errors = RateWindow()
+
+    @property
+    def ok(self) -> int:
+        return sum(p.ok for p in self.producers.values())
+
+    @property
+    def errors(self) -> int:
+        return sum(p.errors for p in self.producers.values())
+
+    @property
+    def timeouts(self) -> int:
+        return sum(p.timeouts for p in self.producers.values())
+
+    @property
+    def latency(self) -> Histogram:
+        return Histogram.merged([p.latency for p in self.producers.values()] or [Histogram()])
+
+    @property
+    def error_latency(self) -> Histogram:
+        return Histogram.merged([p.error_latency for p in self.producers.values()]
+                                or [Histogram()])
 
     def as_dict(self) -> dict[str, Any]:
         return {"sent": self.sent, "ok": self.ok, "errors": self.errors,
                 "timeouts": self.timeouts, "statuses": dict(sorted(self.statuses.items())),
-                "latency": self.latency.summary()}
+                "latency": self.latency.summary(),
+                "error_latency": self.error_latency.summary()}
 
 
 class Metrics:
@@ -147,7 +207,9 @@ class Metrics:
         self.nodes: defaultdict[str, NodeStats] = defaultdict(NodeStats)
         for node in kinds:
             self.nodes[node] = NodeStats()
-        self.client = ClientStats()
+        self.answers = {node: AnswerStats() for node, kind in kinds.items()
+                        if kind == "producer"}
+        self.client = ClientStats(self.answers)
         self.end_to_end = Histogram()
         self.events = 0
         self._handlers = {
@@ -319,26 +381,30 @@ class Metrics:
             stats.counters["failed_invocations"] += 1
 
     def _answered(self, e: ev.ClientAnswered) -> None:
-        if self.kinds.get(e.node) != "producer":  # injected from outside: not a client's view
+        answers = self.answers.get(e.node)
+        if answers is None:  # injected from outside: not a client's view
             self.nodes[e.node].counters["ok" if 200 <= e.status < 300 else "errors"] += 1
             return
         client = self.client
         client.statuses[str(e.status)] += 1
         if 200 <= e.status < 300:
-            client.ok += 1
-            client.latency.add(e.latency)
+            answers.ok += 1
+            answers.latency.add(e.latency)
             rate, second = client.rate_ok, int(e.t)
             if rate.second == second:
                 rate.counts[second % _SLOTS] += 1
             else:
                 rate.add(e.t)
         else:
-            client.errors += 1
+            answers.errors += 1
+            answers.error_latency.add(e.latency)
             client.rate_errors.add(e.t)
             self.nodes[e.node].counters["errors"] += 1
 
     def _timed_out(self, e: ev.ClientTimedOut) -> None:
-        self.client.timeouts += 1
+        answers = self.answers[e.node]
+        answers.timeouts += 1
+        answers.error_latency.add(e.latency)
         self.client.rate_errors.add(e.t)
         self.nodes[e.node].counters["timeouts"] += 1
 

@@ -123,9 +123,11 @@ def _node_report(engine: Engine, node_id: str) -> dict[str, Any]:
     elif kind == "external":
         entry.update({"created": counters.get("created", 0), "ok": counters.get("ok", 0)})
     elif kind == "producer":
+        # what this producer's clients saw (ok, errors, timeouts, latency, error_latency):
+        # the client block merges every producer's
         entry.update({"sent": counters.get("sent", 0), "created": counters.get("created", 0),
-                      "timeouts": counters.get("timeouts", 0),
-                      "blocked_seconds": round(gauges["blocked_seconds"], 9)})
+                      "blocked_seconds": round(gauges["blocked_seconds"], 9),
+                      **engine.metrics.answers[node_id].as_dict()})
     return entry
 
 

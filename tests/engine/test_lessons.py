@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -78,6 +79,48 @@ def test_sim_without_json_prints_the_ledger_and_a_table_per_node():
         assert text in done.stdout
 
 
+GATEWAY_TIMEOUTS = """\
+version: 1
+name: gateway-timeouts
+duration: 10s
+nodes:
+  p: {kind: producer, rate: 2/s, pattern: constant, to: api}
+  api: {kind: gateway, timeout: 1s, to: f}
+  f: {kind: function, concurrency: 100, duration: 20s, timeout: 30s}
+"""
+
+
+def _summary(tmp_path) -> str:
+    """The readable summary of a run whose every client waits 1 s for a 504, as a pipe
+    gets it."""
+    spec = tmp_path / "gateway-timeouts.yaml"
+    spec.write_text(GATEWAY_TIMEOUTS, encoding="utf-8")
+    done = subprocess.run([sys.executable, "run.py", "sim", str(spec), "--db",
+                           str(tmp_path / "rows.sqlite")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=False,
+                          env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_summary_says_whose_latency_it_shows_and_a_dash_where_there_is_none(tmp_path):
+    out = _summary(tmp_path)
+    assert "client: sent 20, ok 0, errors 19 (504: 19), timeouts 0\n" in out
+    assert ("  latency of ok answers -; of errors and timeouts p50 1000.0ms p99 1000.0ms\n"
+            in out)
+    assert "end to end: -\n" in out  # nothing was delivered
+    assert re.search(r"\blatency +│ +- │", out)  # the producer's own row
+    head = out.split("p (producer)")[0]  # the lines above the nodes' tables
+    assert not re.search(r"(?<![\d.])0\.0ms", head)
+
+
+def test_a_piped_summary_keeps_each_line_whole(tmp_path):
+    lines = _summary(tmp_path).splitlines()
+    assert lines[0].endswith(f"; rows in {tmp_path / 'rows.sqlite'}")
+    assert lines[1].startswith("ledger: created 20,") and lines[1].endswith(", lost 0")
+    assert lines[4].startswith("end to end:")
+
+
 def test_sim_refuses_a_broken_file_with_its_position(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nname: x\nnodes:\n  p: {kind: producer, rate: fast, to: q}\n"
@@ -123,6 +166,10 @@ def test_cold_starts_as_its_description_tells(sim):
         whole = sim(topo, seed=seed, keep_events=False)
         assert whole.node("on-demand")["cold_starts"] >= 10  # the burst, and after the lull
         assert whole.node("pre-warmed")["cold_starts"] <= 1  # ten warm ones absorb the burst
+        # what each API's clients see: the cold starts hardly move p50, they show in p99
+        on_demand, pre_warmed = (whole.node(n)["latency"] for n in ("clients-a", "clients-b"))
+        assert on_demand["p99"] > 1.5 * pre_warmed["p99"]
+        assert 0.85 < on_demand["p50"] / pre_warmed["p50"] < 1.15
 
 
 def test_batching_cuts_invocations_not_messages(sim):
