@@ -207,3 +207,25 @@ def test_an_envelope_that_is_no_object_is_dropped_and_counted() -> None:
         assert loop.run_until_complete(main()) == 3  # said and counted, not an AttributeError
     finally:
         loop.close()
+
+
+def test_messages_injected_in_two_processes_of_a_split_get_different_ids() -> None:
+    """JSON sent to api's inbox enters one process, JSON sent to orders' the other: the
+    store's rows, written in the second, must not share an id."""
+    wire = Wire(topology(CHAIN, duration=3))
+    loop = SimLoop("virtual")
+
+    async def main() -> None:
+        first = wire.engine({"clients", "api"})
+        second = wire.engine(set(CHAIN) - {"clients", "api"})
+        first.clock.at(1.0, first.inject, "api", {"from": "A"})
+        second.clock.at(1.0, second.inject, "orders", {"from": "B"})
+        await asyncio.gather(first.run(3, 10), second.run(14))
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    written = {e.msg for e in wire.events if isinstance(e, ev.MessageWritten)
+               and e.node == "db" and e.trace.startswith("external")}
+    assert written == {"external:api-1", "external:orders-1"}
