@@ -121,9 +121,10 @@ def run_sim(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report) + "\n")
     else:
         print_summary(topology, report)
-    if (unreached := _never_connected(report)) is not None:
-        # the figures are the local process's alone: a script must not take them for the run
-        print(f"playground sim: {unreached}", file=sys.stderr)
+    if (broken := _link_problem(report)) is not None:
+        # the figures are not the whole run's (what went to or came from other processes
+        # stopped, or never started): a script must not take them for it
+        print(f"playground sim: {broken}", file=sys.stderr)
         return 1
     return 0
 
@@ -150,6 +151,19 @@ def _never_connected(report: dict[str, Any]) -> str | None:
     error = f" ({mqtt['error']})" if mqtt.get("error") else ""
     return (f"the MQTT broker at {mqtt['url']} never answered{error}: nothing went to or "
             "came from other processes")
+
+
+def _link_problem(report: dict[str, Any]) -> str | None:
+    """Why the --broker link leaves the run's figures short, or None."""
+    if (unreached := _never_connected(report)) is not None:
+        return unreached
+    mqtt = report.get("mqtt")
+    if not mqtt or "down_for" not in mqtt:
+        return None
+    error = f" ({mqtt['error']})" if mqtt.get("error") else ""
+    return (f"the link to the MQTT broker at {mqtt['url']} dropped {mqtt['down_for']:.1f} s "
+            f"(wall) before the run ended and did not come back{error}: from then on nothing "
+            "went to or came from other processes")
 
 
 def _wait_with_progress(thread: threading.Thread, loop: SimLoop, total: float) -> None:
@@ -194,9 +208,13 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
         unreached = _never_connected(report)
         if unreached is not None:
             console.print(f"mqtt: {unreached}", markup=False)
-        console.print(f"mqtt: {mqtt['url'] or 'sources only'}, {mqtt.get('reconnects', 0)} "
-                      f"reconnects; {mqtt['batches_sent']} batches sent ({mqtt['resent']} "
-                      f"resent), "
+        down = ""
+        if "down_for" in mqtt:  # the state reads closed once the run ended: say how it ended
+            down = f"link down for the last {mqtt['down_for']:.1f} s of the run" + (
+                f" ({mqtt['error']})" if mqtt.get("error") else "") + ", "
+        console.print(f"mqtt: {mqtt['url'] or 'sources only'}, {down}"
+                      f"{mqtt.get('reconnects', 0)} reconnects; {mqtt['batches_sent']} "
+                      f"batches sent ({mqtt['resent']} resent), "
                       f"{mqtt['received']} messages received, {mqtt['injected']} injected, "
                       f"{mqtt['refused']} refused; tap: {mqtt['tap_published']} published, "
                       f"{mqtt['tap_dropped']} left out or dropped"

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Self
 
@@ -54,6 +55,10 @@ class Connection:
         self.last_error = ""
         self.connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # monotonic seconds: a link that drops and stays down must show in the report, where
+        # the state always reads closed
+        self._down_since: float | None = None
+        self._closed_at: float | None = None
 
     async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._run(), name=f"mqtt:{self.client_id}")
@@ -66,7 +71,15 @@ class Connection:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.state = CLOSED
+        self._closed_at = time.monotonic()
         self.connected.clear()
+
+    def down_for(self) -> float | None:
+        """Wall seconds since the link dropped without coming back (until it was closed),
+        or None while it is up, and before it ever was."""
+        if self._down_since is None:
+            return None
+        return (self._closed_at or time.monotonic()) - self._down_since
 
     def _client(self) -> aiomqtt.Client:
         endpoint, security = self.endpoint, self.security
@@ -97,6 +110,7 @@ class Connection:
                     self.state = CONNECTED
                     self.connects += 1
                     self.last_error = ""  # what failed before is history now
+                    self._down_since = None
                     since = loop.time()
                     self.connected.set()
                     log.info("MQTT %s connected to %s", self.client_id, self.endpoint)
@@ -108,6 +122,7 @@ class Connection:
             was = self.state
             self.state = RECONNECTING if self.connects else CONNECTING
             if was == CONNECTED:
+                self._down_since = time.monotonic()
                 log.warning("MQTT %s lost %s (%s); reconnecting", self.client_id,
                             self.endpoint, self.last_error)
             if since is not None and loop.time() - since >= STABLE:

@@ -299,6 +299,8 @@ class MqttLink:
             state["reconnects"] = max(0, connection.connects - 1)
             if connection.last_error:  # since the last connect: why it is not (or was not) up
                 state["error"] = connection.last_error
+            if (down := connection.down_for()) is not None:
+                state["down_for"] = round(down, 1)
         if transport is not None:
             state.update({"duplicates": transport.duplicates,
                           "refused_congested": transport.refused,
