@@ -76,7 +76,7 @@ def run_sim(args: argparse.Namespace) -> int:
             try:
                 task = outcome["task"] = loop.create_task(simulate(
                     topology, duration=duration, drain=drain, seed=args.seed, db=db,
-                    mqtt=mqtt))
+                    mqtt=mqtt, on_engine=lambda _engine: outcome.setdefault("started", True)))
                 outcome["report"] = loop.run_until_complete(task)
             except BaseException as error:  # shown below, in the main thread
                 outcome["error"] = error
@@ -98,6 +98,10 @@ def run_sim(args: argparse.Namespace) -> int:
             stopped_at = loop.time()  # before stopping: the idle clock may jump on meanwhile
             _stop(loop, outcome.get("task"), finished)
     if interrupted:
+        if "started" not in outcome:  # still waiting for the MQTT broker, say
+            print("playground sim: interrupted before the run started; no rows were written",
+                  file=sys.stderr)
+            return 130
         # the progress bar is gone and the default file's name was never shown
         rows = f"the rows written so far are in {db}" if db.exists() else "no rows were written"
         print(f"playground sim: interrupted at {stopped_at:.1f} s of {total:.10g} s simulated; "

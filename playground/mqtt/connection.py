@@ -52,6 +52,7 @@ class Connection:
         self.qos = qos
         self.state = CONNECTING
         self.connects = 0
+        self.failures = 0  # attempts to connect that failed, and sessions that dropped
         self.last_error = ""
         self.connected = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -118,6 +119,7 @@ class Connection:
                     return  # the owner's session ended on its own: nothing more to do
             except* (aiomqtt.MqttError, OSError) as group:
                 self.last_error = "; ".join(str(e) for e in group.exceptions)[:200]
+                self.failures += 1
             self.connected.clear()
             was = self.state
             self.state = RECONNECTING if self.connects else CONNECTING

@@ -74,6 +74,7 @@ LOGGED_REFUSALS = 20
 # run) come back within it, so a process that claims a node another runs stops before it
 # takes any message; and after MISSING_AFTER, nodes no process has claimed are named
 HELLO_GRACE, MISSING_AFTER = 0.5, 5.0
+ANSWER_WAIT = 5.0  # wall seconds the run waits for a broker that neither takes nor refuses it
 __all__ = ["ClaimConflict", "MqttLink"]
 
 
@@ -150,18 +151,35 @@ class MqttLink:
 
     # --- lifecycle (the caller's thread) --------------------------------------------------
 
-    def start(self, wait: float = 5.0) -> bool:
-        """Starts connecting; returns whether the broker answered within ``wait`` seconds
-        (if not, the link keeps trying in the background)."""
+    def start(self, wait: float = ANSWER_WAIT) -> concurrent.futures.Future[bool]:
+        """Starts connecting. The future says whether the link is ready: True once every
+        broker took it (and the other processes had time to say hello), False as soon as
+        each was tried and one refused, or after ``wait`` seconds without an answer (the
+        link keeps trying in the background). Cancelling it leaves the link running."""
         self.thread.start()
         self._main = self.thread.submit(self._run())
-        return self._ready.wait(wait)
+        return self.thread.submit(self._first_answer(wait))
+
+    async def _first_answer(self, wait: float) -> bool:
+        # polled: the connections come and go inside _run, and a few checks in a few
+        # seconds cost nothing beside a connection attempt
+        deadline = time.monotonic() + wait
+        while not self._ready.is_set() and time.monotonic() < deadline:
+            connections = self._connections()
+            if connections and all(c.connected.is_set() or c.failures for c in connections) \
+                    and not all(c.connected.is_set() for c in connections):
+                return False  # said now: a refused connection is refused in milliseconds
+            await asyncio.sleep(0.02)
+        return self._ready.is_set()
+
+    def _connections(self) -> list[Connection]:
+        return [c for c in (self.connection, *(s.connection for s in self.sources))
+                if c is not None]
 
     def not_ready(self) -> str:
         """Which brokers do not answer yet, and why (the link keeps trying)."""
-        waiting = [(c.endpoint, c.last_error) for c in
-                   (self.connection, *(s.connection for s in self.sources))
-                   if c is not None and not c.connected.is_set()]
+        waiting = [(c.endpoint, c.last_error) for c in self._connections()
+                   if not c.connected.is_set()]
         said = "; ".join(f"{endpoint.url(topic=False)} ({error or 'no answer'})"
                          for endpoint, error in waiting)
         return f"not connected yet to {said or 'the broker'}: retrying in the background"
@@ -362,9 +380,7 @@ class MqttLink:
                 group.create_task(self._summary_loop(), name="mqtt:tap-summary")
 
     async def _until_ready(self) -> None:
-        connections = [c for c in (self.connection, *(s.connection for s in self.sources))
-                       if c is not None]
-        for connection in connections:
+        for connection in self._connections():
             await connection.connected.wait()
         if self.transport is not None:
             await asyncio.sleep(HELLO_GRACE)

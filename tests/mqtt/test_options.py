@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -16,7 +18,14 @@ from playground.mqtt.embedded import BackgroundBroker, free_port
 from playground.mqtt.options import MqttOptions, tls_problem
 from playground.runner import EngineHost
 from playground.spec.model import Topology
-from tests.mqtt.conftest import Mosquitto, needs_mosquitto, report_of, sim, write_topology
+from tests.mqtt.conftest import (
+    Mosquitto,
+    needs_mosquitto,
+    report_of,
+    sim,
+    wait_for_line,
+    write_topology,
+)
 
 SHOP = {"name": "shop", "duration": "2s", "nodes": {
     "clients": {"kind": "producer", "rate": 5, "to": "orders"},
@@ -83,6 +92,48 @@ def test_a_broker_that_never_answers_is_said_at_the_end_and_fails_the_run(tmp_pa
     assert last.endswith("): nothing went to or came from other processes")
 
 
+def test_a_broker_that_refuses_the_connection_is_said_at_once(tmp_path: Path) -> None:
+    spec = write_topology(tmp_path / "shop.yaml", SHOP)
+    port = free_port()  # nobody listens: refused in a millisecond
+    run = sim(spec, "--speed", "4", "--broker", f"mqtt://127.0.0.1:{port}",
+              "--db", str(tmp_path / "shop.sqlite"))
+    try:
+        wait_for_line(run, "MQTT broker mqtt://")
+        announced = time.monotonic()
+        line = wait_for_line(run, "MQTT: not connected yet to")
+        said_after = time.monotonic() - announced
+    finally:
+        run.kill()
+        run.communicate()
+    assert "Connection refused" in line
+    assert said_after < 2.0  # not after waiting for an answer that cannot come
+
+
+def test_ctrl_c_while_waiting_for_the_broker_ends_the_run_at_once(tmp_path: Path) -> None:
+    spec = write_topology(tmp_path / "shop.yaml", SHOP)
+    with socket.socket() as silent:  # takes the connection and never answers it
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        run = sim(spec, "--speed", "4", "--broker",
+                  f"mqtt://127.0.0.1:{silent.getsockname()[1]}",
+                  "--db", str(tmp_path / "shop.sqlite"))
+        try:
+            wait_for_line(run, "MQTT broker mqtt://")
+            time.sleep(0.5)  # waiting for the broker's answer by now
+            run.send_signal(signal.SIGINT)
+            interrupted = time.monotonic()
+            _, err = run.communicate(timeout=30)
+            took = time.monotonic() - interrupted
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+    assert run.returncode == 130, err
+    assert took < 2.0, err
+    assert err.strip().splitlines()[-1] == \
+        "playground sim: interrupted before the run started; no rows were written"
+
+
 def test_an_engine_host_shows_the_brokers_state_in_its_snapshots(tmp_path: Path) -> None:
     topology = Topology.model_validate({"version": 1, **SHOP})
     with BackgroundBroker() as broker:
@@ -125,7 +176,9 @@ def test_a_url_that_names_the_user_takes_the_password_from_the_options() -> None
 def test_a_broker_that_answers_late_leaves_no_old_error_in_the_report(tmp_path: Path) -> None:
     broker = Mosquitto(tmp_path)
     spec = write_topology(tmp_path / "shop.yaml", SHOP)
-    run = sim(spec, "--speed", "4", "--broker", broker.url, "--db", str(tmp_path / "s.sqlite"))
+    # a refused broker no longer holds the start: the run outlasts the outage (6 s of wall)
+    run = sim(spec, "--speed", "4", "--broker", broker.url, "--duration", "24s",
+              "--db", str(tmp_path / "s.sqlite"))
     try:
         time.sleep(2.5)  # refused meanwhile: [Errno 111] Connection refused
         broker.start()
