@@ -73,7 +73,7 @@ def test_mosquitto_sub_sees_the_tap_and_mosquitto_pub_reaches_a_store(tmp_path: 
             assert isinstance(event["t"], float)
 
     payloads = {json.loads(payload)["order"] if "order" in payload else "direct"
-                for trace, payload in rows(db, "db") if trace.startswith("external-")}
+                for trace, payload in rows(db, "db") if trace.startswith("external:")}
     assert payloads == {"from outside", "direct"}
     assert report["ledger"]["lost"] == 0
     assert report["nodes"]["external"]["created"] == 2
@@ -148,7 +148,7 @@ def test_json_that_merely_looks_like_an_envelope_is_injected(tmp_path: Path) -> 
         publish(port, "playground/shop/orders/in", body)
     report, err = report_of(run)
     orders = sorted(json.loads(payload)["order"] for trace, payload in rows(db, "db")
-                    if trace.startswith("external-"))
+                    if trace.startswith("external:"))
     assert orders == [1, 2, 3, 4, 5]
     assert report["mqtt"]["injected"] == 5 and report["mqtt"]["refused"] == 0
     assert "KeyError" not in err and "refused" not in err
