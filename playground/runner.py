@@ -110,7 +110,9 @@ async def _mqtt_link(topology: m.Topology, options: MqttOptions | None) -> MqttL
 
     link = MqttLink(options, topology)
     try:
-        if not await asyncio.wrap_future(link.start()):
+        with _setting_up(asyncio.get_running_loop()):
+            answered = await asyncio.wrap_future(link.start())
+        if not answered:
             log.warning("MQTT: %s", link.not_ready())
     except BaseException:
         link.close(linger=0.0)
