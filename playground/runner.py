@@ -113,7 +113,8 @@ async def _mqtt_link(topology: m.Topology, options: MqttOptions | None) -> MqttL
         with _setting_up(asyncio.get_running_loop()):
             answered = await asyncio.wrap_future(link.start())
         if not answered:
-            log.warning("MQTT: %s", link.not_ready())
+            for line in link.not_ready():
+                log.warning("MQTT: %s", line)
     except BaseException:
         link.close(linger=0.0)
         raise

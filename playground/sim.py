@@ -152,9 +152,9 @@ def _never_connected(report: dict[str, Any]) -> str | None:
     mqtt = report.get("mqtt")
     if not mqtt or not mqtt.get("url") or mqtt.get("ever_connected", True):
         return None
-    error = f" ({mqtt['error']})" if mqtt.get("error") else ""
-    return (f"the MQTT broker at {mqtt['url']} never answered{error}: nothing went to or "
-            "came from other processes")
+    error = f": {mqtt['error']}" if mqtt.get("error") else ""
+    return (f"never connected to the MQTT broker at {mqtt['url']}, so nothing went to or "
+            f"came from other processes{error}")
 
 
 def _link_problem(report: dict[str, Any]) -> str | None:
@@ -164,10 +164,10 @@ def _link_problem(report: dict[str, Any]) -> str | None:
     mqtt = report.get("mqtt")
     if not mqtt or "down_for" not in mqtt:
         return None
-    error = f" ({mqtt['error']})" if mqtt.get("error") else ""
+    error = f": {mqtt['error']}" if mqtt.get("error") else ""
     return (f"the link to the MQTT broker at {mqtt['url']} dropped {mqtt['down_for']:.1f} s "
-            f"(wall) before the run ended and did not come back{error}: from then on nothing "
-            "went to or came from other processes")
+            f"(wall) before the run ended and did not come back, so from then on nothing "
+            f"went to or came from other processes{error}")
 
 
 def _wait_with_progress(thread: threading.Thread, loop: SimLoop, total: float) -> None:

@@ -176,13 +176,11 @@ class MqttLink:
         return [c for c in (self.connection, *(s.connection for s in self.sources))
                 if c is not None]
 
-    def not_ready(self) -> str:
-        """Which brokers do not answer yet, and why (the link keeps trying)."""
-        waiting = [(c.endpoint, c.last_error) for c in self._connections()
-                   if not c.connected.is_set()]
-        said = "; ".join(f"{endpoint.url(topic=False)} ({error or 'no answer'})"
-                         for endpoint, error in waiting)
-        return f"not connected yet to {said or 'the broker'}: retrying in the background"
+    def not_ready(self) -> list[str]:
+        """Which brokers do not take the link yet, and why, a line each (it keeps trying)."""
+        return [f"not connected yet to {c.endpoint.url(topic=False)}, retrying in the "
+                f"background: {c.last_error or 'no answer yet'}"
+                for c in self._connections() if not c.connected.is_set()]
 
     def attach(self, engine: Engine) -> None:
         """Hooks the engine in: in the engine's thread, before it starts."""
@@ -371,7 +369,7 @@ class MqttLink:
                     # only what its own URL says: the --broker's credentials, certificates
                     # and --mqtt-insecure are for that broker, and a source may be another
                     # server
-                    subscriptions=list(source.topics), security=None,
+                    subscriptions=list(source.topics), security=None, source=True,
                     session=lambda client, source=source: self._source_session(client,
                                                                                source)))
             async with asyncio.TaskGroup() as group:

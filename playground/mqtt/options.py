@@ -177,7 +177,7 @@ def _no_pass_phrase() -> str:
 def tls_problem(ca: str | None, cert: str | None, key: str | None) -> str | None:
     """What is wrong with the TLS files, found by loading them as the connection will.
     Loaded now: otherwise a file that is no certificate shows only at the end of the run,
-    as a broker that never answered."""
+    as a broker never connected to."""
     pem = "-----BEGIN CERTIFICATE----- blocks (PEM)"
     if ca:
         try:
