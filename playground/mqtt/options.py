@@ -137,6 +137,8 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
             endpoint = parse_endpoint(args.broker, topic="forbidden")
         except ValueError as error:
             return f"--broker: {error}"
+        if (refused := _credentials_problem(args, endpoint)) is not None:
+            return refused
         if not endpoint.tls and (args.mqtt_ca or args.mqtt_cert or args.mqtt_key
                                  or args.mqtt_insecure):
             return "TLS options need a TLS broker: write --broker mqtts://HOST:PORT"
@@ -163,6 +165,30 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
                "follow simulated time)"
     if wanted(args, topology) and compare:
         return "MQTT serves one topology per process: drop --compare or the MQTT options"
+    return None
+
+
+def _credentials_problem(args: argparse.Namespace, endpoint: Endpoint) -> str | None:
+    """A password without a user name (MQTT sends none then: the broker would refuse the
+    link as not authorized, for a reason the user cannot see), or a user name or password
+    given both in the URL and as an option (one of them would be dropped unsaid)."""
+    if endpoint.username and args.mqtt_username:
+        return "the user name is given twice, in the --broker URL and by --mqtt-username: " \
+               "keep one"
+    if endpoint.password is not None and args.mqtt_password:
+        return "the password is given twice, in the --broker URL and by --mqtt-password: " \
+               "keep one"
+    if endpoint.username or args.mqtt_username:
+        return None
+    if endpoint.password:
+        return "the --broker URL has a password but no user name: write " \
+               "mqtt://USER:PASSWORD@HOST:PORT"
+    if args.mqtt_password:
+        return "--mqtt-password needs a user name: add --mqtt-username NAME (or write " \
+               "mqtt://USER@HOST:PORT)"
+    if os.environ.get(PASSWORD_VARIABLE):
+        return f"{PASSWORD_VARIABLE} is set but no user name is given: add --mqtt-username " \
+               f"NAME (or write mqtt://USER@HOST:PORT), or unset {PASSWORD_VARIABLE}"
     return None
 
 

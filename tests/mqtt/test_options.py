@@ -56,6 +56,15 @@ SHOP = {"name": "shop", "duration": "2s", "nodes": {
     (["--clock", "real", "--mqtt", "--tap-rate", "nan"],
      "--tap-rate must be a number of events a second, 0 or more (got nan)"),
     (["--clock", "real", "--mqtt", "--tap-rate", "inf"], "0 or more (got inf)"),
+    (["--clock", "real", "--broker", "mqtt://127.0.0.1:1", "--mqtt-password", "pw"],
+     "--mqtt-password needs a user name: add --mqtt-username NAME (or write "
+     "mqtt://USER@HOST:PORT)"),
+    (["--clock", "real", "--broker", "mqtt://:pw@127.0.0.1:1"],
+     "the --broker URL has a password but no user name"),
+    (["--clock", "real", "--broker", "mqtt://alice:s3cret@h:1", "--mqtt-password", "other"],
+     "the password is given twice, in the --broker URL and by --mqtt-password: keep one"),
+    (["--clock", "real", "--broker", "mqtt://alice@h:1", "--mqtt-username", "bob"],
+     "the user name is given twice, in the --broker URL and by --mqtt-username: keep one"),
 ])
 def test_combinations_that_cannot_work_are_refused_with_what_to_do(
         tmp_path: Path, options: list[str], says: str) -> None:
@@ -66,16 +75,29 @@ def test_combinations_that_cannot_work_are_refused_with_what_to_do(
     assert str(refused.value).startswith("playground sim: ")
 
 
-def test_the_password_is_never_printed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given", [["ann:hunter2@"], ["ann@", "--mqtt-password", "hunter2"]],
+                         ids=["in-the-url", "as-an-option"])
+def test_the_password_is_never_printed(tmp_path: Path, given: list[str]) -> None:
     spec = write_topology(tmp_path / "shop.yaml", SHOP)
     port = free_port()  # nobody listens there: the link says so, and goes on trying
-    run = sim(spec, "--speed", "4", "--broker", f"mqtt://ann:{'hunter2'}@127.0.0.1:{port}",
-              "--mqtt-password", "s3cret-too", "--db", str(tmp_path / "shop.sqlite"))
+    run = sim(spec, "--speed", "4", "--broker", f"mqtt://{given[0]}127.0.0.1:{port}",
+              *given[1:], "--db", str(tmp_path / "shop.sqlite"))
     report, err = report_of(run, timeout=60, status=1)  # never connected: see below
     assert "not connected yet to mqtt://ann@127.0.0.1" in err
-    for secret in ("hunter2", "s3cret-too"):
-        assert secret not in err and secret not in str(report)
+    assert "hunter2" not in err and "hunter2" not in str(report)
     assert report["mqtt"]["state"] == "closed" and report["ledger"]["lost"] == 0
+
+
+def test_a_password_in_the_environment_without_a_user_name_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = write_topology(tmp_path / "shop.yaml", SHOP)
+    monkeypatch.setenv("PLAYGROUND_MQTT_PASSWORD", "hunter2")
+    with pytest.raises(SystemExit) as refused:
+        main(["sim", str(spec), "--clock", "real", "--broker", "mqtt://127.0.0.1:1"])
+    assert str(refused.value) == (
+        "playground sim: PLAYGROUND_MQTT_PASSWORD is set but no user name is given: add "
+        "--mqtt-username NAME (or write mqtt://USER@HOST:PORT), or unset "
+        "PLAYGROUND_MQTT_PASSWORD")
 
 
 def test_a_broker_that_never_answers_is_said_at_the_end_and_fails_the_run(tmp_path: Path
