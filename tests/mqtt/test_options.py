@@ -41,6 +41,10 @@ SHOP = {"name": "shop", "duration": "2s", "nodes": {
     (["--clock", "real", "--broker", "http://h:1"], "--broker: 'http://h:1' is not an MQTT"),
     (["--clock", "real", "--broker", "h:1"], "write mqtt://HOST:PORT (mqtts:// for TLS"),
     (["--clock", "real", "--broker", "mqtt://h:1/t"], "no topic"),
+    (["--clock", "real", "--broker", "mqtt://127.0.0.1:18840?x=1"],
+     "--broker: 'mqtt://127.0.0.1:18840?x=1': '?x=1' is no part of an MQTT address: write "
+     "mqtt://HOST:PORT (mqtts:// for TLS, USER:PASSWORD@ before HOST)"),
+    (["--clock", "real", "--broker", "mqtt://h#top"], "'#top' is no part of an MQTT address"),
     (["--clock", "real", "--broker", "mqtt://h:1", "--mqtt-ca", "ca.pem"], "mqtts://"),
     (["--clock", "real", "--broker", "mqtts://h:1", "--mqtt-ca", "no/such/ca.pem"],
      "--mqtt-ca: cannot read 'no/such/ca.pem'"),
