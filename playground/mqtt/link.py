@@ -278,7 +278,8 @@ class MqttLink:
     def _refuse(self, where: str, reason: str) -> None:
         self.refused += 1
         if self.refused <= LOGGED_REFUSALS:
-            log.warning("MQTT: a message for %s is refused: %s", where, reason)
+            # quoted: a topic such as playground/t//in names the node '' (read: nothing)
+            log.warning("MQTT: a message for %r is refused: %s", where, reason)
         engine = self.engine
         t = engine.loop.time() if engine is not None else 0.0
         body = json.dumps({"event": "refused", "t": t, "node": where, "reason": reason},
