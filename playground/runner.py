@@ -42,7 +42,7 @@ async def simulate(topology: m.Topology, *, duration: float | None = None,
     """Runs ``topology`` in the current loop (a :class:`SimLoop`) and returns the report.
     With ``mqtt`` (a real clock), the run is linked to an MQTT broker (see playground.mqtt)
     and the report says how that went under ``"mqtt"``."""
-    link = _mqtt_link(topology, mqtt)
+    link = await _mqtt_link(topology, mqtt)
     try:
         if link is not None and link.conflict is not None:
             from playground.mqtt.options import ClaimConflict
@@ -96,9 +96,10 @@ def _record(engine: Engine, recorder: Recorder) -> Recorder:
     return recorder
 
 
-def _mqtt_link(topology: m.Topology, options: MqttOptions | None) -> MqttLink | None:
+async def _mqtt_link(topology: m.Topology, options: MqttOptions | None) -> MqttLink | None:
     """A started link to MQTT (None without options); says so when the broker is not there
-    yet (the link keeps trying in the background)."""
+    yet (the link keeps trying in the background). Awaited, not waited for: the loop stays
+    free, so that a run cancelled meanwhile (Ctrl+C) ends at once."""
     if options is None:
         if not any(isinstance(n, m.ProducerSpec) and n.source for n in topology.nodes.values()):
             return None
@@ -108,8 +109,15 @@ def _mqtt_link(topology: m.Topology, options: MqttOptions | None) -> MqttLink | 
     from playground.mqtt.link import MqttLink
 
     link = MqttLink(options, topology)
-    if not link.start(wait=5.0):
-        log.warning("MQTT: %s", link.not_ready())
+    try:
+        with _setting_up(asyncio.get_running_loop()):
+            answered = await asyncio.wrap_future(link.start())
+        if not answered:
+            for line in link.not_ready():
+                log.warning("MQTT: %s", line)
+    except BaseException:
+        link.close(linger=0.0)
+        raise
     return link
 
 
@@ -210,7 +218,7 @@ class EngineHost:
         assert self.loop is not None
         self._done = self.loop.create_future()
         try:
-            link = self.link = _mqtt_link(self.topology, self.mqtt)
+            link = self.link = await _mqtt_link(self.topology, self.mqtt)
             engine = self.engine = Engine(self.topology, seed=self.seed,
                                           **_engine_options(link))
             if link is not None:

@@ -77,7 +77,7 @@ def run_sim(args: argparse.Namespace) -> int:
             try:
                 task = outcome["task"] = loop.create_task(simulate(
                     topology, duration=duration, drain=drain, seed=args.seed, db=db,
-                    mqtt=mqtt))
+                    mqtt=mqtt, on_engine=lambda _engine: outcome.setdefault("started", True)))
                 outcome["report"] = loop.run_until_complete(task)
             except BaseException as error:  # shown below, in the main thread
                 outcome["error"] = error
@@ -99,6 +99,10 @@ def run_sim(args: argparse.Namespace) -> int:
             stopped_at = loop.time()  # before stopping: the idle clock may jump on meanwhile
             _stop(loop, outcome.get("task"), finished)
     if interrupted:
+        if "started" not in outcome:  # still waiting for the MQTT broker, say
+            print("playground sim: interrupted before the run started; no rows were written",
+                  file=sys.stderr)
+            return 130
         # the progress bar is gone and the default file's name was never shown
         rows = f"the rows written so far are in {db}" if db.exists() else "no rows were written"
         print(f"playground sim: interrupted at {stopped_at:.1f} s of {total:.10g} s simulated; "
@@ -122,9 +126,10 @@ def run_sim(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(report) + "\n")
     else:
         print_summary(topology, report)
-    if (unreached := _never_connected(report)) is not None:
-        # the figures are the local process's alone: a script must not take them for the run
-        print(f"playground sim: {unreached}", file=sys.stderr)
+    if (broken := _link_problem(report)) is not None:
+        # the figures are not the whole run's (what went to or came from other processes
+        # stopped, or never started): a script must not take them for it
+        print(f"playground sim: {broken}", file=sys.stderr)
         return 1
     return 0
 
@@ -148,9 +153,22 @@ def _never_connected(report: dict[str, Any]) -> str | None:
     mqtt = report.get("mqtt")
     if not mqtt or not mqtt.get("url") or mqtt.get("ever_connected", True):
         return None
-    error = f" ({mqtt['error']})" if mqtt.get("error") else ""
-    return (f"the MQTT broker at {mqtt['url']} never answered{error}: nothing went to or "
-            "came from other processes")
+    error = f": {mqtt['error']}" if mqtt.get("error") else ""
+    return (f"never connected to the MQTT broker at {mqtt['url']}, so nothing went to or "
+            f"came from other processes{error}")
+
+
+def _link_problem(report: dict[str, Any]) -> str | None:
+    """Why the --broker link leaves the run's figures short, or None."""
+    if (unreached := _never_connected(report)) is not None:
+        return unreached
+    mqtt = report.get("mqtt")
+    if not mqtt or "down_for" not in mqtt:
+        return None
+    error = f": {mqtt['error']}" if mqtt.get("error") else ""
+    return (f"the link to the MQTT broker at {mqtt['url']} dropped {mqtt['down_for']:.1f} s "
+            f"(wall) before the run ended and did not come back, so from then on nothing "
+            f"went to or came from other processes{error}")
 
 
 def _wait_with_progress(thread: threading.Thread, loop: SimLoop, total: float) -> None:
@@ -206,9 +224,13 @@ def print_summary(topology: Topology, report: dict[str, Any]) -> None:
         unreached = _never_connected(report)
         if unreached is not None:
             console.print(f"mqtt: {unreached}", markup=False)
-        console.print(f"mqtt: {mqtt['url'] or 'sources only'}, {mqtt.get('reconnects', 0)} "
-                      f"reconnects; {mqtt['batches_sent']} batches sent ({mqtt['resent']} "
-                      f"resent), "
+        down = ""
+        if "down_for" in mqtt:  # the state reads closed once the run ended: say how it ended
+            down = f"link down for the last {mqtt['down_for']:.1f} s of the run" + (
+                f" ({mqtt['error']})" if mqtt.get("error") else "") + ", "
+        console.print(f"mqtt: {mqtt['url'] or 'sources only'}, {down}"
+                      f"{mqtt.get('reconnects', 0)} reconnects; {mqtt['batches_sent']} "
+                      f"batches sent ({mqtt['resent']} resent), "
                       f"{mqtt['received']} messages received, {mqtt['injected']} injected, "
                       f"{mqtt['refused']} refused; tap: {mqtt['tap_published']} published, "
                       f"{mqtt['tap_dropped']} left out or dropped"

@@ -133,7 +133,7 @@ def decode_request(data: dict[str, Any], materialise: Materialise) -> Request:
         if batch is not None:
             request.batch = [materialise(_message_fields(item)) for item in batch]
     except (KeyError, TypeError, ValueError) as error:
-        raise EnvelopeError(f"a request that does not decode: {error!r}") from None
+        raise EnvelopeError(f"a request that does not decode: {_why(error)}") from None
     return request
 
 
@@ -147,12 +147,22 @@ def decode_reply(data: dict[str, Any]) -> tuple[Reply, str, list[int] | None]:
                       [bool(r) for r in results] if results is not None else None)
         return reply, str(data["to"]), [int(a) for a in attempts] if attempts else None
     except (KeyError, TypeError, ValueError) as error:
-        raise EnvelopeError(f"a reply that does not decode: {error!r}") from None
+        raise EnvelopeError(f"a reply that does not decode: {_why(error)}") from None
+
+
+def _why(error: Exception) -> str:
+    """What is wrong, in words (a KeyError says only the key: ``KeyError('op')``)."""
+    if isinstance(error, KeyError):
+        return f"it has no {error.args[0]!r} field"
+    return str(error)
 
 
 def _message_fields(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise TypeError("a message must be a mapping")
+    missing = [key for key in ("id", "trace", "age") if key not in data]
+    if missing:
+        raise ValueError(f"its message has no {missing[0]!r} field")
     fields = {"id": str(data["id"]), "trace": str(data["trace"]), "age": float(data["age"]),
               "attempt": int(data.get("attempt", 0)), "receives": int(data.get("receives", 0)),
               "payload": data.get("payload"),

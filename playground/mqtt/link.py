@@ -74,6 +74,7 @@ LOGGED_REFUSALS = 20
 # run) come back within it, so a process that claims a node another runs stops before it
 # takes any message; and after MISSING_AFTER, nodes no process has claimed are named
 HELLO_GRACE, MISSING_AFTER = 0.5, 5.0
+ANSWER_WAIT = 5.0  # wall seconds the run waits for a broker that neither takes nor refuses it
 __all__ = ["ClaimConflict", "MqttLink"]
 
 
@@ -150,21 +151,36 @@ class MqttLink:
 
     # --- lifecycle (the caller's thread) --------------------------------------------------
 
-    def start(self, wait: float = 5.0) -> bool:
-        """Starts connecting; returns whether the broker answered within ``wait`` seconds
-        (if not, the link keeps trying in the background)."""
+    def start(self, wait: float = ANSWER_WAIT) -> concurrent.futures.Future[bool]:
+        """Starts connecting. The future says whether the link is ready: True once every
+        broker took it (and the other processes had time to say hello), False as soon as
+        each was tried and one refused, or after ``wait`` seconds without an answer (the
+        link keeps trying in the background). Cancelling it leaves the link running."""
         self.thread.start()
         self._main = self.thread.submit(self._run())
-        return self._ready.wait(wait)
+        return self.thread.submit(self._first_answer(wait))
 
-    def not_ready(self) -> str:
-        """Which brokers do not answer yet, and why (the link keeps trying)."""
-        waiting = [(c.endpoint, c.last_error) for c in
-                   (self.connection, *(s.connection for s in self.sources))
-                   if c is not None and not c.connected.is_set()]
-        said = "; ".join(f"{endpoint.url(topic=False)} ({error or 'no answer'})"
-                         for endpoint, error in waiting)
-        return f"not connected yet to {said or 'the broker'}: retrying in the background"
+    async def _first_answer(self, wait: float) -> bool:
+        # polled: the connections come and go inside _run, and a few checks in a few
+        # seconds cost nothing beside a connection attempt
+        deadline = time.monotonic() + wait
+        while not self._ready.is_set() and time.monotonic() < deadline:
+            connections = self._connections()
+            if connections and all(c.connected.is_set() or c.failures for c in connections) \
+                    and not all(c.connected.is_set() for c in connections):
+                return False  # said now: a refused connection is refused in milliseconds
+            await asyncio.sleep(0.02)
+        return self._ready.is_set()
+
+    def _connections(self) -> list[Connection]:
+        return [c for c in (self.connection, *(s.connection for s in self.sources))
+                if c is not None]
+
+    def not_ready(self) -> list[str]:
+        """Which brokers do not take the link yet, and why, a line each (it keeps trying)."""
+        return [f"not connected yet to {c.endpoint.url(topic=False)}, retrying in the "
+                f"background: {c.last_error or 'no answer yet'}"
+                for c in self._connections() if not c.connected.is_set()]
 
     def attach(self, engine: Engine) -> None:
         """Hooks the engine in: in the engine's thread, before it starts."""
@@ -262,7 +278,8 @@ class MqttLink:
     def _refuse(self, where: str, reason: str) -> None:
         self.refused += 1
         if self.refused <= LOGGED_REFUSALS:
-            log.warning("MQTT: a message for %s is refused: %s", where, reason)
+            # quoted: a topic such as playground/t//in names the node '' (read: nothing)
+            log.warning("MQTT: a message for %r is refused: %s", where, reason)
         engine = self.engine
         t = engine.loop.time() if engine is not None else 0.0
         body = json.dumps({"event": "refused", "t": t, "node": where, "reason": reason},
@@ -299,6 +316,8 @@ class MqttLink:
             state["reconnects"] = max(0, connection.connects - 1)
             if connection.last_error:  # since the last connect: why it is not (or was not) up
                 state["error"] = connection.last_error
+            if (down := connection.down_for()) is not None:
+                state["down_for"] = round(down, 1)
         if transport is not None:
             state.update({"duplicates": transport.duplicates,
                           "refused_congested": transport.refused,
@@ -351,7 +370,7 @@ class MqttLink:
                     # only what its own URL says: the --broker's credentials, certificates
                     # and --mqtt-insecure are for that broker, and a source may be another
                     # server
-                    subscriptions=list(source.topics), security=None,
+                    subscriptions=list(source.topics), security=None, source=True,
                     session=lambda client, source=source: self._source_session(client,
                                                                                source)))
             async with asyncio.TaskGroup() as group:
@@ -360,9 +379,7 @@ class MqttLink:
                 group.create_task(self._summary_loop(), name="mqtt:tap-summary")
 
     async def _until_ready(self) -> None:
-        connections = [c for c in (self.connection, *(s.connection for s in self.sources))
-                       if c is not None]
-        for connection in connections:
+        for connection in self._connections():
             await connection.connected.wait()
         if self.transport is not None:
             await asyncio.sleep(HELLO_GRACE)

@@ -137,6 +137,8 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
             endpoint = parse_endpoint(args.broker, topic="forbidden")
         except ValueError as error:
             return f"--broker: {error}"
+        if (refused := _credentials_problem(args, endpoint)) is not None:
+            return refused
         if not endpoint.tls and (args.mqtt_ca or args.mqtt_cert or args.mqtt_key
                                  or args.mqtt_insecure):
             return "TLS options need a TLS broker: write --broker mqtts://HOST:PORT"
@@ -166,6 +168,30 @@ def problem(args: argparse.Namespace, topology: m.Topology | None, *, clock: str
     return None
 
 
+def _credentials_problem(args: argparse.Namespace, endpoint: Endpoint) -> str | None:
+    """A password without a user name (MQTT sends none then: the broker would refuse the
+    link as not authorized, for a reason the user cannot see), or a user name or password
+    given both in the URL and as an option (one of them would be dropped unsaid)."""
+    if endpoint.username and args.mqtt_username:
+        return "the user name is given twice, in the --broker URL and by --mqtt-username: " \
+               "keep one"
+    if endpoint.password is not None and args.mqtt_password:
+        return "the password is given twice, in the --broker URL and by --mqtt-password: " \
+               "keep one"
+    if endpoint.username or args.mqtt_username:
+        return None
+    if endpoint.password:
+        return "the --broker URL has a password but no user name: write " \
+               "mqtt://USER:PASSWORD@HOST:PORT"
+    if args.mqtt_password:
+        return "--mqtt-password needs a user name: add --mqtt-username NAME (or write " \
+               "mqtt://USER@HOST:PORT)"
+    if os.environ.get(PASSWORD_VARIABLE):
+        return f"{PASSWORD_VARIABLE} is set but no user name is given: add --mqtt-username " \
+               f"NAME (or write mqtt://USER@HOST:PORT), or unset {PASSWORD_VARIABLE}"
+    return None
+
+
 class _Encrypted(Exception):
     """The key asks for a pass phrase (OpenSSL would ask for it on the terminal)."""
 
@@ -177,7 +203,7 @@ def _no_pass_phrase() -> str:
 def tls_problem(ca: str | None, cert: str | None, key: str | None) -> str | None:
     """What is wrong with the TLS files, found by loading them as the connection will.
     Loaded now: otherwise a file that is no certificate shows only at the end of the run,
-    as a broker that never answered."""
+    as a broker never connected to."""
     pem = "-----BEGIN CERTIFICATE----- blocks (PEM)"
     if ca:
         try:

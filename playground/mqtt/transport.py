@@ -321,7 +321,7 @@ class MqttBroker(Broker):
 
     def _remember(self, origin: str, copy: Copy) -> None:
         """Copies by (the process they came from, or "" for ours, and id): ids are unique
-        in a process (``external-1`` may exist in two)."""
+        in a process (``clients-1`` may exist in two: a producer's process started again)."""
         copies = self._copies
         key = (origin, copy.id)
         if key not in copies and len(copies) >= MAX_COPIES:

@@ -88,6 +88,10 @@ def _parse(text: str, topic: TopicRule) -> Endpoint:
     userinfo, at, hostport = authority.rpartition("@")
     if not at:
         hostport, userinfo = authority, ""
+    if (cut := min((hostport.find(c) for c in "?#" if c in hostport), default=-1)) >= 0:
+        # a URL's query or fragment: here it would read as part of the port
+        raise ValueError(f"{shown}: {hostport[cut:]!r} is no part of an MQTT address: "
+                         f"{_hint(topic)}")
     username = password = None
     if at:
         user, colon, secret = userinfo.partition(":")

@@ -252,7 +252,7 @@ def test_injected_messages_enter_a_node_and_count_as_created_by_external(sim):
 
     run = sim(topology(CHAIN, duration=3), setup=setup, drain=10)
     created = [(e.t, e.msg) for e in run.of(ev.MessageCreated, node="external")]
-    assert created == [(1.0, "external-1"), (2.0, "external-2")]
+    assert created == [(1.0, "external:q-1"), (2.0, "external:fn-1")]
     rows = [json.loads(p) for (p,) in run.rows("db", "payload")]
     assert {"from": "outside"} in rows and {"direct": True} in rows
     assert run.node("external")["created"] == 2

@@ -5,6 +5,7 @@ it) the tests that need it are skipped and say why."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import shutil
 import socket
@@ -42,14 +43,18 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 
 class Mosquitto:
-    """A mosquitto of the test's own, on 127.0.0.1 and a free port; can be restarted."""
+    """A mosquitto of the test's own, on 127.0.0.1 and a free port; can be restarted.
+    ``settings``: the listener's own lines (who it takes, TLS)."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, settings: str = "allow_anonymous true\n",
+                 name: str = "mosquitto") -> None:
         self.port = free_port()
-        self.config = directory / "mosquitto.conf"
-        self.config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-                               "persistence false\nset_tcp_nodelay true\n")
-        self.log = directory / "mosquitto.log"
+        self.config = directory / f"{name}.conf"
+        # as whoever runs the tests: started as root, mosquitto would read its files as the
+        # user mosquitto, which cannot enter a test's own folder
+        self.config.write_text(f"user {getpass.getuser()}\nlistener {self.port} 127.0.0.1\n"
+                               f"{settings}persistence false\nset_tcp_nodelay true\n")
+        self.log = directory / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -80,6 +85,33 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
         yield broker
     finally:
         broker.stop()
+
+
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None,
+                                   reason="openssl is not installed (it makes the test keys)")
+
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+
+def signed_pair(folder: Path, name: str, ca: tuple[Path, Path] | None,
+                ip: str | None = None) -> tuple[Path, Path]:
+    """A certificate and its key (EC: quick to make), signed by ``ca`` (None: by itself,
+    a certificate authority); ``ip``: the address it is issued for."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}-key.pem"
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+               "-keyout", str(key), "-subj", f"/CN={name}"]
+    if ca is None:
+        _openssl("req", "-x509", *new_key, "-out", str(cert), "-days", "2")
+        return cert, key
+    request = folder / f"{name}.csr"
+    _openssl("req", *new_key, "-out", str(request))
+    extensions = folder / f"{name}.ext"
+    extensions.write_text(f"subjectAltName=IP:{ip}\n" if ip else "basicConstraints=CA:FALSE\n")
+    _openssl("x509", "-req", "-in", str(request), "-CA", str(ca[0]), "-CAkey", str(ca[1]),
+             "-CAcreateserial", "-out", str(cert), "-days", "2", "-extfile", str(extensions))
+    return cert, key
 
 
 def write_topology(path: Path, data: dict[str, Any]) -> Path:

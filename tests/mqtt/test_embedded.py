@@ -73,7 +73,7 @@ def test_mosquitto_sub_sees_the_tap_and_mosquitto_pub_reaches_a_store(tmp_path: 
             assert isinstance(event["t"], float)
 
     payloads = {json.loads(payload)["order"] if "order" in payload else "direct"
-                for trace, payload in rows(db, "db") if trace.startswith("external-")}
+                for trace, payload in rows(db, "db") if trace.startswith("external:")}
     assert payloads == {"from outside", "direct"}
     assert report["ledger"]["lost"] == 0
     assert report["nodes"]["external"]["created"] == 2
@@ -148,7 +148,7 @@ def test_json_that_merely_looks_like_an_envelope_is_injected(tmp_path: Path) -> 
         publish(port, "playground/shop/orders/in", body)
     report, err = report_of(run)
     orders = sorted(json.loads(payload)["order"] for trace, payload in rows(db, "db")
-                    if trace.startswith("external-"))
+                    if trace.startswith("external:"))
     assert orders == [1, 2, 3, 4, 5]
     assert report["mqtt"]["injected"] == 5 and report["mqtt"]["refused"] == 0
     assert "KeyError" not in err and "refused" not in err
@@ -169,18 +169,22 @@ def test_json_for_a_node_the_topology_lacks_is_refused_with_a_line(tmp_path: Pat
         assert watch.stdout is not None
         assert watch.stdout.readline().startswith("playground/shop/tap/_summary ")
         publish(port, "playground/shop/order/in", '{"order": 1}')  # orders, mistyped
-        said = ""
-        while not said.startswith("playground/shop/tap/_errors "):
-            said = watch.stdout.readline()
-            assert said, "no line on tap/_errors"
+        publish(port, "playground/shop//in", '{"order": 2}')  # no name at all
+        said: list[str] = []
+        while len(said) < 2:
+            line = watch.stdout.readline()
+            assert line, "no line on tap/_errors"
+            if line.startswith("playground/shop/tap/_errors "):
+                said.append(line)
     finally:
         watch.kill()
         watch.communicate()
     report, err = report_of(run)
-    assert report["mqtt"]["refused"] == 1 and report["mqtt"]["injected"] == 0
-    assert ("a message for order is refused: the topology has no such node (nodes: clients, "
-            "orders, save, db)") in err
-    assert '"node": "order"' in said
+    assert report["mqtt"]["refused"] == 2 and report["mqtt"]["injected"] == 0
+    assert ("a message for 'order' is refused: the topology has no such node (nodes: "
+            "clients, orders, save, db)") in err
+    assert "a message for '' is refused: the topology has no such node" in err
+    assert '"node": "order"' in said[0] and '"node": ""' in said[1]
 
 
 def test_an_mqtt_5_client_is_told_the_broker_speaks_3_1_1(tmp_path: Path) -> None:

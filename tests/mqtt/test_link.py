@@ -44,7 +44,7 @@ def test_a_source_gets_only_the_credentials_of_its_own_url() -> None:
                         q={"kind": "queue"})
         # the options' credentials are the --broker's: another server must never see them
         link = MqttLink(MqttOptions(security=Security("broker-user", "broker-secret")), plan)
-        link.start(wait=0.5)
+        link.start()
         reader.join(10)
         link.close(linger=0.0)
     assert got and got[0][0] >> 4 == 1  # a CONNECT came

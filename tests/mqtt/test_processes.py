@@ -4,11 +4,16 @@ broker restart in the middle of the run loses nothing."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from tests.mqtt.conftest import (
+    ROOT,
     Mosquitto,
     needs_mosquitto,
     report_of,
@@ -128,3 +133,35 @@ def test_nodes_that_no_process_runs_are_named(tmp_path: Path, mosquitto: Mosquit
     report, said = report_of(run, timeout=60)
     assert report["mqtt"]["missing"] == ["db", "save"]
     assert f"MQTT: no process on {mosquitto.url} has said it runs db, save (so far)" in said
+
+
+@needs_mosquitto
+def test_a_link_that_drops_for_good_shows_in_the_summary_and_fails_the_run(
+        tmp_path: Path, mosquitto: Mosquitto) -> None:
+    spec = write_topology(tmp_path / "split-shop.yaml", TOPOLOGY)
+    # the readable summary, as a user sees it (wide: rich would wrap the mqtt line)
+    run = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "sim", str(spec), "--clock", "real",
+         "--broker", mosquitto.url, "--tap-rate", "0", "--nodes", "clients,api,orders",
+         "--duration", "4s", "--db", str(tmp_path / "here.sqlite")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "COLUMNS": "400"})
+    try:
+        deadline = time.monotonic() + 30
+        while "New client connected" not in mosquitto.log.read_text(errors="replace"):
+            assert time.monotonic() < deadline, "the process never connected"
+            time.sleep(0.05)
+        mosquitto.stop()  # for good
+        out, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    assert run.returncode == 1, err
+    line = next(line for line in out.splitlines() if line.startswith("mqtt: "))
+    assert re.match(rf"mqtt: {mosquitto.url}, link down for the last \d+\.\d s of the run "
+                    r"\(.+\), 0 reconnects; ", line), line
+    last = err.strip().splitlines()[-1]
+    assert re.match(rf"playground sim: the link to the MQTT broker at {mosquitto.url} dropped "
+                    r"\d+\.\d s \(wall\) before the run ended and did not come back, so from "
+                    "then on nothing went to or came from other processes: .+", last), last

@@ -207,3 +207,56 @@ def test_an_envelope_that_is_no_object_is_dropped_and_counted() -> None:
         assert loop.run_until_complete(main()) == 3  # said and counted, not an AttributeError
     finally:
         loop.close()
+
+
+def test_messages_injected_in_two_processes_of_a_split_get_different_ids() -> None:
+    """JSON sent to api's inbox enters one process, JSON sent to orders' the other: the
+    store's rows, written in the second, must not share an id."""
+    wire = Wire(topology(CHAIN, duration=3))
+    loop = SimLoop("virtual")
+
+    async def main() -> None:
+        first = wire.engine({"clients", "api"})
+        second = wire.engine(set(CHAIN) - {"clients", "api"})
+        first.clock.at(1.0, first.inject, "api", {"from": "A"})
+        second.clock.at(1.0, second.inject, "orders", {"from": "B"})
+        await asyncio.gather(first.run(3, 10), second.run(14))
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    written = {e.msg for e in wire.events if isinstance(e, ev.MessageWritten)
+               and e.node == "db" and e.trace.startswith("external")}
+    assert written == {"external:api-1", "external:orders-1"}
+
+
+@pytest.mark.parametrize(("envelope", "says"), [
+    ({"k": "rq", "corr": 1, "reply_to": "r", "sender": "s"},
+     "a request that does not decode: it has no 'op' field"),
+    ({"k": "rq", "op": "send", "corr": 1, "reply_to": "r", "sender": "s",
+      "msg": {"trace": "t", "age": 0}}, "a request that does not decode: its message has no "
+                                        "'id' field"),
+    ({"k": "rp", "corr": 1, "status": 200}, "a reply that does not decode: it has no 'to' field"),
+    ({"k": "rq", "op": "send", "corr": "x", "reply_to": "r", "sender": "s"},
+     "a request that does not decode: invalid literal for int() with base 10: 'x'"),
+])
+def test_a_forged_envelope_is_dropped_with_what_it_lacks(
+        caplog: pytest.LogCaptureFixture, envelope: dict[str, Any], says: str) -> None:
+    wire = Wire(topology(CHAIN))
+    loop = SimLoop("virtual")
+
+    async def main() -> int:
+        wire.engine({"orders", "save", "db", "news", "mail", "audit"})
+        topic = inbox(wire.base, "orders")
+        end = wire.ends[topic]
+        end.receive_batch({"pg": 1, "o": "elsewhere", "b": 1, "e": [envelope]}, topic)
+        return end.undecodable
+
+    try:
+        with caplog.at_level("WARNING", logger="playground.mqtt"):
+            assert loop.run_until_complete(main()) == 1
+    finally:
+        loop.close()
+    assert caplog.messages == [
+        f"MQTT: an envelope from elsewhere on playground/split/orders/in is dropped: {says}"]

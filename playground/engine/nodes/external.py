@@ -3,11 +3,15 @@
 It acts as a client with no arrival loop of its own: each injected message is a new trace,
 counted in the ledger as created by ``external``, sent to the node it names, and released
 when that node answers (failed if the answer is an error).
+
+Ids are numbered per receiving node, ``external:api-1``: in a topology split over processes
+every process has an ``external``, but a node runs in one process only, so the ids stay
+unique across them (a ``:`` is in no node id, so none of them is a producer's).
 """
 
 from __future__ import annotations
 
-import itertools
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
@@ -30,7 +34,7 @@ class ExternalNode(Node):
     def __init__(self, engine: Engine) -> None:
         spec = m.NodeSpec(kind=EXTERNAL)
         super().__init__(engine, EXTERNAL, spec)
-        self._numbers = itertools.count(1)
+        self._numbers: Counter[str] = Counter()  # per target node
         self.waiting: dict[int, tuple[Message, float]] = {}
 
     def inject(self, target: str, payload: Any, asynchronous: bool = False) -> str:
@@ -40,7 +44,8 @@ class ExternalNode(Node):
         if op is None:
             raise ValueError(f"messages cannot be injected into {kind} {target!r}")
         now = self.clock.loop.now
-        msg_id = f"{EXTERNAL}-{next(self._numbers)}"
+        self._numbers[target] += 1
+        msg_id = f"{EXTERNAL}:{target}-{self._numbers[target]}"
         msg = Message(Copy(self.engine.ledger, msg_id, msg_id, now), payload)
         self.emit(ev.MessageCreated.new(now, self.id, msg_id, msg_id))
         self.emit(ev.MessageSent.new(now, self.id, msg_id, msg_id, target, 1))
