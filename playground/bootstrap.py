@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 RUNTIME = ("textual", "rich", "pydantic", "ruamel.yaml", "aiosqlite", "aiomqtt", "amqtt")
+_INSTALLED = "PLAYGROUND_INSTALLED"  # set for the start that follows an install
 TESTING = ("pytest", "pytest_asyncio", "pytest_textual_snapshot", "xdist", "hypothesis",
            "jsonschema")
 
@@ -44,16 +45,24 @@ def ensure(argv: list[str]) -> None:
     if not missing:
         return
     inside = Path(sys.prefix).resolve() == VENV.resolve()
-    python = Path(sys.executable) if inside else _python_in(VENV)
-    if not python.exists():
-        print(f"playground: first run, creating {VENV} ...", file=sys.stderr)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+    if not inside:
+        # start again inside .venv, which checks for itself what it lacks: a .venv made by
+        # an earlier run has everything, and asking pip again would take seconds and the
+        # package registry on every run
+        python = _python_in(VENV)
+        if not python.exists():
+            print(f"playground: first run, creating {VENV} ...", file=sys.stderr)
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        os.execv(str(python), [str(python), *argv])
     print(f"playground: installing the project and its packages into {VENV} "
           f"(missing: {', '.join(missing)}) ...", file=sys.stderr)
-    command = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "-q",
                "-e", f"{ROOT}[test,serve,bench]"]
     if subprocess.call(command) != 0:
         sys.exit("playground: installing the packages failed; see pip's output above")
-    if inside:
-        return
-    os.execv(str(python), [str(python), *argv])
+    if os.environ.get(_INSTALLED):  # installed, and still missing: never loop
+        sys.exit(f"playground: {', '.join(missing)} still missing after installing into "
+                 f"{VENV}; remove that folder and run again")
+    # a fresh start sees the install as a later run will (its .pth files included)
+    os.environ[_INSTALLED] = "1"
+    os.execv(sys.executable, [sys.executable, *argv])
