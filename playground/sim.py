@@ -259,9 +259,14 @@ def _p50_p99(summary: dict[str, float], count: int) -> str:
 def _populations(entry: dict[str, Any]) -> dict[str, int]:
     """How many values a node's summaries hold, where the entry tells: an empty one reads
     0.0ms, as if answers had come at once."""
-    if entry["kind"] != "producer":
-        return {}
-    return {"latency": entry["ok"], "error_latency": entry["errors"] + entry["timeouts"]}
+    kind = entry["kind"]
+    if kind == "producer":
+        return {"latency": entry["ok"], "error_latency": entry["errors"] + entry["timeouts"]}
+    if kind == "queue" and "received" in entry:
+        return {"wait": entry["received"]}
+    if kind == "function" and "invocations" in entry:
+        return {"duration": entry["invocations"]}
+    return {}
 
 
 def _ms(seconds: float) -> str:

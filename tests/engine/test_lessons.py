@@ -114,6 +114,22 @@ def test_the_summary_says_whose_latency_it_shows_and_a_dash_where_there_is_none(
     assert not re.search(r"(?<![\d.])0\.0ms", head)
 
 
+def test_a_queue_nobody_received_from_and_a_function_never_invoked_read_a_dash(tmp_path):
+    spec = tmp_path / "idle.yaml"
+    spec.write_text("version: 1\nname: idle\nduration: 5s\nnodes:\n"
+                    "  p: {kind: producer, rate: 2/s, to: q}\n"
+                    "  q: {kind: queue, to: f}\n"
+                    "  f: {kind: function}\n"
+                    "scenario:\n  - {at: 0s, action: pause, node: f}\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "run.py", "sim", str(spec), "--db",
+                           str(tmp_path / "rows.sqlite")], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    # an empty summary read "mean 0.0ms p50 0.0ms", as if every message went at once
+    assert re.search(r"│ wait +│ +- │", done.stdout), done.stdout
+    assert re.search(r"│ duration +│ +- │", done.stdout), done.stdout
+
+
 def test_a_piped_summary_keeps_each_line_whole(tmp_path):
     lines = _summary(tmp_path).splitlines()
     assert lines[0].endswith(f"; rows in {tmp_path / 'rows.sqlite'}")
