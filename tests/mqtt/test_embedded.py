@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+import os
+import socket
 import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
-from playground.mqtt.embedded import free_port
+import pytest
+
+from playground.mqtt.embedded import EmbeddedBroker, free_port
 from tests.mqtt.conftest import needs_clients, report_of, sim, wait_for_line, write_topology
 
 CHAIN = {
@@ -187,18 +194,18 @@ def test_json_for_a_node_the_topology_lacks_is_refused_with_a_line(tmp_path: Pat
     assert '"node": "order"' in said[0] and '"node": ""' in said[1]
 
 
-def test_an_mqtt_5_client_is_told_the_broker_speaks_3_1_1(tmp_path: Path) -> None:
-    import socket
+# mosquitto_pub -V mqttv5's CONNECT: level 5, a receive-maximum property, no id
+MQTT_5_CONNECT = b"\x10\x10\x00\x04MQTT\x05\x02\x00<\x03!\x00\x14\x00\x00"
 
+
+def test_an_mqtt_5_client_is_told_the_broker_speaks_3_1_1(tmp_path: Path) -> None:
     run = sim(write_topology(tmp_path / "shop.yaml", CHAIN), "--mqtt",
               "--db", str(tmp_path / "shop.sqlite"))
     try:
         line = wait_for_line(run, "embedded MQTT broker on")
         port = int(line.split("127.0.0.1:")[1].split()[0])
-        # mosquitto_pub -V mqttv5's CONNECT: level 5, a receive-maximum property, no id
-        connect = b"\x10\x10\x00\x04MQTT\x05\x02\x00<\x03!\x00\x14\x00\x00"
         with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
-            client.sendall(connect)
+            client.sendall(MQTT_5_CONNECT)
             # amqtt waits for the rest of a CONNECT it misreads: as mosquitto_pub does, the
             # client gives up
             time.sleep(0.5)
@@ -208,3 +215,44 @@ def test_an_mqtt_5_client_is_told_the_broker_speaks_3_1_1(tmp_path: Path) -> Non
         run.communicate()
     assert "speaks MQTT 3.1.1 only" in said and "-V mqttv311" in said
     assert "Traceback" not in said
+
+
+def _open_sockets() -> int:
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(FileNotFoundError):  # the listing's own descriptor
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts sockets in /proc")
+async def test_a_client_that_fails_is_our_line_and_its_socket_closed_on_any_python() -> None:
+    # before 3.11.7 asyncio leaves a failed connection's task to the garbage collector (its
+    # exception printed whenever that comes, the socket open until then); 3.11.7 hands it to
+    # the loop's exception handler: on neither may that be what the user sees
+    unhandled: list[str] = []
+    asyncio.get_running_loop().set_exception_handler(
+        lambda _loop, context: unhandled.append(context["message"]))
+    said: list[str] = []
+    heard_one = asyncio.Event()
+
+    class Heard(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            said.append(record.getMessage())
+            heard_one.set()
+
+    heard = Heard(logging.WARNING)
+    logging.getLogger("playground.mqtt").addHandler(heard)
+    try:
+        async with EmbeddedBroker() as broker:
+            before = _open_sockets()
+            # the client gives up before the broker answers, as mosquitto_pub -V mqttv5 does
+            with socket.create_connection(("127.0.0.1", broker.port), timeout=10) as client:
+                client.sendall(MQTT_5_CONNECT)
+            async with asyncio.timeout(10):
+                await heard_one.wait()
+            left_open = _open_sockets() - before
+    finally:
+        logging.getLogger("playground.mqtt").removeHandler(heard)
+    assert unhandled == [] and left_open == 0
+    assert len(said) == 1 and "speaks MQTT 3.1.1 only" in said[0] and "-V mqttv311" in said[0]
