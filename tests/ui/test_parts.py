@@ -152,6 +152,19 @@ def test_figures_read_short() -> None:
     assert figures.name("orders", 9) == "orders" and figures.name("shoppers", 7) == "sho…ers"
 
 
+def test_talk_modes_p99_is_a_dash_before_the_first_ok_answer() -> None:
+    from types import SimpleNamespace
+
+    from playground.ui.widgets.big_counters import counter_values
+
+    def frame(ok: int, p99: float) -> SimpleNamespace:
+        return SimpleNamespace(client={"ok": ok, "errors": 3, "latency": {"p99": p99}},
+                               nodes={}, ledger={"delivered": 0})
+
+    assert counter_values(frame(0, 0.0))["p99"] == "-"  # only errors so far
+    assert counter_values(frame(5, 0.1234))["p99"] == "123"
+
+
 def test_the_clock_never_reads_sixty_seconds() -> None:
     assert figures.sim_clock(59.94) == " 59.9s"
     assert figures.sim_clock(59.96) == "1:00.0"

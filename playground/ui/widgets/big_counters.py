@@ -18,10 +18,12 @@ def counter_values(frame: Frame) -> dict[str, str]:
     queued = sum(n.get("gauges", {}).get("depth", 0) for n in frame.nodes.values()
                  if n.get("kind") == "queue")
     p99 = client.get("latency", {}).get("p99") or 0.0
+    # before the first ok answer there is no p99: a 0 would read as answers taking no time
+    shown_p99 = str(round(p99 * 1000)) if client.get("ok") else "-"
     return {
         "delivered": str(frame.ledger.get("delivered", 0)),
         "errors": str(client.get("errors", 0) + client.get("timeouts", 0)),
-        "p99": str(round(p99 * 1000)),
+        "p99": shown_p99,
         "queued": str(queued),
     }
 
