@@ -166,3 +166,9 @@ class Message:
 
     def __repr__(self) -> str:
         return f"Message({self.id!r}, attempt={self.attempt}, receives={self.receives})"
+
+
+def payload_field(payload: Any, field: str) -> Any:
+    """The payload's value of ``field``; None if it has none, or is no JSON object. What a
+    FIFO queue's ``group_by``, a gateway's cache key and a keyed table read."""
+    return payload.get(field) if isinstance(payload, dict) else None

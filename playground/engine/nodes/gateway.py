@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
 from playground.engine.limits import THROTTLING_SHOWN, Breaker, TokenBucket, tuned_breaker
+from playground.engine.message import payload_field
 from playground.engine.node import Node
 from playground.engine.protocol import (
     BLOCKED,
@@ -202,4 +203,4 @@ class GatewayNode(Node):
 
 
 def _cache_key(payload: Any, cache: m.Cache) -> str:
-    return repr(payload.get(cache.key) if isinstance(payload, dict) else None)
+    return repr(payload_field(payload, cache.key))

@@ -19,7 +19,7 @@ from playground.engine import events as ev
 from playground.engine.clock import TICK
 from playground.engine.deadlines import Deadlines
 from playground.engine.limits import TokenBucket
-from playground.engine.message import EXPIRED, Message
+from playground.engine.message import EXPIRED, Message, payload_field
 from playground.engine.node import Node
 from playground.engine.protocol import (
     ACCEPTED,
@@ -144,7 +144,7 @@ class QueueNode(Node):
         if self.fifo:
             group_by = self.spec.group_by
             payload = msg.payload
-            value = payload.get(group_by) if group_by and isinstance(payload, dict) else None
+            value = payload_field(payload, group_by) if group_by else None
             msg.group = "" if value is None else str(value)
         self.to.MessageAccepted(ev.MessageAccepted.new(now, self.id, msg.id, msg.trace,
                                                        request.sender))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
 from playground.engine.limits import THROTTLING_SHOWN, TokenBucket
+from playground.engine.message import payload_field
 from playground.engine.node import Node
 from playground.engine.protocol import FAILED, INVALID, OK, THROTTLED, WRITE, Reply, Request
 from playground.engine.sampling import sampler
@@ -58,7 +59,7 @@ class StoreNode(Node):
             # (a degradation strikes at the end)
             return
         key_field = self.key_field
-        if key_field is not None and _key_value(msg.payload, key_field) is None:
+        if key_field is not None and payload_field(msg.payload, key_field) is None:
             # DynamoDB refuses an item without its key before it takes any capacity; so
             # does this table, rather than keying every such message as one (one row)
             self.emit(ev.MessageRefused.new(now, self.id, request.fork_id or msg.id, msg.trace,
@@ -103,7 +104,7 @@ class StoreNode(Node):
             if self.key_field is None:
                 key: Any = msg.trace
             else:
-                key = repr(_key_value(payload, self.key_field))
+                key = repr(payload_field(payload, self.key_field))
             deduplicated = key in self.keys
             self.keys.add(key)
         if deduplicated or not first:
@@ -148,11 +149,7 @@ class StoreNode(Node):
         else:
             # a row without the field was written before the table was keyed on it:
             # no later write has its (missing) key
-            values = (_key_value(payload, field)
+            values = (payload_field(payload, field)
                       for _, payload in self.engine.written_rows(self.id))
             self.keys = {repr(value) for value in values if value is not None}
 
-
-def _key_value(payload: Any, field: str) -> Any:
-    """The payload's value of the key field; None if it has none (or is not an object)."""
-    return payload.get(field) if isinstance(payload, dict) else None
