@@ -43,6 +43,7 @@ _MAX_SELECT = 24 * 3600.0
 # (t0 + k / rate, or now + delay) then land on the same float, and time does not drift by
 # rounding errors summed over millions of steps.
 GRID = 6
+_LATE = 1 << 62  # added to a timer's number: after every other timer due at its instant
 TICK = 10.0**-GRID  # the shortest time between two instants
 
 
@@ -123,6 +124,7 @@ class SimLoop(asyncio.SelectorEventLoop):
         # around the very same call, here made in C (a future asks the loop for its debug
         # mode itself, so debug mode still gets its tracebacks)
         self.create_future = functools.partial(asyncio.Future, loop=self)  # type: ignore[method-assign]
+        self._timer_number = itertools.count().__next__
 
     # --- what node code sees -------------------------------------------------------------
 
@@ -239,12 +241,33 @@ class SimLoop(asyncio.SelectorEventLoop):
 
     # asyncio keeps its timers in a heap of handles, ordered by TimerHandle.__lt__, a Python
     # method: a message's two timers cost some twenty such calls in heap operations. Here
-    # the heap holds (when, handle) pairs, compared in C. Two pairs compare exactly as their
-    # handles do (at equal times, neither handle is less than the other, so neither pair
-    # is), so timers due at the same instant still come in asyncio's order.
+    # the heap holds (when, number, handle) triples, compared in C. The number counts the
+    # timers set: timers due at the same instant fire in the order they were set (asyncio's
+    # heap leaves that order to chance, and a scenario's steps at one instant, or an
+    # invocation's end and a call arriving at that instant, came in any order).
 
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any,
                 context: Any = None) -> asyncio.TimerHandle:
+        if self._debug or self._closed or when is None:
+            timer = self._timer(when, callback, args, context)
+        else:  # a frame less: a message sets two or three timers
+            timer = TimerHandle(when, callback, args, self, context)
+        heapq.heappush(self._scheduled, (when, self._timer_number(), timer))
+        timer._scheduled = True
+        return timer
+
+    def call_last_at(self, when: float, callback: Callable[..., Any], *args: Any
+                     ) -> asyncio.TimerHandle:
+        """``call_at``, but after every other timer due at that instant, set before it or
+        after: for arrivals from outside, so that what ends at an instant (an invocation, a
+        write) is over before what arrives at that instant is looked at."""
+        timer = self._timer(when, callback, args, None)
+        heapq.heappush(self._scheduled, (when, _LATE + self._timer_number(), timer))
+        timer._scheduled = True
+        return timer
+
+    def _timer(self, when: float, callback: Callable[..., Any], args: tuple[Any, ...],
+               context: Any) -> asyncio.TimerHandle:
         if when is None:
             raise TypeError("when cannot be None")
         if self._closed:
@@ -252,15 +275,11 @@ class SimLoop(asyncio.SelectorEventLoop):
         if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_at")
-        if self._debug:
             timer = asyncio.TimerHandle(when, callback, args, self, context)
             if timer._source_traceback:
-                del timer._source_traceback[-1]  # the frame of this method
-        else:
-            timer = TimerHandle(when, callback, args, self, context)
-        heapq.heappush(self._scheduled, (when, timer))
-        timer._scheduled = True
-        return timer
+                del timer._source_traceback[-2:]  # the frames of this class's methods
+            return timer
+        return TimerHandle(when, callback, args, self, context)
 
     def call_soon(self, callback: Callable[..., Any], *args: Any, context: Any = None
                   ) -> asyncio.Handle:
@@ -274,12 +293,14 @@ class SimLoop(asyncio.SelectorEventLoop):
     # --- turning ----------------------------------------------------------------------------
 
     def _run_once(self) -> None:
-        """asyncio's turns of the loop, in asyncio's order, one after another until the loop
-        stops: due timers join the ready callbacks, then the callbacks ready at the start of
-        the turn run. A message takes a handful of turns, and a turn of asyncio's own spends
-        as long on its bookkeeping (a call, the cancelled timers' check, a select asked for
-        nothing) as on the callback it runs; here a turn with work ready costs a comparison
-        or two, and the selector is asked only when there is no work or a poll is due.
+        """asyncio's turns of the loop, one after another until the loop stops: the
+        callbacks ready at the start of the turn run; once none is ready, the next due timer
+        (by time, then the order they were set) joins them, so each timer's consequences at
+        its instant come before the next timer's. A message takes a handful of turns, and a
+        turn of asyncio's own spends as long on its bookkeeping (a call, the cancelled
+        timers' check, a select asked for nothing) as on the callback it runs; here a turn
+        with work ready costs a comparison or two, and the selector is asked only when there
+        is no work or a poll is due.
 
         In debug mode each callback runs through Handle._run, as asyncio's own turn runs
         it (asyncio's timing of slow callbacks reads the simulated clock: always 0 here)."""
@@ -298,17 +319,17 @@ class SimLoop(asyncio.SelectorEventLoop):
                 # mostly cancelled timers: keep the live ones (asyncio's own rule)
                 live = []
                 for entry in scheduled:
-                    if entry[1]._cancelled:
-                        entry[1]._scheduled = False
+                    if entry[2]._cancelled:
+                        entry[2]._scheduled = False
                     else:
                         live.append(entry)
                 heapq.heapify(live)
                 self._scheduled = scheduled = live
                 self._timer_cancelled_count = 0
             else:
-                while scheduled and scheduled[0][1]._cancelled:
+                while scheduled and scheduled[0][2]._cancelled:
                     self._timer_cancelled_count -= 1
-                    heappop(scheduled)[1]._scheduled = False
+                    heappop(scheduled)[2]._scheduled = False
             if ready or self._stopping:
                 if monotonic() - self._last_poll >= poll_every:
                     process(self._poll(raw_select))
@@ -327,9 +348,10 @@ class SimLoop(asyncio.SelectorEventLoop):
                     process(selector.select(min(max(0.0, when - self.now), _MAX_SELECT)))
             else:
                 process(selector.select(None))
-            end = self.now + resolution
-            while scheduled and scheduled[0][0] < end:
-                handle = heappop(scheduled)[1]
+            # one due timer at a time, once what the last one set off is done: what ends at
+            # an instant is over (an instance free again) before the next timer is looked at
+            if not ready and scheduled and scheduled[0][0] < self.now + resolution:
+                handle = heappop(scheduled)[2]
                 handle._scheduled = False
                 ready.append(handle)
             if self._debug:
@@ -511,6 +533,11 @@ class Clock:
 
     def at(self, when: float, callback: Callable[..., None], *args: Any) -> asyncio.TimerHandle:
         return self.loop.call_at(on_grid(when), self._fire, callback, args)
+
+    def last_at(self, when: float, callback: Callable[..., None], *args: Any
+                ) -> asyncio.TimerHandle:
+        """``at``, after every other timer due at that instant (see SimLoop.call_last_at)."""
+        return self.loop.call_last_at(on_grid(when), self._fire, callback, args)
 
     def later(self, delay: float, callback: Callable[..., None], *args: Any
               ) -> asyncio.TimerHandle:

@@ -216,9 +216,11 @@ class Engine:
 
         duration = self.topology.duration if duration is None else duration
         self.start(stop_at=duration)
-        wait = duration - self.loop.time()
-        if wait > 0:
-            await self.clock.sleep(wait)
+        if duration > self.loop.time():
+            # after everything else due at that instant: what ends as the run does counts
+            ended = self.loop.create_future()
+            self.clock.last_at(duration, _settle, ended)
+            await ended
         if drain:
             await self.drain(duration + drain)
         self.sim_seconds = self.loop.time()
@@ -241,7 +243,7 @@ class Engine:
         loop = self.loop
         self._drain_deadline = deadline
         self._drained = loop.create_future()
-        timer = self.clock.at(deadline, _settle, self._drained)
+        timer = self.clock.last_at(deadline, _settle, self._drained)
         # asked whenever the work of an instant is done, so the drain ends at the instant
         # the last work did, whatever that work was (a release, an instance going idle...)
         previous = getattr(loop, "before_advance", None)

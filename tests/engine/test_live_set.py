@@ -271,3 +271,18 @@ def test_a_store_turned_idempotent_writes_no_trace_it_has_written_before(sim, id
     # from the set on, one row for each trace not written yet, and none for the others
     assert sorted(after) == sorted(f"p-{k}" for k in range(8, 15))
     assert run.node("s")["deduplicated"] == 3 * 14 - len(rows)
+
+
+@pytest.mark.parametrize(("steps", "created"), [
+    ([{"at": "5s", "action": "set", "node": "p", "limit": 10}], 10),
+    # 5 by 2.5 s; no limit from 8 s: one a second from 8 s to 19 s
+    ([{"at": "2.5s", "action": "set", "node": "p", "limit": 5},
+      {"at": "8s", "action": "set", "node": "p", "limit": None}], 17),
+])
+def test_a_producer_that_reached_its_limit_sends_again_when_a_set_raises_or_lifts_it(
+        sim, steps, created):
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 3, "to": "q"},
+        "q": {"kind": "queue"},
+    }, duration=20, scenario=steps))
+    assert run.report["ledger"]["created"] == created

@@ -98,9 +98,14 @@ class ProducerNode(Node):
                     next_at = now + self.arrivals.expovariate(self.rate)
                 continue
             now = loop.now
-            limit = self.spec.limit
-            if now >= self.stop_at or (limit is not None and self.made >= limit):
+            if now >= self.stop_at:
                 return
+            limit = self.spec.limit
+            if limit is not None and self.made >= limit:
+                # until the run's end: a `set` may raise the limit or lift it (a change
+                # wakes the sleep early, as one of the rate does)
+                next_at = self.stop_at
+                continue
             if self.blocked:
                 await self._wait_unblocked()
                 now = loop.now
@@ -122,7 +127,10 @@ class ProducerNode(Node):
         loop = self.clock.loop
         future: asyncio.Future[bool] = loop.create_future()
         self._sleep = future
-        self._sleep_timer = self.clock.at(when, _wake, future, True)
+        # an arrival comes after whatever else is due at its instant (an instance freed
+        # then is free for it); with no end to the run, only a change wakes the sleep
+        self._sleep_timer = None if when == math.inf \
+            else self.clock.last_at(when, _wake, future, True)
         return future
 
     def rate_changed(self) -> None:
