@@ -41,6 +41,7 @@ class Node:
         self.degrade_until = -math.inf
         self.degrade_errors = 0.0
         self.degrade_slow = 1.0
+        self._degrades: list[tuple[float, float, float]] = []  # (until, errors, slow) in force
         self.fault_rng = engine.rng(node_id, "faults")
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -163,6 +164,26 @@ class Node:
 
     def in_outage(self) -> bool:
         return self.clock.loop.now < self.outage_until
+
+    def degrade(self, errors: float, slow: float, seconds: float) -> None:
+        """A ``degrade`` step: in force for ``seconds``, together with any other still in
+        force (as bursts multiply): their failures are drawn independently and their
+        slowdowns multiply, and each ends at its own time."""
+        until = self.clock.loop.now + seconds
+        self._degrades.append((until, errors, slow))
+        self._combine_degrades()
+        self.clock.at(until, self._combine_degrades)
+
+    def _combine_degrades(self) -> None:
+        now = self.clock.loop.now
+        self._degrades = live = [entry for entry in self._degrades if entry[0] > now]
+        survives, slow = 1.0, 1.0
+        for _, errors, factor in live:
+            survives *= 1.0 - errors
+            slow *= factor
+        self.degrade_errors = 1.0 - survives
+        self.degrade_slow = slow
+        self.degrade_until = max((entry[0] for entry in live), default=-math.inf)
 
     # slow and degraded_failure are asked several times per message, and almost always
     # without a degradation: what they return then needs no look at the clock

@@ -298,12 +298,10 @@ class Engine:
 
     def degrade(self, node_id: str, errors: float, slow: float, seconds: float) -> None:
         node = self.node(node_id)
-        node.degrade_errors = errors
-        node.degrade_slow = slow
-        node.degrade_until = self.loop.time() + seconds
+        node.degrade(errors, slow, seconds)
         if isinstance(node, ProducerNode):
             node.rate_changed()
-            self.clock.at(node.degrade_until, node.rate_changed)
+            self.clock.later(seconds, node.rate_changed)
 
     def pause(self, node_id: str) -> None:
         node = self.node(node_id)

@@ -82,6 +82,27 @@ def test_set_changes_a_producers_rate_live(sim):
     assert len([t for t in times if t >= 5]) == 500
 
 
+def test_a_second_degrade_adds_to_the_first_rather_than_cutting_it_short(sim):
+    # the store fails every write from 2 s to 12 s; a second, shorter degradation (slow
+    # only, 4 s to 5 s) comes on top of it: before, it replaced the first and the
+    # failures stopped at 5 s
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "api"},
+        "api": {"kind": "gateway", "to": "f"},
+        "f": {"kind": "function", "duration": "10ms", "to": "db"},
+        "db": {"kind": "store", "latency": "10ms"},
+    }, duration=20, scenario=[
+        {"at": "2s", "action": "degrade", "node": "db", "errors": 1, "slow": 1, "for": "10s"},
+        {"at": "4s", "action": "degrade", "node": "db", "errors": 0, "slow": 10, "for": "1s"},
+    ]))
+    assert run.report["client"]["statuses"] == {"200": 100, "500": 100}
+    # sent at (n - 1) / 10 s, refused after the function's 10 ms and the write's latency:
+    # ten times 10 ms while both are in force, 10 ms before and after
+    took = {round(e.t - (int(e.msg.split("-")[1]) - 1) / 10, 6)
+            for e in run.events if isinstance(e, ev.MessageRefused) and e.node == "db"}
+    assert took == {0.02, 0.11}
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_balances_its_ledger_and_rows_match_deliveries(sim, path):
     topo = load_file(path).require()
