@@ -238,3 +238,19 @@ def test_a_dlq_with_consumers_is_ordinary_work_pending_and_waited_for(sim):
     assert [(e.t, e.node) for e in drained.of(ev.MessageDelivered)] == [(11.0, "repair")]
     assert drained.ledger == {**drained.ledger, "delivered": 1, "pending": 0,
                               "dead_lettered": 0, "lost": 0}
+
+
+def test_a_message_the_dlq_refuses_counts_as_redelivered_each_time_it_comes_back(sim):
+    # the DLQ is down from 1 s to 6 s: each of the three messages comes back visible after
+    # every refused move, as a redelivery; 15 receives, of which 3 were first receives
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 3, "to": "q"},
+        "q": {"kind": "queue", "to": "f", "visibility_timeout": "1s",
+              "dlq": {"queue": "dlq", "max_receives": 2}},
+        "dlq": {"kind": "queue"},
+        "f": {"kind": "function", "batch_size": 1, "errors": 1},
+    }, duration=20, scenario=[{"at": "1s", "action": "outage", "node": "dlq", "for": "5s"}]))
+    q = run.report["nodes"]["q"]
+    assert (q["received"], q["redelivered"], q["dead_lettered"]) == (15, 12, 3)
+    redelivered = [e for e in run.events if isinstance(e, ev.MessageRedelivered)]
+    assert len(redelivered) == 12

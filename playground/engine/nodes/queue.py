@@ -254,6 +254,7 @@ class QueueNode(Node):
             msg.release()
             self._room_made()
         else:  # the DLQ refused: it stays here, visible, and moves at its next expiry
+            self.emit(ev.MessageRedelivered.new(now, self.id, msg.id, msg.trace, msg.receives))
             self._make_visible(msg, now, returning=True)
             self._dispatch()
 
