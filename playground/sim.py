@@ -77,7 +77,7 @@ def run_sim(args: argparse.Namespace) -> int:
             try:
                 task = outcome["task"] = loop.create_task(simulate(
                     topology, duration=duration, drain=drain, seed=args.seed, db=db,
-                    mqtt=mqtt, on_engine=lambda _engine: outcome.setdefault("started", True)))
+                    mqtt=mqtt, on_engine=lambda engine: outcome.setdefault("started", engine)))
                 outcome["report"] = loop.run_until_complete(task)
             except BaseException as error:  # shown below, in the main thread
                 outcome["error"] = error
@@ -122,6 +122,8 @@ def run_sim(args: argparse.Namespace) -> int:
     if error is not None:
         raise error
     report = outcome["report"]
+    for failure in outcome["started"].scenario.failures:
+        print(f"playground sim: {failure}", file=sys.stderr)
     if args.json:
         sys.stdout.write(json.dumps(report) + "\n")
     else:

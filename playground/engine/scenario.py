@@ -40,6 +40,9 @@ class Scenario:
              if (getattr(s, "node", None) or getattr(s, "from_", None)) in engine.nodes),
             key=lambda s: s.at)
         self.fired: list[bool] = [False] * len(self.steps)
+        # the file's steps that could not be applied when they fired, said in a line each:
+        # a headless run has no events pane to show them in
+        self.failures: list[str] = []
 
     def start(self) -> None:
         clock = self.engine.clock
@@ -60,7 +63,11 @@ class Scenario:
         if self.fired[index] or self.engine.stopped:
             return
         self.fired[index] = True
-        self.perform(self.steps[index])
+        step = self.steps[index]
+        failure = self.perform(step)
+        if failure is not None:
+            self.failures.append(f"the step at {format_duration(step.at)} ({describe(step)}) "
+                                 f"did nothing: {failure}")
 
     def perform(self, step: Any) -> str | None:
         """Applies a step now; a failure to apply becomes an event, never an exception, and

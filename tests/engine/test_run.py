@@ -352,3 +352,30 @@ def test_a_drain_fires_the_steps_due_within_it_and_does_not_wait_for_later_ones(
     assert [(e.t, e.action) for e in run.of(ev.ScenarioStepFired)] == [(5.0, "pause")]
     assert run.report["sim_seconds"] == 5.0
     assert run.ledger == {**run.ledger, "created": 2, "delivered": 2, "pending": 0, "lost": 0}
+
+
+def test_a_step_that_does_nothing_when_it_fires_is_said_on_stderr(tmp_path, monkeypatch,
+                                                                   capsys):
+    # `check` refuses this redrive (two queues use parking): the run, handed the topology
+    # without the checks, shows what a step failing as it fires looks like to a user of
+    # `sim`, who has no events pane to see it in
+    import playground.sim as sim_command
+    from playground.cli import main
+
+    topo = topology({
+        "p": {"kind": "producer", "rate": 1, "pattern": "constant", "limit": 3,
+              "to": "parking"},
+        "parking": {"kind": "queue"},
+        "q": {"kind": "queue", "to": "f", "dlq": {"queue": "parking", "max_receives": 2}},
+        "r": {"kind": "queue", "to": "f", "dlq": {"queue": "parking", "max_receives": 2}},
+        "f": {"kind": "function"},
+    }, scenario=[{"at": "6s", "action": "redrive", "from": "parking", "rate": "10/s"}])
+    loaded = type("Loaded", (), {"ok": True, "errors": (), "require": lambda self: topo})()
+    monkeypatch.setattr(sim_command, "load_file", lambda *_args, **_options: loaded)
+    code = main(["sim", "x.yaml", "--json", "--db", str(tmp_path / "x.sqlite")])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert json.loads(captured.out)["nodes"]["parking"]["redriven"] == 0
+    assert captured.err.splitlines() == [
+        "playground sim: the step at 6s (redrive parking -> its source at 10/s) did nothing: "
+        "redrive failed: say where to redrive 'parking' (to:)"]
