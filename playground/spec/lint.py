@@ -194,6 +194,10 @@ class Linter:
                       f"{node_id!r} answers at {when} (202) because {target!r} is a {kind}, "
                       "and only a function's synchronous answer is cached: the cache never "
                       "hits and cache_hits stays 0")
+        elif gateway.cache is not None and gateway.cache.ttl == 0:
+            self.warn(("nodes", node_id, "cache", "ttl"),
+                      "a cache with ttl 0 keeps no answer: it never hits and cache_hits stays "
+                      "0 (give it a ttl, or remove the cache)")
 
     def _caches(self, gateway: m.GatewaySpec) -> bool:
         """Whether the gateway has synchronous answers to keep: its call of a function is

@@ -261,6 +261,13 @@ def test_lint_a_gateway_cache_in_front_of_a_function_is_fine() -> None:
     assert warnings_of(_CACHED.format(target="f")) == []
 
 
+def test_lint_a_gateway_cache_with_ttl_0_never_hits() -> None:
+    (warning,) = warnings_of(_CACHED.format(target="f").replace("ttl: 10s", "ttl: 0s"))
+    assert warning.message == ("a cache with ttl 0 keeps no answer: it never hits and "
+                               "cache_hits stays 0 (give it a ttl, or remove the cache)")
+    assert at(warning) == (7, 13)  # at ttl
+
+
 def test_lint_a_cache_that_never_hits_has_no_key_field_warning() -> None:
     (warning,) = warnings_of("""\
         version: 1
