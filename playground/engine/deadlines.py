@@ -27,7 +27,7 @@ class Deadlines:
     then (any truthy value is alive); ``live()`` counts the items alive."""
 
     def __init__(self, clock: Clock, on_due: Callable[[Any], None],
-                 alive: Callable[[Any], bool], live: Callable[[], int]) -> None:
+                 alive: Callable[[Any], object], live: Callable[[], int]) -> None:
         self._clock = clock
         self._on_due = on_due
         self._alive = alive
