@@ -6,11 +6,12 @@ from pathlib import Path
 
 from textual.widgets import Markdown, Static
 
+from playground.ui import figures
 from playground.ui.screens.compare_screen import CompareScreen
 from playground.ui.screens.help_screen import HelpScreen
 from playground.ui.widgets.compare_summary import CompareSummary
 from playground.ui.widgets.metrics_pane import LedgerBar
-from tests.ui.conftest import SIZE, MakeApp, run_to
+from tests.ui.conftest import SIZE, TOPOLOGIES, MakeApp, run_to
 
 BAD = """\
 version: 1
@@ -140,3 +141,26 @@ async def test_side_by_side_ledgers_stay_in_line_when_one_wraps(make_app: MakeAp
         assert a.line_count == 4 and b.line_count == 3  # A's errors by status need a line more
         assert (a.region.y, a.region.height) == (b.region.y, b.region.height)
         assert "now" in " ".join(line.plain for line in a.lines())
+
+
+def down_from_the_start(source: str, target: Path) -> None:
+    """``source`` (an example) with its api down for the first minute."""
+    text = (TOPOLOGIES / f"{source}.yaml").read_text()
+    target.write_text(text.replace(
+        "scenario:\n", "scenario:\n  - {at: 0s, action: outage, node: api, for: 60s}\n", 1))
+
+
+async def test_a_side_with_no_ok_answer_has_no_p99_to_compare(make_app: MakeApp,
+                                                              tmp_path: Path) -> None:
+    down_from_the_start("request-response", tmp_path / "down.yaml")
+    app = make_app("request-response", compare="down")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 3)
+        a, b = screen.frames
+        assert a is not None and a.client["ok"] > 0
+        assert b is not None and b.client.get("ok", 0) == 0 and b.client["errors"] > 0
+        rows = {line.split()[0]: line.split()[1:]
+                for line in screen.query_one(CompareSummary).text().splitlines()}
+        assert rows["A"][1] == figures.duration(a.client["latency"]["p99"]) != "0ms"
+        assert rows["B"][1] == "-"  # an outage is not a latency of 0
+        assert rows["B−A"][1] == "-"
