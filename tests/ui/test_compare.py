@@ -9,8 +9,10 @@ from textual.widgets import Markdown, Static
 from playground.ui import figures
 from playground.ui.screens.compare_screen import CompareScreen
 from playground.ui.screens.help_screen import HelpScreen
+from playground.ui.widgets.caption_banner import CaptionBanner
 from playground.ui.widgets.compare_summary import CompareSummary
 from playground.ui.widgets.metrics_pane import LedgerBar
+from playground.ui.widgets.timeline_bar import TimelineBar
 from tests.ui.conftest import SIZE, TOPOLOGIES, MakeApp, run_to
 
 BAD = """\
@@ -164,3 +166,46 @@ async def test_a_side_with_no_ok_answer_has_no_p99_to_compare(make_app: MakeApp,
         assert rows["A"][1] == figures.duration(a.client["latency"]["p99"]) != "0ms"
         assert rows["B"][1] == "-"  # an outage is not a latency of 0
         assert rows["B−A"][1] == "-"
+
+
+def caption(screen: CompareScreen, side: str) -> str | None:
+    banner = screen.query_one(f"#caption-{side}", CaptionBanner)
+    return str(banner.render()) if banner.display else None
+
+
+async def test_the_timeline_and_n_cover_the_side_that_has_the_scenario(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    text = (TOPOLOGIES / "request-response.yaml").read_text()
+    (tmp_path / "quiet.yaml").write_text(text[:text.index("scenario:")]
+                                         + text[text.index("layout:"):])
+    app = make_app("quiet", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, CompareScreen)
+        timeline = screen.query_one(TimelineBar).line(120).plain
+        assert "next 15s B degrade orders" in timeline and "no scenario" not in timeline
+        await pilot.press("n")
+        await pilot.pause()
+        assert [f.t for f in screen.frames if f is not None] == [15, 15]
+        assert caption(screen, "a") is None
+        assert caption(screen, "b") == ("15s  The orders table slows down 40x. Clients get "
+                                        "their 202 as fast as before.")
+        await pilot.press("n")
+        await pilot.pause()
+        assert [f.t for f in screen.frames if f is not None] == [40, 40]
+        assert "scenario done" in screen.query_one(TimelineBar).line(120).plain
+
+
+async def test_both_sides_captions_show_each_under_its_side(make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, CompareScreen)
+        timeline = screen.query_one(TimelineBar).line(160).plain
+        assert "next 15s A degrade orders" in timeline and "; B degrade orders" in timeline
+        await pilot.press("n")
+        await pilot.pause()
+        assert caption(screen, "a") == ("15s  The orders table slows down 40x. Every client "
+                                        "now waits for it: watch the latency.")
+        assert caption(screen, "b") == ("15s  The orders table slows down 40x. Clients get "
+                                        "their 202 as fast as before.")

@@ -40,13 +40,14 @@ class CompareScreen(RunningScreen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield TimelineBar(id="timeline")
-        yield CaptionBanner(id="caption")
         with Horizontal(id="compare"):
             for index, side in enumerate(SIDES):
                 with Vertical(id=f"side-{side}", classes="compare-side"):
                     letter = side.upper()
                     yield Static(f"{letter}: {self.sessions[index].name}", classes="side-title")
                     yield Static(id=f"problems-{side}", classes="side-problems")
+                    # under its side: whose step a caption tells of goes without saying
+                    yield CaptionBanner(id=f"caption-{side}")
                     yield DiagramPane(id=f"diagram-{side}")
                     yield MetricsTable(id=f"metrics-{side}")
                     yield LedgerBar(id=f"ledger-{side}")
@@ -63,11 +64,10 @@ class CompareScreen(RunningScreen):
             if session.topology is not None:
                 self.query_one(f"#metrics-{side}", MetricsTable).order = tuple(
                     session.topology.nodes)
-        topology = a.topology or b.topology
-        if topology is not None:
-            timeline = self.query_one(TimelineBar)
-            timeline.steps = tuple(sorted(topology.scenario, key=lambda s: s.at))
-            timeline.duration = topology.duration
+        timeline = self.query_one(TimelineBar)
+        timeline.steps = self.scenario_steps()
+        timeline.duration = max((s.topology.duration for s in self.sessions
+                                 if s.topology is not None), default=timeline.duration)
         self.query_one("#diagram-a", DiagramPane).focus()
         self.on_resize()
 
@@ -108,6 +108,7 @@ class CompareScreen(RunningScreen):
             diagram = self.query_one(f"#diagram-{side}", DiagramPane)
             diagram.speed = frame.clock.speed
             diagram.frame = frame
+            self.query_one(f"#caption-{side}", CaptionBanner).caption = frame.caption
             if full:
                 self.query_one(f"#metrics-{side}", MetricsTable).frame = frame
                 self.query_one(f"#ledger-{side}", LedgerBar).frame = frame
@@ -115,7 +116,6 @@ class CompareScreen(RunningScreen):
         if first is not None:
             self.query_one(StatusBar).frame = first
             self.query_one(TimelineBar).t = first.t
-            self.query_one(CaptionBanner).caption = first.caption
         if full:
             self.query_one(CompareSummary).frames = (frames[0], frames[1])
 
