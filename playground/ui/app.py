@@ -92,24 +92,31 @@ class PlaygroundApp(App[None]):
 
     # --- building screens ----------------------------------------------------------------
 
+    def _speed(self) -> float:
+        """The speed a new screen runs at: the one the user set on the run it replaces (a
+        file opened or compared goes on at 5x), else ``--speed``."""
+        running = next((s for s in reversed(self.screen_stack)
+                        if isinstance(s, RunningScreen)), None)
+        return running.clock.speed if running is not None else self.speed
+
     def _session(self, path: Path, mode: ClockMode, *, seed: int | None = None,
                  second: bool = False) -> Session:
         db = self.db
         if db is not None and second:
             db = db.with_name(f"{db.stem}-b{db.suffix}")
         seed = self.seed if seed is None else seed
-        return Session(path, mode=mode, speed=self.speed, seed=seed, db=db)
+        return Session(path, mode=mode, speed=self._speed(), seed=seed, db=db)
 
     def _run_screen(self, path: Path) -> RunScreen:
         clock: RunClock
         if self.mode == "virtual":
-            clock = LinkedClock(self.speed, paused=True)
+            clock = LinkedClock(self._speed(), paused=True)
         else:
-            clock = SoloClock(self.speed)
+            clock = SoloClock(self._speed())
         return RunScreen(self._session(path, self.mode), clock)
 
     def _compare_screen(self, a: Path, b: Path) -> CompareScreen:
-        clock = LinkedClock(self.speed, paused=self.mode == "virtual")
+        clock = LinkedClock(self._speed(), paused=self.mode == "virtual")
         first = self._session(a, "virtual")
         # the same seed on both sides: the same producers send the same traffic
         seed = self.seed if self.seed is not None else (

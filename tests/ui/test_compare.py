@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Markdown, Static
+from textual.pilot import Pilot
+from textual.widgets import Input, Markdown, Static
 
 from playground.ui import figures
 from playground.ui.screens.compare_screen import CompareScreen
 from playground.ui.screens.help_screen import HelpScreen
+from playground.ui.screens.picker_screen import PickerScreen
 from playground.ui.widgets.caption_banner import CaptionBanner
 from playground.ui.widgets.compare_summary import CompareSummary
 from playground.ui.widgets.metrics_pane import LedgerBar
+from playground.ui.widgets.status_bar import StatusBar
 from playground.ui.widgets.timeline_bar import TimelineBar
 from tests.ui.conftest import SIZE, TOPOLOGIES, MakeApp, run_to
 
@@ -209,3 +212,27 @@ async def test_both_sides_captions_show_each_under_its_side(make_app: MakeApp) -
                                         "now waits for it: watch the latency.")
         assert caption(screen, "b") == ("15s  The orders table slows down 40x. Clients get "
                                         "their 202 as fast as before.")
+
+
+async def pick(pilot: Pilot[None], path: Path) -> None:
+    """Types ``path`` into the picker on screen and opens it."""
+    picker = pilot.app.screen
+    assert isinstance(picker, PickerScreen)
+    typed = picker.query_one("#path", Input)
+    typed.value = str(path)
+    typed.focus()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_compare_goes_on_at_the_speed_the_run_had(make_app: MakeApp) -> None:
+    app = make_app("request-response")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        await pilot.press("plus", "plus", "plus")  # 1x, 2x, 5x, 10x
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        await pick(pilot, TOPOLOGIES / "event-driven.yaml")
+        screen = await run_to(pilot, 2)
+        assert isinstance(screen, CompareScreen)
+        assert "speed 10x" in screen.query_one(StatusBar).line(160).plain
