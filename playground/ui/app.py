@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from playground.engine.clock import ClockMode
+from playground.spec import load_text
 from playground.ui import topology_file
 from playground.ui.catalog import TOPOLOGIES_DIR, examples
 from playground.ui.clocks import LinkedClock, RunClock, SoloClock
@@ -168,8 +169,20 @@ class PlaygroundApp(App[None]):
         if self.path is None:
             return
         self._leaving_edits("compare", lambda: self.push_screen(
-            PickerScreen(examples(self.examples_dir), cancellable=True),
+            PickerScreen(examples(self.examples_dir), cancellable=True,
+                         refuse=self._not_comparable, refused="Cannot compare"),
             self._compare_picked))
+
+    @staticmethod
+    def _not_comparable(path: Path, text: str) -> str | None:
+        # compare mode restarts the run behind the picker from t = 0: for a side that
+        # would not run, the user would lose it for nothing
+        errors = load_text(text, str(path)).errors
+        if not errors:
+            return None
+        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        return (f"{path} has {count}: {errors[0].message}. The run goes on; open the file "
+                "with ctrl+o to fix them")
 
     async def action_quit(self) -> None:
         self._leaving_edits("quit", self.exit)

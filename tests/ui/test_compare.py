@@ -236,3 +236,26 @@ async def test_compare_goes_on_at_the_speed_the_run_had(make_app: MakeApp) -> No
         screen = await run_to(pilot, 2)
         assert isinstance(screen, CompareScreen)
         assert "speed 10x" in screen.query_one(StatusBar).line(160).plain
+
+
+async def test_compare_with_a_file_with_errors_is_refused_and_the_run_goes_on(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(BAD)
+    app = make_app("request-response")
+    async with app.run_test(size=SIZE) as pilot:
+        run = await run_to(pilot, 5)
+        host = run.sessions[0].host
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        app.clear_notifications()
+        await pick(pilot, tmp_path / "bad.yaml")
+        assert isinstance(app.screen, PickerScreen)  # it stays open
+        assert notices(app) == [(f"{tmp_path / 'bad.yaml'} has 2 errors: a rate must be "
+                                 "positive (got '0/s'). The run goes on; open the file with "
+                                 "ctrl+o to fix them", "error")]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is run and run.sessions[0].host is host
+        screen = await run_to(pilot, 6)
+        frame = screen.frames[0]
+        assert frame is not None and frame.t == 6 and frame.client["ok"] > 0

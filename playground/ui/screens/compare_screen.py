@@ -84,7 +84,7 @@ class CompareScreen(RunningScreen):
             Content(f"{letter} does not run: the file has {count} (open it with ctrl+o "
                     "to fix them)"), *(Content(str(p)) for p in errors)]))
         self.notify(f"{session.path or session.name} has errors: {letter} does not run; "
-                    f"{errors[0].message if errors else ''}", title="Cannot compare",
+                    f"{errors[0].message if errors else ''}", title=f"{letter} does not run",
                     severity="error", timeout=10)
 
     def on_resize(self) -> None:
