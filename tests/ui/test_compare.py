@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+from rich.console import Console
+from textual.command import CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Input, Markdown, Static
+from textual.widgets import Input, KeyPanel, Markdown, Static
+from textual.widgets._key_panel import BindingsTable
 
 from playground.ui import figures
 from playground.ui.screens.compare_screen import CompareScreen
@@ -259,3 +263,28 @@ async def test_compare_with_a_file_with_errors_is_refused_and_the_run_goes_on(
         screen = await run_to(pilot, 6)
         frame = screen.frames[0]
         assert frame is not None and frame.t == 6 and frame.client["ok"] > 0
+
+
+async def test_the_palettes_keys_panel_lists_only_keys_that_work_in_compare_mode(
+        make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        await run_to(pilot, 1)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"Keys")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        table = app.screen.query_one(KeyPanel).query_one(BindingsTable)
+        plain = Console(file=io.StringIO(), width=60, color_system=None)
+        plain.print(table.render_bindings_table())
+        shown = plain.file.getvalue()  # type: ignore[attr-defined]
+        for works in ("Pause", "Burst", "Step", "Restart"):
+            assert works in shown
+        for only_on_the_run_screen in ("Talk", "Maximise", "Inspector", "YAML",
+                                       "Lower taller", "Side wider"):
+            assert only_on_the_run_screen not in shown
