@@ -84,7 +84,8 @@ async def test_help_lists_only_what_compare_mode_does(make_app: MakeApp) -> None
         assert isinstance(app.screen, HelpScreen)
         text = app.screen.query_one(Markdown).source
         assert "## Compare mode" in text and "## Run" not in text
-        for words in ("Burst the selected producer", "Redrive", "Restart", "Compare"):
+        for words in ("Burst the selected producer", "Redrive", "Restart", "Compare",
+                      "into the other side's diagram"):
             assert words in text
         for words in ("Talk mode:", "Maximise", "Show or hide", "panes narrower",
                       "Give the lower panes"):
@@ -288,3 +289,32 @@ async def test_the_palettes_keys_panel_lists_only_keys_that_work_in_compare_mode
         for only_on_the_run_screen in ("Talk", "Maximise", "Inspector", "YAML",
                                        "Lower taller", "Side wider"):
             assert only_on_the_run_screen not in shown
+
+
+async def test_the_arrows_go_on_into_the_other_sides_diagram(make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=SIZE) as pilot:  # one side above the other
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, CompareScreen)
+        a, b = screen.query_one("#diagram-a"), screen.query_one("#diagram-b")
+        await pilot.press("right", "right", "down")  # A's api, then down into B
+        assert app.focused is b and screen.selected_node() == "api"
+        await pilot.press("right")  # a node only B has
+        assert screen.selected_node() == "order-queue"
+        await pilot.press("right", "up")  # B's place-order, then up into A's below it
+        assert app.focused is a and screen.selected_node() == "create-order"
+
+
+async def test_side_by_side_the_arrows_go_right_into_b(make_app: MakeApp) -> None:
+    app = make_app("request-response", compare="event-driven")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, CompareScreen) and screen.has_class("-wide")
+        await pilot.press(*["right"] * 5)  # A's four nodes, then on into B
+        assert app.focused is screen.query_one("#diagram-b")
+        assert screen.selected_node() == "clients"
+        await pilot.press("right", "right", "down")
+        assert screen.selected_node() == "order-dlq"
+        await pilot.press("up", "left", "left", "left")
+        assert app.focused is screen.query_one("#diagram-a")
+        assert screen.selected_node() == "orders"

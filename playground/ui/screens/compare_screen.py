@@ -133,5 +133,23 @@ class CompareScreen(RunningScreen):
             self.query_one(f"#diagram-{side}", DiagramPane).selected = event.node
             self.query_one(f"#metrics-{side}", MetricsTable).selected = event.node
 
+    @on(DiagramPane.Passed)
+    def _on_to_the_other_side(self, event: DiagramPane.Passed) -> None:
+        """Arrows past the last node towards the other side go on in its diagram: down
+        and up when the sides are one above the other, right and left side by side."""
+        towards_b = (1, 0) if self.has_class("-wide") else (0, 1)
+        way = (event.dx, event.dy)
+        if event.pane.id == "diagram-a" and way == towards_b:
+            there = "b"
+        elif event.pane.id == "diagram-b" and way == (-towards_b[0], -towards_b[1]):
+            there = "a"
+        else:
+            return
+        pane = self.query_one(f"#diagram-{there}", DiagramPane)
+        if pane.topology is None:  # its file has errors: no node to go to
+            return
+        pane.focus()
+        pane.enter(event.dx, event.dy, event.across)
+
     def select(self, node: str) -> None:
         self._node_selected(DiagramPane.NodeSelected(node))
