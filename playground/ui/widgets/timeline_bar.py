@@ -32,10 +32,12 @@ class SideStep:
         return float(self.step.at)
 
 
-def said(step: Any) -> str:
-    if isinstance(step, SideStep):
-        return f"{step.side} {describe(step.step)}"
-    return describe(step)
+def said(steps: list[SideStep]) -> str:
+    """Steps of one instant: the same step on both sides is said once (``A+B ...``)."""
+    sides: dict[str, list[str]] = {}
+    for step in steps:
+        sides.setdefault(describe(step.step), []).append(step.side)
+    return "; ".join(f"{'+'.join(who)} {what}" for what, who in sides.items())
 
 
 def merged(sides: dict[str, tuple[Any, ...]]) -> tuple[SideStep, ...]:
@@ -77,7 +79,7 @@ class TimelineBar(OneLine, Widget):
         coming = next_step(steps, t)
         if isinstance(coming, SideStep):  # both sides' steps at that instant fire together
             now = [s for s in steps if abs(s.at - coming.at) < 1e-9]
-            label = f" next {coming.at:g}s {'; '.join(said(s) for s in now)}  (n)"
+            label = f" next {coming.at:g}s {said(now)}  (n)"
         elif coming is not None:
             label = f" next {coming.at:g}s {describe(coming)}  (n)"
         elif steps:
