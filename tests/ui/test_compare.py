@@ -181,11 +181,14 @@ def caption(screen: CompareScreen, side: str) -> str | None:
     return str(banner.render()) if banner.display else None
 
 
+def without_scenario(source: str, target: Path) -> None:
+    text = (TOPOLOGIES / f"{source}.yaml").read_text()
+    target.write_text(text[:text.index("scenario:")] + text[text.index("layout:"):])
+
+
 async def test_the_timeline_and_n_cover_the_side_that_has_the_scenario(
         make_app: MakeApp, tmp_path: Path) -> None:
-    text = (TOPOLOGIES / "request-response.yaml").read_text()
-    (tmp_path / "quiet.yaml").write_text(text[:text.index("scenario:")]
-                                         + text[text.index("layout:"):])
+    without_scenario("request-response", tmp_path / "quiet.yaml")
     app = make_app("quiet", compare="event-driven")
     async with app.run_test(size=SIZE) as pilot:
         screen = await run_to(pilot, 1)
@@ -318,3 +321,19 @@ async def test_side_by_side_the_arrows_go_right_into_b(make_app: MakeApp) -> Non
         await pilot.press("up", "left", "left", "left")
         assert app.focused is screen.query_one("#diagram-a")
         assert screen.selected_node() == "orders"
+
+
+async def test_side_by_side_a_caption_on_one_side_keeps_the_diagrams_in_line(
+        make_app: MakeApp, tmp_path: Path) -> None:
+    without_scenario("request-response", tmp_path / "quiet.yaml")
+    app = make_app("quiet", compare="event-driven")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, CompareScreen) and screen.has_class("-wide")
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.pause()
+        assert caption(screen, "b") is not None
+        a, b = screen.query_one("#diagram-a"), screen.query_one("#diagram-b")
+        assert b.region.y > screen.query_one("#caption-b").region.y
+        assert (a.region.y, a.region.height) == (b.region.y, b.region.height)

@@ -7,6 +7,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Static
 
 from playground.ui.clocks import LinkedClock
@@ -91,6 +93,24 @@ class CompareScreen(RunningScreen):
         self.set_class(self.size.width >= WIDE, "-wide")
         self.set_class(self.size.height >= TALL, "-tall")
         self._line_up_ledgers()
+        self.call_after_refresh(self._line_up_captions)
+
+    def _line_up_captions(self) -> None:
+        # side by side, a caption on one side only (or wrapped onto more lines) would put
+        # the two diagrams out of line: both banners take the taller one's lines
+        banners = list(self.query(CaptionBanner))
+        lines = [self._caption_lines(b) for b in banners if b.caption is not None]
+        tallest = max(lines, default=0) if self.has_class("-wide") else 0
+        for banner in banners:
+            banner.set_class(tallest > 0, "-room")
+            banner.set_class(banner.caption is None, "-blank")
+            banner.styles.height = tallest or None
+
+    @staticmethod
+    def _caption_lines(banner: CaptionBanner) -> int:
+        parent = banner.parent
+        width = max(1, (parent.content_region.width if isinstance(parent, Widget) else 0) - 2)
+        return min(3, banner.get_content_height(Size(width, 3), Size(width, 3), width))
 
     @on(LedgerBar.Wrapped)
     def _line_up_ledgers(self) -> None:
@@ -108,7 +128,10 @@ class CompareScreen(RunningScreen):
             diagram = self.query_one(f"#diagram-{side}", DiagramPane)
             diagram.speed = frame.clock.speed
             diagram.frame = frame
-            self.query_one(f"#caption-{side}", CaptionBanner).caption = frame.caption
+            banner = self.query_one(f"#caption-{side}", CaptionBanner)
+            if banner.caption != frame.caption:
+                banner.caption = frame.caption
+                self.call_after_refresh(self._line_up_captions)
             if full:
                 self.query_one(f"#metrics-{side}", MetricsTable).frame = frame
                 self.query_one(f"#ledger-{side}", LedgerBar).frame = frame
