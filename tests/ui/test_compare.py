@@ -302,6 +302,9 @@ async def test_the_arrows_go_on_into_the_other_sides_diagram(make_app: MakeApp) 
         a, b = screen.query_one("#diagram-a"), screen.query_one("#diagram-b")
         await pilot.press("right", "right", "down")  # A's api, then down into B
         assert app.focused is b and screen.selected_node() == "api"
+        title_a, title_b = (screen.query_one(f"#side-{side} .side-title")
+                            for side in ("a", "b"))
+        assert title_b.styles.background != title_a.styles.background  # B's is marked
         await pilot.press("right")  # a node only B has
         assert screen.selected_node() == "order-queue"
         await pilot.press("right", "up")  # B's place-order, then up into A's below it
