@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from playground.engine.clock import ClockMode
+from playground.spec import load_text
 from playground.ui import topology_file
 from playground.ui.catalog import TOPOLOGIES_DIR, examples
 from playground.ui.clocks import LinkedClock, RunClock, SoloClock
@@ -92,24 +93,31 @@ class PlaygroundApp(App[None]):
 
     # --- building screens ----------------------------------------------------------------
 
+    def _speed(self) -> float:
+        """The speed a new screen runs at: the one the user set on the run it replaces (a
+        file opened or compared goes on at 5x), else ``--speed``."""
+        running = next((s for s in reversed(self.screen_stack)
+                        if isinstance(s, RunningScreen)), None)
+        return running.clock.speed if running is not None else self.speed
+
     def _session(self, path: Path, mode: ClockMode, *, seed: int | None = None,
                  second: bool = False) -> Session:
         db = self.db
         if db is not None and second:
             db = db.with_name(f"{db.stem}-b{db.suffix}")
         seed = self.seed if seed is None else seed
-        return Session(path, mode=mode, speed=self.speed, seed=seed, db=db)
+        return Session(path, mode=mode, speed=self._speed(), seed=seed, db=db)
 
     def _run_screen(self, path: Path) -> RunScreen:
         clock: RunClock
         if self.mode == "virtual":
-            clock = LinkedClock(self.speed, paused=True)
+            clock = LinkedClock(self._speed(), paused=True)
         else:
-            clock = SoloClock(self.speed)
+            clock = SoloClock(self._speed())
         return RunScreen(self._session(path, self.mode), clock)
 
     def _compare_screen(self, a: Path, b: Path) -> CompareScreen:
-        clock = LinkedClock(self.speed, paused=self.mode == "virtual")
+        clock = LinkedClock(self._speed(), paused=self.mode == "virtual")
         first = self._session(a, "virtual")
         # the same seed on both sides: the same producers send the same traffic
         seed = self.seed if self.seed is not None else (
@@ -161,8 +169,20 @@ class PlaygroundApp(App[None]):
         if self.path is None:
             return
         self._leaving_edits("compare", lambda: self.push_screen(
-            PickerScreen(examples(self.examples_dir), cancellable=True),
+            PickerScreen(examples(self.examples_dir), cancellable=True,
+                         refuse=self._not_comparable, refused="Cannot compare"),
             self._compare_picked))
+
+    @staticmethod
+    def _not_comparable(path: Path, text: str) -> str | None:
+        # compare mode restarts the run behind the picker from t = 0: for a side that
+        # would not run, the user would lose it for nothing
+        errors = load_text(text, str(path)).errors
+        if not errors:
+            return None
+        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        return (f"{path} has {count}: {errors[0].message}. The run goes on; open the file "
+                "with ctrl+o to fix them")
 
     async def action_quit(self) -> None:
         self._leaving_edits("quit", self.exit)

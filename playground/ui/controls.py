@@ -16,10 +16,12 @@ class Control:
     help: str
     show: bool = True
     key_display: str | None = None
+    system: bool = False
+    """Kept out of Textual's keys panel (the palette's Keys) too."""
 
     def binding(self) -> Binding:
         return Binding(self.key, self.action, self.title, show=self.show,
-                       key_display=self.key_display)
+                       key_display=self.key_display, system=self.system)
 
 
 RUN_CONTROLS = (
@@ -82,9 +84,10 @@ _RUN_SCREEN_ONLY = {"talk": "talk mode", "maximize_pane": "maximise",
                     "toggle_pane": "showing or hiding panes", "resize": "resizing panes"}
 RUN_SCREEN_ONLY = tuple(
     Control(c.key, f"run_screen_only({_RUN_SCREEN_ONLY[c.action.split('(')[0]]!r})", c.title,
-            c.help, show=False, key_display=c.key_display)
+            c.help, show=False, key_display=c.key_display, system=True)
     for c in RUN_CONTROLS if c.action.split("(")[0] in _RUN_SCREEN_ONLY)
-"""The run screen's keys that compare mode answers with a warning instead of nothing."""
+"""The run screen's keys that compare mode answers with a warning instead of nothing; no
+list of compare mode's keys names them (they do not work there)."""
 
 
 def bindings(controls: tuple[Control, ...]) -> list[Binding]:

@@ -7,6 +7,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Static
 
 from playground.ui.clocks import LinkedClock
@@ -40,13 +42,14 @@ class CompareScreen(RunningScreen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield TimelineBar(id="timeline")
-        yield CaptionBanner(id="caption")
         with Horizontal(id="compare"):
             for index, side in enumerate(SIDES):
                 with Vertical(id=f"side-{side}", classes="compare-side"):
                     letter = side.upper()
                     yield Static(f"{letter}: {self.sessions[index].name}", classes="side-title")
                     yield Static(id=f"problems-{side}", classes="side-problems")
+                    # under its side: whose step a caption tells of goes without saying
+                    yield CaptionBanner(id=f"caption-{side}")
                     yield DiagramPane(id=f"diagram-{side}")
                     yield MetricsTable(id=f"metrics-{side}")
                     yield LedgerBar(id=f"ledger-{side}")
@@ -63,11 +66,10 @@ class CompareScreen(RunningScreen):
             if session.topology is not None:
                 self.query_one(f"#metrics-{side}", MetricsTable).order = tuple(
                     session.topology.nodes)
-        topology = a.topology or b.topology
-        if topology is not None:
-            timeline = self.query_one(TimelineBar)
-            timeline.steps = tuple(sorted(topology.scenario, key=lambda s: s.at))
-            timeline.duration = topology.duration
+        timeline = self.query_one(TimelineBar)
+        timeline.steps = self.scenario_steps()
+        timeline.duration = max((s.topology.duration for s in self.sessions
+                                 if s.topology is not None), default=timeline.duration)
         self.query_one("#diagram-a", DiagramPane).focus()
         self.on_resize()
 
@@ -84,13 +86,31 @@ class CompareScreen(RunningScreen):
             Content(f"{letter} does not run: the file has {count} (open it with ctrl+o "
                     "to fix them)"), *(Content(str(p)) for p in errors)]))
         self.notify(f"{session.path or session.name} has errors: {letter} does not run; "
-                    f"{errors[0].message if errors else ''}", title="Cannot compare",
+                    f"{errors[0].message if errors else ''}", title=f"{letter} does not run",
                     severity="error", timeout=10)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDE, "-wide")
         self.set_class(self.size.height >= TALL, "-tall")
         self._line_up_ledgers()
+        self.call_after_refresh(self._line_up_captions)
+
+    def _line_up_captions(self) -> None:
+        # side by side, a caption on one side only (or wrapped onto more lines) would put
+        # the two diagrams out of line: both banners take the taller one's lines
+        banners = list(self.query(CaptionBanner))
+        lines = [self._caption_lines(b) for b in banners if b.caption is not None]
+        tallest = max(lines, default=0) if self.has_class("-wide") else 0
+        for banner in banners:
+            banner.set_class(tallest > 0, "-room")
+            banner.set_class(banner.caption is None, "-blank")
+            banner.styles.height = tallest or None
+
+    @staticmethod
+    def _caption_lines(banner: CaptionBanner) -> int:
+        parent = banner.parent
+        width = max(1, (parent.content_region.width if isinstance(parent, Widget) else 0) - 2)
+        return min(3, banner.get_content_height(Size(width, 3), Size(width, 3), width))
 
     @on(LedgerBar.Wrapped)
     def _line_up_ledgers(self) -> None:
@@ -108,6 +128,10 @@ class CompareScreen(RunningScreen):
             diagram = self.query_one(f"#diagram-{side}", DiagramPane)
             diagram.speed = frame.clock.speed
             diagram.frame = frame
+            banner = self.query_one(f"#caption-{side}", CaptionBanner)
+            if banner.caption != frame.caption:
+                banner.caption = frame.caption
+                self.call_after_refresh(self._line_up_captions)
             if full:
                 self.query_one(f"#metrics-{side}", MetricsTable).frame = frame
                 self.query_one(f"#ledger-{side}", LedgerBar).frame = frame
@@ -115,7 +139,6 @@ class CompareScreen(RunningScreen):
         if first is not None:
             self.query_one(StatusBar).frame = first
             self.query_one(TimelineBar).t = first.t
-            self.query_one(CaptionBanner).caption = first.caption
         if full:
             self.query_one(CompareSummary).frames = (frames[0], frames[1])
 
@@ -132,6 +155,24 @@ class CompareScreen(RunningScreen):
         for side in SIDES:
             self.query_one(f"#diagram-{side}", DiagramPane).selected = event.node
             self.query_one(f"#metrics-{side}", MetricsTable).selected = event.node
+
+    @on(DiagramPane.Passed)
+    def _on_to_the_other_side(self, event: DiagramPane.Passed) -> None:
+        """Arrows past the last node towards the other side go on in its diagram: down
+        and up when the sides are one above the other, right and left side by side."""
+        towards_b = (1, 0) if self.has_class("-wide") else (0, 1)
+        way = (event.dx, event.dy)
+        if event.pane.id == "diagram-a" and way == towards_b:
+            there = "b"
+        elif event.pane.id == "diagram-b" and way == (-towards_b[0], -towards_b[1]):
+            there = "a"
+        else:
+            return
+        pane = self.query_one(f"#diagram-{there}", DiagramPane)
+        if pane.topology is None:  # its file has errors: no node to go to
+            return
+        pane.focus()
+        pane.enter(event.dx, event.dy, event.across)
 
     def select(self, node: str) -> None:
         self._node_selected(DiagramPane.NodeSelected(node))

@@ -43,9 +43,12 @@ left border of the side panes; `z` maximises the focused one.
   to the next scenario step and holds there; space goes on.
 - **Compare mode** (`ctrl+k`, or `--compare FILE2`): two topologies side by side, the same
   traffic and seed, on linked clocks; the difference in client errors, p99 and peak store
-  writes is shown between them. The controls act on both sides where the node exists;
-  talk mode, the side panes and the pane keys (`t`, `z`, `1`-`5`, `[` `]` `{` `}`) are the
-  run screen's only.
+  writes is shown between them. The timeline holds both sides' steps (`n` runs to the next
+  of either) and each side's captions show under its title. The controls act on both sides
+  where the node exists. The arrows go on past one side's last node into the other side's
+  diagram (down and up when one is above the other, right and left side by side). Talk
+  mode, the side panes and the pane keys (`t`, `z`, `1`-`5`, `[` `]` `{` `}`) are the run
+  screen's only.
 """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -25,11 +26,16 @@ class PickerScreen(Screen[Path]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Back", show=False)]
 
     def __init__(self, examples: list[Example], *, cancellable: bool = False,
-                 name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+                 refuse: Callable[[Path, str], str | None] | None = None,
+                 refused: str = "Cannot open", name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        """``refuse(path, text)``: why the file read will not do here (None: it will), said
+        in a notice titled ``refused``."""
         super().__init__(name=name, id=id, classes=classes)
         self.examples = examples
         self.cancellable = cancellable
+        self.refuse = refuse
+        self.refused = refused
 
     def compose(self) -> ComposeResult:
         yield Static("Pick a topology to run  (enter opens; or type a path below)",
@@ -79,9 +85,13 @@ class PickerScreen(Screen[Path]):
     def _open(self, path: Path) -> None:
         # tried here: a file the app cannot read must leave the running session as it was
         try:
-            topology_file.read(path)
+            text, _ = topology_file.read(path)
         except topology_file.FileRefused as error:
             self.notify(str(error), title="Cannot open", severity="error", timeout=10)
+            return
+        why = self.refuse(path, text) if self.refuse is not None else None
+        if why is not None:
+            self.notify(why, title=self.refused, severity="error", timeout=10)
             return
         self.dismiss(path)
 

@@ -119,7 +119,7 @@ class RunScreen(PaneDrag, RunningScreen):
             return
         self.query_one(MetricsTable).order = tuple(topology.nodes)
         timeline = self.query_one(TimelineBar)
-        timeline.steps = tuple(sorted(topology.scenario, key=lambda s: s.at))
+        timeline.steps = self.scenario_steps()
         timeline.duration = topology.duration
         self._select(diagram.selected)
 

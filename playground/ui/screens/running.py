@@ -24,7 +24,7 @@ from playground.ui.frame import ClockView, Frame, FrameBuilder
 from playground.ui.session import ControlError, Session
 from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.status_bar import StatusBar
-from playground.ui.widgets.timeline_bar import next_step
+from playground.ui.widgets.timeline_bar import merged, next_step
 
 FPS = 30
 SLOW_EVERY = 4  # tables, logs and the inspector are shown every fourth frame (7.5 Hz)
@@ -320,14 +320,21 @@ class RunningScreen(Screen[None]):
     def action_redrive(self) -> None:
         self._control("redrive")
 
+    def scenario_steps(self) -> tuple[Any, ...]:
+        """The steps ``n`` runs to, in time order: with two sides, both sides' (the linked
+        clocks hold them at one instant, so a step of either fires there)."""
+        topologies = [s.topology for s in self.sessions]
+        if len(topologies) == 1:
+            only = topologies[0]
+            return tuple(sorted(only.scenario, key=lambda s: s.at)) if only else ()
+        return merged({chr(ord("A") + i): tuple(t.scenario)
+                       for i, t in enumerate(topologies) if t is not None})
+
     async def action_next_step(self) -> None:
-        # the first file that runs has the timeline (compare mode: A's, else B's)
-        topology = next((s.topology for s in self.sessions if s.topology is not None), None)
-        if topology is None:
+        if all(s.topology is None for s in self.sessions):
             self.notify("no scenario: the file has errors", severity="warning")
             return
-        steps = tuple(sorted(topology.scenario, key=lambda s: s.at))
-        coming = next_step(steps, self.clock.now)
+        coming = next_step(self.scenario_steps(), self.clock.now)
         if coming is None:
             self.notify("no further scenario step", severity="warning")
             return

@@ -20,5 +20,5 @@ class CaptionBanner(Static):
 
     def watch_caption(self, caption: Caption | None) -> None:
         self.set_class(caption is not None, "-shown")
-        if caption is not None:
-            self.update(f"[b]{caption.t:g}s[/b]  {caption.text}")
+        # kept room (compare mode's other side has a caption) must not show an old one
+        self.update(f"[b]{caption.t:g}s[/b]  {caption.text}" if caption is not None else "")

@@ -18,19 +18,24 @@ from playground.ui.widgets.palette import STATE_CLASSES, state_rules
 from playground.ui.widgets.styled import StyleCache
 
 
-def _errors(frame: Frame) -> float:
+def _errors(frame: Frame) -> float | None:
     return frame.client.get("errors", 0) + frame.client.get("timeouts", 0)
 
 
-def _p99(frame: Frame) -> float:
+def _p99(frame: Frame) -> float | None:
+    # the quantiles are of ok answers: a side with none has no p99, and its 0 would read
+    # as the faster side (an outage as a latency win)
+    if not frame.client.get("ok"):
+        return None
     return frame.client.get("latency", {}).get("p99", 0.0)
 
 
-def _writes(frame: Frame) -> float:
+def _writes(frame: Frame) -> float | None:
     return frame.peak_writes
 
 
-FIGURES: tuple[tuple[str, Callable[[Frame], float], Callable[[float], str]], ...] = (
+FIGURES: tuple[tuple[str, Callable[[Frame], float | None],
+                     Callable[[float | None], str]], ...] = (
     ("client errors", _errors, figures.count),
     ("client p99", _p99, figures.duration),
     ("peak store writes", _writes, figures.rate),
@@ -38,14 +43,26 @@ FIGURES: tuple[tuple[str, Callable[[Frame], float], Callable[[float], str]], ...
 
 
 def differences(a: Frame, b: Frame) -> list[tuple[str, str, str, str]]:
-    """(figure, A, B, B − A) as text."""
+    """(figure, A, B, B − A) as text; ``-`` for a figure a side does not have yet."""
     out = []
     for title, get, show in FIGURES:
         va, vb = get(a), get(b)
+        if va is None or vb is None:
+            out.append((title, show(va), show(vb), "-"))
+            continue
         delta = vb - va
         sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
         out.append((title, show(va), show(vb), sign + show(abs(delta))))
     return out
+
+
+def _better_worse(a: Frame, b: Frame, get: Callable[[Frame], float | None]
+                  ) -> tuple[bool, bool]:
+    """Whether B is below / above A on a figure (neither when a side lacks it)."""
+    va, vb = get(a), get(b)
+    if va is None or vb is None:
+        return False, False
+    return vb < va, vb > va
 
 
 BAND_WIDTH = 60
@@ -87,8 +104,7 @@ class CompareSummary(StyleCache, Widget):
             return out
         for (title, va, vb, delta), (_, get, _) in zip(differences(a, b), FIGURES,
                                                       strict=True):
-            better_b = get(b) < get(a)
-            worse_b = get(b) > get(a)
+            better_b, worse_b = _better_worse(a, b, get)
             out.append(Text(title, self._style("summary--title")))
             out.append(Text.assemble(("A ", self._style("summary--label")),
                                      (va, self._style("state--failed") if better_b
@@ -114,7 +130,7 @@ class CompareSummary(StyleCache, Widget):
         if a is None or b is None:
             return rows
         for (name, va, vb, delta), (_, get, _) in zip(differences(a, b), FIGURES, strict=True):
-            better_b, worse_b = get(b) < get(a), get(b) > get(a)
+            better_b, worse_b = _better_worse(a, b, get)
             rows[0].append(name.ljust(width), title)
             rows[1].append(va.ljust(width), self._style("state--failed") if better_b
                            else self.base)

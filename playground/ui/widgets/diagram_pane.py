@@ -17,7 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from playground.spec import model as m
-from playground.ui.diagram_geometry import Geometry, geometry
+from playground.ui.diagram_geometry import Box, Geometry, geometry
 from playground.ui.diagram_layout import GridLayout, grid_layout
 from playground.ui.diagram_paint import PaintOptions, paint
 from playground.ui.frame import Frame
@@ -75,6 +75,15 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
         def __init__(self, node: str) -> None:
             super().__init__()
             self.node = node
+
+    class Passed(Message):
+        """The arrows found no node further that way (``dx``, ``dy``): a screen with
+        another diagram there may take them on, from ``across`` (the screen column, or row
+        for ``dx``, of the node they left; None: no node was selected)."""
+
+        def __init__(self, pane: DiagramPane, dx: int, dy: int, across: int | None) -> None:
+            super().__init__()
+            self.pane, self.dx, self.dy, self.across = pane, dx, dy, across
 
     topology: var[m.Topology | None] = var(None, always_update=True)
     """The topology drawn."""
@@ -250,6 +259,33 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
             if best is None or cost < best[0]:
                 best = (cost, node)
         if best is not None:
-            self._select(best[1])
-            box = geo.boxes[best[1]]
+            self._show_selected(best[1])
+            return
+        x, y = self._on_screen(here)
+        self.post_message(self.Passed(self, dx, dy, x if dy else y))
+
+    def enter(self, dx: int, dy: int, across: int | None) -> None:
+        """Takes the arrows on from another diagram: the node nearest the side they come
+        in by, and nearest ``across`` (see :class:`Passed`)."""
+        geo = self._geo
+        if geo is None or not geo.boxes:
+            return
+
+        def cost(node: str) -> int:
+            box = geo.boxes[node]
+            x, y = self._on_screen(box)
+            depth = box.centre * dx + box.mid * dy
+            return depth + (0 if across is None else 3 * abs((x if dy else y) - across))
+
+        self._show_selected(min(geo.boxes, key=cost))
+
+    def _on_screen(self, box: Box) -> tuple[int, int]:
+        scroll_x, scroll_y = self.scroll_offset
+        region = self.content_region
+        return region.x + box.centre - scroll_x, region.y + box.mid - scroll_y
+
+    def _show_selected(self, node: str) -> None:
+        self._select(node)
+        if self._geo is not None:
+            box = self._geo.boxes[node]
             self.scroll_to_region(Region(box.x, box.y, box.w, box.h), animate=False)

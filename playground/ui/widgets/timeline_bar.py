@@ -3,6 +3,7 @@ comes next (``n`` steps to it)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -16,6 +17,33 @@ from playground.ui.widgets.palette import STATE_CLASSES, state_rules
 
 def next_step(steps: tuple[Any, ...], t: float) -> Any | None:
     return next((s for s in steps if s.at > t + 1e-9), None)
+
+
+@dataclass(frozen=True)
+class SideStep:
+    """A step of one side of compare mode: both sides' steps share one timeline, so each
+    says whose it is."""
+
+    side: str
+    step: Any
+
+    @property
+    def at(self) -> float:
+        return float(self.step.at)
+
+
+def said(steps: list[SideStep]) -> str:
+    """Steps of one instant: the same step on both sides is said once (``A+B ...``)."""
+    sides: dict[str, list[str]] = {}
+    for step in steps:
+        sides.setdefault(describe(step.step), []).append(step.side)
+    return "; ".join(f"{'+'.join(who)} {what}" for what, who in sides.items())
+
+
+def merged(sides: dict[str, tuple[Any, ...]]) -> tuple[SideStep, ...]:
+    """The steps of every side (by letter), in time order; a side's own order kept."""
+    return tuple(sorted((SideStep(side, step) for side, steps in sides.items()
+                         for step in steps), key=lambda s: s.at))
 
 
 class TimelineBar(OneLine, Widget):
@@ -49,7 +77,10 @@ class TimelineBar(OneLine, Widget):
     def line(self, width: int) -> Text:
         steps, t = self.steps, self.t
         coming = next_step(steps, t)
-        if coming is not None:
+        if isinstance(coming, SideStep):  # both sides' steps at that instant fire together
+            now = [s for s in steps if abs(s.at - coming.at) < 1e-9]
+            label = f" next {coming.at:g}s {said(now)}  (n)"
+        elif coming is not None:
             label = f" next {coming.at:g}s {describe(coming)}  (n)"
         elif steps:
             label = " scenario done"
@@ -63,7 +94,8 @@ class TimelineBar(OneLine, Widget):
             cells[i] = ("━", "timeline--done")
         for step in steps:
             i = min(track_w - 1, int(step.at / end * track_w))
-            style = "timeline--next" if step is coming else "timeline--step"
+            style = "timeline--next" if step.at == getattr(coming, "at", None) \
+                else "timeline--step"
             cells[i] = ("◆", style)
         text = Text(" ")
         run_start = 0
