@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
+from textual.app import App, ComposeResult
 from textual.command import CommandPalette
-from textual.widgets import Input, Markdown, OptionList, Tabs
+from textual.renderables.digits import Digits as DigitsText
+from textual.widgets import Digits, Input, Markdown, OptionList, Tabs
 
 from playground.ui import figures
 from playground.ui.screens.compare_screen import CompareScreen
 from playground.ui.screens.help_screen import HelpScreen
 from playground.ui.screens.picker_screen import PickerScreen
 from playground.ui.screens.run_screen import RunScreen
+from playground.ui.theme_files import state_variable_defaults
 from playground.ui.widgets.big_counters import BigCounters
 from playground.ui.widgets.caption_banner import CaptionBanner
 from playground.ui.widgets.compare_summary import CompareSummary
@@ -454,3 +459,42 @@ async def test_the_ledger_and_clients_lines_stay_visible_whatever_the_resize(
         await pilot.pause()
         assert ledger_and_clients_shown(screen)
         assert screen.query_one("#diagram").region.height >= 6
+
+
+class CountersApp(App[None]):
+    """Talk mode's counters alone: a run that delivers a million messages takes minutes."""
+
+    def __init__(self, frame: SimpleNamespace) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return state_variable_defaults()
+
+    def compose(self) -> ComposeResult:
+        yield BigCounters()
+
+    def on_mount(self) -> None:
+        self.query_one(BigCounters).frame = self.frame  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+async def test_talk_modes_big_counters_never_cut_a_number(width: int) -> None:
+    frame = SimpleNamespace(ledger={"delivered": 1_229_450},
+                            client={"ok": 9, "errors": 12_345, "timeouts": 0,
+                                    "latency": {"p99": 0.25}},
+                            nodes={"q": {"kind": "queue", "gauges": {"depth": 987_654}}})
+    app = CountersApp(frame)
+    async with app.run_test(size=(width, 10)) as pilot:
+        await pilot.pause()
+        shown = {}
+        for counter in app.query("BigCounter"):
+            digits = counter.query_one(Digits)
+            shown[counter.id] = digits.value
+            # all of the number is drawn inside its own counter
+            assert DigitsText.get_width(digits.value) <= counter.content_region.width
+            assert digits.region.right <= counter.content_region.right
+        wide = width >= 120  # 30 cells a counter: room for seven big digits
+        assert shown["big-delivered"] == ("1229450" if wide else "1.2M")
+        assert shown["big-queued"] == ("987654" if wide or width == 80 else "988k")
+        assert shown["big-p99"] == "250"
