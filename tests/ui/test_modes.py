@@ -116,7 +116,7 @@ async def test_timeline_steps_from_step_to_step(make_app: MakeApp) -> None:
         await pilot.press("full_stop")
         await pilot.pause()
         assert screen.clock.now == 16
-        assert "held at 16s" in screen.query_one(StatusBar).line().plain
+        assert "held at 16.0s" in screen.query_one(StatusBar).line().plain
 
 
 async def test_toggle_and_maximise_panes(make_app: MakeApp) -> None:
