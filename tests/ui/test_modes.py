@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.renderables.digits import Digits as DigitsText
 from textual.widgets import Digits, Input, Markdown, OptionList, Tabs
+from textual.widgets._toast import Toast
 
 from playground.ui import figures
 from playground.ui.screens.compare_screen import CompareScreen
@@ -498,3 +499,20 @@ async def test_talk_modes_big_counters_never_cut_a_number(width: int) -> None:
         assert shown["big-delivered"] == ("1229450" if wide else "1.2M")
         assert shown["big-queued"] == ("987654" if wide or width == 80 else "988k")
         assert shown["big-p99"] == "250"
+
+
+async def test_talk_modes_notices_leave_the_counters_readable(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await run_to(pilot, 1)
+        await pilot.press("t")
+        await pilot.press("ctrl+t")  # the theme notice
+        app.notify("Restarted")
+        await pilot.pause(0.3)
+        toasts = list(screen.query(Toast))
+        assert len(toasts) == 2
+        counters = screen.query_one(BigCounters).region
+        assert counters.height >= 4
+        for toast in toasts:
+            assert toast.region.height > 0
+            assert not toast.region.overlaps(counters)
