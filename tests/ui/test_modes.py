@@ -516,3 +516,25 @@ async def test_talk_modes_notices_leave_the_counters_readable(make_app: MakeApp)
         for toast in toasts:
             assert toast.region.height > 0
             assert not toast.region.overlaps(counters)
+
+
+async def test_a_step_scrolls_its_node_into_view_in_talk_mode(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await run_to(pilot, 1)
+        await pilot.press("t")
+        for at in (15, 45):  # the flash sale on shoppers, then the outage on shipments
+            await pilot.press("n")
+            while screen.clock.now < at - 1e-9:
+                await pilot.pause(0.05)
+            await screen.refresh_frame()
+            await pilot.pause()
+        assert "warehouse database is down" in str(screen.query_one(CaptionBanner).render())
+        diagram = screen.query_one(DiagramPane)
+        assert diagram.geo is not None
+        box = diagram.geo.boxes["shipments"]
+        x, y = diagram.scroll_offset
+        width, height = diagram.scrollable_content_region.size
+        # the whole box, OUTAGE badge included, is on screen
+        assert x <= box.x and box.right < x + width
+        assert y <= box.y and box.bottom < y + height

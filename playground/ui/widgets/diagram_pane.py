@@ -230,6 +230,12 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
         if self.selected is not None:
             self.post_message(self.NodeInspected(self.selected))
 
+    def show_node(self, node: str) -> None:
+        """Scrolls ``node``'s box into view, if the diagram is larger than the pane."""
+        box = self._geo.boxes.get(node) if self._geo is not None else None
+        if box is not None:
+            self.scroll_to_region(Region(box.x, box.y, box.w, box.h), animate=False)
+
     def action_move(self, dx: int, dy: int) -> None:
         geo = self._geo
         if geo is None or not geo.boxes:
