@@ -141,6 +141,12 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
             self.virtual_size = Size(0, 0)
         else:
             self._geo = geometry(self._grid, size.width, size.height)
+            bar = self.styles.scrollbar_size_vertical
+            if self._geo.height > size.height and self._geo.width > size.width - bar:
+                # taller than the pane: the vertical scrollbar comes and takes columns, and
+                # a diagram laid out for them would need a horizontal one too, over the last
+                # row of boxes
+                self._geo = geometry(self._grid, max(1, size.width - bar), size.height)
             self.virtual_size = Size(self._geo.width, self._geo.height)
         self._invalidate()
 

@@ -1,0 +1,33 @@
+"""Compare mode's two sides share the screen fairly: neither diagram loses its boxes."""
+
+from __future__ import annotations
+
+from playground.ui.screens.compare_screen import CompareScreen
+from playground.ui.widgets.diagram_pane import DiagramPane
+from playground.ui.widgets.metrics_pane import LedgerBar
+from tests.ui.conftest import MakeApp, run_to
+
+
+def first_row_height(diagram: DiagramPane) -> int:
+    """Rows from the top of the diagram to the bottom of its first row of boxes."""
+    assert diagram.geo is not None
+    top = min(box.y for box in diagram.geo.boxes.values())
+    return max(box.bottom for box in diagram.geo.boxes.values() if box.y == top) + 1
+
+
+async def test_one_above_the_other_both_diagrams_keep_their_boxes_whole(
+        make_app: MakeApp) -> None:
+    app = make_app("burst-request-response", compare="burst-event-driven")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await run_to(pilot, 18)  # into the flash sale: A's clients line wraps
+        assert isinstance(screen, CompareScreen)
+        await pilot.pause(0.2)
+        assert screen.query_one("#ledger-a", LedgerBar).line_count == 4
+        assert screen.query_one("#caption").region.height == 2
+        for side in ("a", "b"):
+            diagram = screen.query_one(f"#diagram-{side}", DiagramPane)
+            # B's DLQ, a row below, is left to scroll to: 24 rows cannot hold it as well
+            assert diagram.scrollable_content_region.height >= first_row_height(diagram), side
+            ledger = screen.query_one(f"#ledger-{side}", LedgerBar)
+            assert ledger.region.height == ledger.line_count  # nothing pushed off
+            assert screen.region.contains_region(ledger.region)
