@@ -347,7 +347,8 @@ def _gauge(canvas: Canvas, x: int, y: int, width: int, kind: str, spec: Any,
         else:
             figure = figures.rate(data.get("rate_in", 0))
             if kind == "store":
-                figure = f"{figures.count(gauges.get('rows', 0))} rows"
+                rows = figures.count(gauges.get("rows", 0))
+                figure = figures.first_fitting(width, f"{rows} rows", rows)
             canvas.text(x, y, figure, "gauge--text", limit=width)
     elif kind == "producer":
         rate = gauges.get("rate", 0.0)

@@ -538,3 +538,8 @@ async def test_a_step_scrolls_its_node_into_view_in_talk_mode(make_app: MakeApp)
         # the whole box, OUTAGE badge included, is on screen
         assert x <= box.x and box.right < x + width
         assert y <= box.y and box.bottom < y + height
+        # its row count is shortened to fit a 7-cell box, not cut to "2.8k ro"
+        assert box.w - 2 == 7 and diagram.frame is not None
+        rows = figures.count(diagram.frame.nodes["shipments"]["gauges"]["rows"])
+        gauge = diagram.text_lines()[box.bottom][box.x + 1:box.right].rstrip("─")
+        assert gauge == rows
