@@ -28,6 +28,7 @@ from playground.ui.session import Session
 from playground.ui.theme_files import (
     DEFAULT_THEME,
     THEMES_DIR,
+    inactive_variables,
     load_themes,
     state_variable_defaults,
 )
@@ -65,6 +66,12 @@ class PlaygroundApp(App[None]):
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return state_variable_defaults()
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        variables.update(inactive_variables(variables))
+        self.theme_variables = variables
+        return variables
 
     def on_ready(self) -> None:
         # Everything made so far (Textual, the screens, the modules) lives as long as the

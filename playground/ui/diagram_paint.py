@@ -237,11 +237,18 @@ def _box(canvas: Canvas, box: Box, node_id: str, spec: Any, data: dict[str, Any]
     canvas.put(x, box.bottom, corners[2], border)
     canvas.put(box.right, box.bottom, corners[3], border)
     title = badge or kind
-    canvas.text(x + 1, y, title[:inner], badge_style if badge else "box--kind")
+    title = figures.first_fitting(inner, title, SHORT_TITLES.get(title, title))
+    canvas.text(x + 1, y, title, badge_style if badge else "box--kind")
     label = figures.name(node_id, inner)
     canvas.text(x + 1, y + 1, label, "box--selected-id" if selected else "box--id")
     gauge_row = y + 2 if box.h >= 4 else box.bottom
     _gauge(canvas, x + 1, gauge_row, inner, kind, spec, data, node_id, topology)
+
+
+# what a narrow box's top border says instead of a word it cannot hold
+SHORT_TITLES = {"producer": "prod", "function": "func", "THROTTLING": "THROTTLE",
+                "BREAKER OPEN": "OPEN", "BREAKER HALF": "HALF", "DEGRADED": "SLOW",
+                "REDRIVING": "REDRIVE"}
 
 
 def _badge(data: dict[str, Any]) -> tuple[str, str]:
@@ -276,6 +283,21 @@ def _bar(canvas: Canvas, x: int, y: int, width: int, parts: list[tuple[float, st
     canvas.text(x + filled, y, "·" * (width - filled), "gauge--empty")
 
 
+def _bar_cells(width: int, label: str) -> int:
+    """Cells for a bar before `` label``: none when fewer than two are left, since a bar
+    too short to read is not worth a figure cut to ``10/1`` or ``103/``."""
+    room = width - len(label) - 1
+    return room if room >= 2 else 0
+
+
+def _label(canvas: Canvas, x: int, y: int, bar_w: int, label: str, style: str,
+           width: int) -> None:
+    if bar_w:
+        canvas.text(x + bar_w, y, " " + label, style, limit=width - bar_w)
+    else:  # at the right, where the figure stands when it has a bar
+        canvas.text(x + max(0, width - len(label)), y, label, style, limit=width)
+
+
 def _gauge(canvas: Canvas, x: int, y: int, width: int, kind: str, spec: Any,
            data: dict[str, Any], node_id: str, topology: m.Topology) -> None:
     gauges = data.get("gauges", {})
@@ -287,22 +309,21 @@ def _gauge(canvas: Canvas, x: int, y: int, width: int, kind: str, spec: Any,
         flying = gauges.get("in_flight", 0)
         capacity = gauges.get("capacity")
         label = figures.count(depth) + (f"/{figures.count(capacity)}" if capacity else "")
-        bar_w = max(2, width - len(label) - 1)
+        bar_w = _bar_cells(width, label)
         scale = capacity or max(10, gauges.get("max_depth", 0))
         # the engine's word when it has one: a scenario's set can make a queue a DLQ
         parked = gauges.get("parked", topology.is_dead_letter_queue(node_id)
                             and not topology.consumers_of(node_id))
         style = "state--dead-lettered" if parked else "gauge--visible"
         _bar(canvas, x, y, bar_w, [(visible, "█", style), (flying, "▒", "state--busy")], scale)
-        canvas.text(x + bar_w, y, " " + label, style if depth else "gauge--text",
-                    limit=width - bar_w)
+        _label(canvas, x, y, bar_w, label, style if depth else "gauge--text", width)
     elif kind == "function":
         busy = gauges.get("busy", 0)
         cold = gauges.get("cold_starting", 0)
         idle = gauges.get("idle", 0)
         slots = gauges.get("concurrency") or getattr(spec, "concurrency", 1)
         label = f"{busy}/{slots}"
-        bar_w = max(2, width - len(label) - 1)
+        bar_w = _bar_cells(width, label)
         if slots <= bar_w:
             bar_w = slots
             canvas.text(x, y, "■" * (busy - cold), "state--busy")
@@ -313,27 +334,30 @@ def _gauge(canvas: Canvas, x: int, y: int, width: int, kind: str, spec: Any,
             _bar(canvas, x, y, bar_w, [(busy - cold, "■", "state--busy"),
                                        (cold, "◐", "state--cold"),
                                        (idle, "□", "state--idle")], slots)
-        canvas.text(x + bar_w, y, " " + label, "gauge--text", limit=width - bar_w)
+        _label(canvas, x, y, bar_w, label, "gauge--text", width)
     elif kind in ("gateway", "store"):
         tokens = gauges.get("tokens")
         bucket = _bucket(spec)
         if tokens is not None and bucket:
             label = "429" if gauges.get("throttling") else figures.rate(data.get("rate_in", 0))
-            bar_w = max(2, width - len(label) - 1)
+            bar_w = _bar_cells(width, label)
             style = "state--throttled" if gauges.get("throttling") else "gauge--tokens"
             _bar(canvas, x, y, bar_w, [(tokens, "▮", style)], bucket)
-            canvas.text(x + bar_w, y, " " + label, style, limit=width - bar_w)
+            _label(canvas, x, y, bar_w, label, style, width)
         else:
             figure = figures.rate(data.get("rate_in", 0))
             if kind == "store":
-                figure = f"{figures.count(gauges.get('rows', 0))} rows"
+                rows = figures.count(gauges.get("rows", 0))
+                figure = figures.first_fitting(width, f"{rows} rows", rows)
             canvas.text(x, y, figure, "gauge--text", limit=width)
     elif kind == "producer":
         rate = gauges.get("rate", 0.0)
         base = getattr(spec, "rate", rate) or rate
         text = figures.rate(rate)
         if base and rate > base * 1.01:
-            text += f" ×{rate / base:g}"
+            # the colour says the rate is raised when the factor does not fit as well
+            factor = f"×{rate / base:g}"
+            text = figures.first_fitting(width, f"{text} {factor}", f"{text}{factor}", text)
         canvas.text(x, y, text, "state--retried" if rate > base * 1.01 else "gauge--text",
                     limit=width)
     elif kind == "topic":

@@ -41,6 +41,15 @@ def name(text: str, width: int) -> str:
     return text[:width - 1 - tail] + "…" + (text[-tail:] if tail else "")
 
 
+def first_fitting(width: int, *spellings: str) -> str:
+    """The first of ``spellings`` (longest first) that fits ``width`` cells; when none does,
+    the last cut in the middle, so what is cut shows it is."""
+    for text in spellings:
+        if len(text) <= width:
+            return text
+    return name(spellings[-1], width)
+
+
 def count(value: float | None) -> str:
     """``7``, ``950``, ``12.3k``, ``4.1M``."""
     if value is None:

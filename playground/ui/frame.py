@@ -52,6 +52,8 @@ class Frame:
     dropped: int = 0
     followed: list[EventLine] | None = None
     followed_trace: str | None = None
+    stepped: tuple[str, ...] = ()
+    """The nodes scenario steps fired on since the previous frame, oldest first."""
     mqtt: dict[str, Any] | None = None
     """The run's MQTT link (``MqttLink.status()``: ``state``, ``url`` without password,
     ``reconnects``, ``tap_dropped`` ...); None when the run is not linked to MQTT."""
@@ -99,6 +101,7 @@ class FrameBuilder:
               clock: ClockView) -> Frame:
         self.traces.add(events)
         lines = [line(e) for e in sample.notable]
+        stepped = tuple(e.node for e in sample.notable if isinstance(e, ev.ScenarioStepFired))
         for event in sample.notable:
             if isinstance(event, ev.ScenarioStepFired) and event.say:
                 self.caption = Caption(event.t, event.say)
@@ -120,5 +123,6 @@ class FrameBuilder:
             edges=sample.edges, outcomes=sample.outcomes, lines=lines, clock=clock,
             caption=self.caption, scenario_next=snapshot.get("scenario_next"),
             lost_ever=self.lost_ever, peak_writes=self.peak_writes, dropped=sample.dropped,
-            followed=followed, followed_trace=self.follow, mqtt=snapshot.get("mqtt"),
+            followed=followed, followed_trace=self.follow, stepped=stepped,
+            mqtt=snapshot.get("mqtt"),
         )

@@ -85,11 +85,17 @@ class ThemeFile(BaseModel):
     success: Colour | None = None
     luminosity_spread: float = 0.15
     text_alpha: float = 0.95
+    # false draws unfocused pane borders and inactive tab labels at full strength: at half
+    # strength on black a projector washes them out
+    dim_inactive: bool = True
     states: States = Field(default_factory=States)
 
     def to_theme(self) -> Theme:
         given = self.states.model_dump(by_alias=True, exclude_none=True)
         variables = {f"state-{s}": given.get(s, STATE_DEFAULTS[s]) for s in STATES}
+        if not self.dim_inactive:
+            variables["pane-border"] = self.primary
+            variables["tab-label"] = self.foreground or self.primary
         return Theme(name=self.name, primary=self.primary, secondary=self.secondary,
                      accent=self.accent, foreground=self.foreground,
                      background=self.background, surface=self.surface, panel=self.panel,
@@ -122,6 +128,7 @@ _TAKES: dict[str, tuple[str, str]] = {
     "dark": ("true or false", "true (a dark background) or false"),
     "luminosity_spread": ("a number", "a number such as 0.15"),
     "text_alpha": ("a number", "a number from 0 to 1 such as 0.95"),
+    "dim_inactive": ("true or false", "true (unfocused borders at half strength) or false"),
     "states": ("a mapping of states to colours",
                f"state: colour lines for {', '.join(STATES)}"),
 }
@@ -198,6 +205,13 @@ def _read(path: Path, folder: str) -> tuple[ThemeFile | None, SourceMap | None,
 
 def state_variable_defaults() -> dict[str, str]:
     return {f"state-{s}": colour for s, colour in STATE_DEFAULTS.items()}
+
+
+def inactive_variables(variables: dict[str, str]) -> dict[str, str]:
+    """Unfocused pane borders and inactive tab labels, at half strength unless the theme
+    set them (``dim_inactive: false``)."""
+    return {"pane-border": variables.get("pane-border", f"{variables['primary']} 50%"),
+            "tab-label": variables.get("tab-label", f"{variables['foreground']} 50%")}
 
 
 def load_themes(directory: Path | None = None) -> tuple[list[Theme], list[ThemeProblem]]:

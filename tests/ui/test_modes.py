@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
+from textual.app import App, ComposeResult
 from textual.command import CommandPalette
-from textual.widgets import Input, Markdown, OptionList, Tabs
+from textual.renderables.digits import Digits as DigitsText
+from textual.widgets import Digits, Input, Markdown, OptionList, Tabs
+from textual.widgets._toast import Toast
 
 from playground.ui import figures
 from playground.ui.screens.compare_screen import CompareScreen
 from playground.ui.screens.help_screen import HelpScreen
 from playground.ui.screens.picker_screen import PickerScreen
 from playground.ui.screens.run_screen import RunScreen
+from playground.ui.theme_files import state_variable_defaults
 from playground.ui.widgets.big_counters import BigCounters
 from playground.ui.widgets.caption_banner import CaptionBanner
 from playground.ui.widgets.compare_summary import CompareSummary
@@ -111,7 +117,7 @@ async def test_timeline_steps_from_step_to_step(make_app: MakeApp) -> None:
         await pilot.press("full_stop")
         await pilot.pause()
         assert screen.clock.now == 16
-        assert "held at 16s" in screen.query_one(StatusBar).line().plain
+        assert "held at 16.0s" in screen.query_one(StatusBar).line().plain
 
 
 async def test_toggle_and_maximise_panes(make_app: MakeApp) -> None:
@@ -454,3 +460,86 @@ async def test_the_ledger_and_clients_lines_stay_visible_whatever_the_resize(
         await pilot.pause()
         assert ledger_and_clients_shown(screen)
         assert screen.query_one("#diagram").region.height >= 6
+
+
+class CountersApp(App[None]):
+    """Talk mode's counters alone: a run that delivers a million messages takes minutes."""
+
+    def __init__(self, frame: SimpleNamespace) -> None:
+        super().__init__()
+        self.frame = frame
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return state_variable_defaults()
+
+    def compose(self) -> ComposeResult:
+        yield BigCounters()
+
+    def on_mount(self) -> None:
+        self.query_one(BigCounters).frame = self.frame  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+async def test_talk_modes_big_counters_never_cut_a_number(width: int) -> None:
+    frame = SimpleNamespace(ledger={"delivered": 1_229_450},
+                            client={"ok": 9, "errors": 12_345, "timeouts": 0,
+                                    "latency": {"p99": 0.25}},
+                            nodes={"q": {"kind": "queue", "gauges": {"depth": 987_654}}})
+    app = CountersApp(frame)
+    async with app.run_test(size=(width, 10)) as pilot:
+        await pilot.pause()
+        shown = {}
+        for counter in app.query("BigCounter"):
+            digits = counter.query_one(Digits)
+            shown[counter.id] = digits.value
+            # all of the number is drawn inside its own counter
+            assert DigitsText.get_width(digits.value) <= counter.content_region.width
+            assert digits.region.right <= counter.content_region.right
+        wide = width >= 120  # 30 cells a counter: room for seven big digits
+        assert shown["big-delivered"] == ("1229450" if wide else "1.2M")
+        assert shown["big-queued"] == ("987654" if wide or width == 80 else "988k")
+        assert shown["big-p99"] == "250"
+
+
+async def test_talk_modes_notices_leave_the_counters_readable(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await run_to(pilot, 1)
+        await pilot.press("t")
+        await pilot.press("ctrl+t")  # the theme notice
+        app.notify("Restarted")
+        await pilot.pause(0.3)
+        toasts = list(screen.query(Toast))
+        assert len(toasts) == 2
+        counters = screen.query_one(BigCounters).region
+        assert counters.height >= 4
+        for toast in toasts:
+            assert toast.region.height > 0
+            assert not toast.region.overlaps(counters)
+
+
+async def test_a_step_scrolls_its_node_into_view_in_talk_mode(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await run_to(pilot, 1)
+        await pilot.press("t")
+        for at in (15, 45):  # the flash sale on shoppers, then the outage on shipments
+            await pilot.press("n")
+            while screen.clock.now < at - 1e-9:
+                await pilot.pause(0.05)
+            await screen.refresh_frame()
+            await pilot.pause()
+        assert "warehouse database is down" in str(screen.query_one(CaptionBanner).render())
+        diagram = screen.query_one(DiagramPane)
+        assert diagram.geo is not None
+        box = diagram.geo.boxes["shipments"]
+        x, y = diagram.scroll_offset
+        width, height = diagram.scrollable_content_region.size
+        # the whole box, OUTAGE badge included, is on screen
+        assert x <= box.x and box.right < x + width
+        assert y <= box.y and box.bottom < y + height
+        # its row count is shortened to fit a 7-cell box, not cut to "2.8k ro"
+        assert box.w - 2 == 7 and diagram.frame is not None
+        rows = figures.count(diagram.frame.nodes["shipments"]["gauges"]["rows"])
+        gauge = diagram.text_lines()[box.bottom][box.x + 1:box.right].rstrip("─")
+        assert gauge == rows

@@ -111,7 +111,7 @@ async def test_a_broker_gone_away_reads_reconnecting_with_counts(
         status.frame = replace(frame, mqtt=down_status())
         line = shown(status)  # at once: the frame timer would show the engine's own frame
         assert len(line) == size[0]
-        assert "⏸ held at 1s" in line
+        assert "⏸ held at 1.0s" in line
         if size == SIZE:
             assert "MQTT 10.0.0.5:1883 reconnecting, 3 reconnects, tap −1.2k" in line
         else:  # 80 columns: the address and the words of the counts gave way

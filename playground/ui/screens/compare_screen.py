@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from playground.ui.clocks import LinkedClock
+from playground.ui.compare_layout import share_height
 from playground.ui.controls import COMPARE_CONTROLS, RUN_SCREEN_ONLY, bindings
 from playground.ui.frame import Frame
 from playground.ui.screens.running import RunningScreen
@@ -71,6 +72,8 @@ class CompareScreen(RunningScreen):
         timeline.duration = max((s.topology.duration for s in self.sessions
                                  if s.topology is not None), default=timeline.duration)
         self.query_one("#diagram-a", DiagramPane).focus()
+        # a caption of two lines takes a row from the sides: share again
+        self.watch(self.query_one(CaptionBanner), "caption", self._share_later, init=False)
         self.on_resize()
 
     def _show_problems(self, session: Session, side: str) -> None:
@@ -120,6 +123,10 @@ class CompareScreen(RunningScreen):
         tallest = max(ledger.line_count for ledger in ledgers)
         for ledger in ledgers:
             ledger.styles.min_height = tallest if self.has_class("-wide") else None
+        self._share_later()
+
+    def _share_later(self) -> None:
+        self.call_after_refresh(share_height, self)
 
     def show(self, frames: list[Frame | None], full: bool) -> None:
         for frame, side in zip(frames, SIDES, strict=True):

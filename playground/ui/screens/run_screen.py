@@ -141,6 +141,9 @@ class RunScreen(PaneDrag, RunningScreen):
         self._lines.extend(frame.lines)
         diagram.speed = frame.clock.speed
         diagram.frame = frame
+        if frame.stepped:
+            # a caption about a node the audience cannot see reads as nonsense
+            diagram.show_node(frame.stepped[-1])
         status.frame = frame
         timeline.t = frame.t
         caption.caption = frame.caption

@@ -18,6 +18,7 @@ from typing import Any
 from textual.screen import Screen
 
 from playground.runner import EngineHost
+from playground.ui import figures
 from playground.ui.clocks import RunClock, faster, slower
 from playground.ui.controls import Control
 from playground.ui.frame import ClockView, Frame, FrameBuilder
@@ -350,7 +351,7 @@ class RunningScreen(Screen[None]):
         else:
             self.clock.hold_at(t)
         await self.refresh_frame()
-        self._say(f"held at {t:g}s")
+        self._say(f"held at {figures.sim_clock(t).strip()}")
 
     def action_restart(self) -> None:
         if all([self.guarded(session.restart) for session in self.sessions]):

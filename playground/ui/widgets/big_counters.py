@@ -5,12 +5,22 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import var
+from textual.renderables.digits import Digits as DigitsText
 from textual.widgets import Digits, Label
 
+from playground.ui import figures
 from playground.ui.frame import Frame
 
 COUNTERS = (("delivered", "delivered"), ("client errors", "errors"),
             ("client p99 (ms)", "p99"), ("waiting in queues", "queued"))
+
+
+def fitted(value: str, width: int) -> str:
+    """``value`` in big digits if it fits ``width`` cells, else shortened like the ledger
+    (``1.2M``): a number cut at the pane's edge reads as a smaller one."""
+    if width <= 0 or DigitsText.get_width(value) <= width or not value.isdigit():
+        return value
+    return figures.count(int(value))
 
 
 def counter_values(frame: Frame) -> dict[str, str]:
@@ -61,7 +71,17 @@ class BigCounters(Horizontal):
     def watch_frame(self, frame: Frame | None) -> None:
         if frame is None or not self.display:
             return
-        for key, value in counter_values(frame).items():
-            digits = self.query_one(f"#big-{key} Digits", Digits)
-            if digits.value != value:
-                digits.update(value)
+        self._show(counter_values(frame))
+
+    def on_resize(self) -> None:
+        # a narrower terminal may no longer hold the numbers shown in full
+        if self.frame is not None and self.display:
+            self._show(counter_values(self.frame))
+
+    def _show(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            counter = self.query_one(f"#big-{key}", BigCounter)
+            digits = counter.query_one(Digits)
+            shown = fitted(value, counter.content_region.width)
+            if digits.value != shown:
+                digits.update(shown)

@@ -150,6 +150,12 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
             self.virtual_size = Size(0, 0)
         else:
             self._geo = geometry(self._grid, size.width, size.height)
+            bar = self.styles.scrollbar_size_vertical
+            if self._geo.height > size.height and self._geo.width > size.width - bar:
+                # taller than the pane: the vertical scrollbar comes and takes columns, and
+                # a diagram laid out for them would need a horizontal one too, over the last
+                # row of boxes
+                self._geo = geometry(self._grid, max(1, size.width - bar), size.height)
             self.virtual_size = Size(self._geo.width, self._geo.height)
         self._invalidate()
 
@@ -238,6 +244,12 @@ class DiagramPane(StyleCache, ScrollView, can_focus=True):
     def action_inspect(self) -> None:
         if self.selected is not None:
             self.post_message(self.NodeInspected(self.selected))
+
+    def show_node(self, node: str) -> None:
+        """Scrolls ``node``'s box into view, if the diagram is larger than the pane."""
+        box = self._geo.boxes.get(node) if self._geo is not None else None
+        if box is not None:
+            self.scroll_to_region(Region(box.x, box.y, box.w, box.h), animate=False)
 
     def action_move(self, dx: int, dy: int) -> None:
         geo = self._geo

@@ -102,7 +102,8 @@ class StatusBar(OneLine, Widget):
             if self.stopped:
                 text.append(f"   ■ stopped: {self.stopped}", self._style("status--mqtt-down"))
             elif clock.held_at is not None:
-                text.append(f"   ⏸ held at {clock.held_at:g}s", self._style("status--paused"))
+                held = figures.sim_clock(clock.held_at).strip()
+                text.append(f"   ⏸ held at {held}", self._style("status--paused"))
             elif clock.paused:
                 text.append("   ⏸ paused", self._style("status--paused"))
             else:
