@@ -72,8 +72,9 @@ class CompareScreen(RunningScreen):
         timeline.duration = max((s.topology.duration for s in self.sessions
                                  if s.topology is not None), default=timeline.duration)
         self.query_one("#diagram-a", DiagramPane).focus()
-        # a caption of two lines takes a row from the sides: share again
-        self.watch(self.query_one(CaptionBanner), "caption", self._share_later, init=False)
+        # a caption of two lines takes a row from its side: share again
+        for banner in self.query(CaptionBanner):
+            self.watch(banner, "caption", self._share_later, init=False)
         self.on_resize()
 
     def _show_problems(self, session: Session, side: str) -> None:
@@ -95,6 +96,9 @@ class CompareScreen(RunningScreen):
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDE, "-wide")
         self.set_class(self.size.height >= TALL, "-tall")
+        # one above the other on a short screen, both captions wrapped onto two lines each
+        # left the diagrams no room for a row of boxes: a caption keeps to one line there
+        self.set_class(self.size.width < WIDE and self.size.height < TALL, "-cramped")
         self._line_up_ledgers()
         self.call_after_refresh(self._line_up_captions)
 
