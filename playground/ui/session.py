@@ -58,8 +58,10 @@ class Session:
         """What the file held when last read or saved: a save notices another program's change."""
         self._overruled: str | None = None
         """A change on disk the user was told of: the next save may overwrite it."""
+        self._newline = "\n"
+        """The file's line ending, kept when it is saved."""
         if text is None and path is not None:
-            text, self._digest = topology_file.read(path)
+            text, self._digest, self._newline = topology_file.read(path)
         elif path is not None:
             with contextlib.suppress(topology_file.FileRefused):
                 self._digest = topology_file.digest(path)
@@ -316,7 +318,7 @@ class Session:
             self._overruled = now
             raise topology_file.ChangedOnDisk(
                 f"{path} changed on disk since it was opened or last saved")
-        self._digest = topology_file.write_text(path, text)
+        self._digest = topology_file.write_text(path, text, self._newline)
         self._overruled = None
 
     def apply(self, new: m.Topology, problems: list[Problem] | None = None) -> SaveOutcome:
