@@ -21,7 +21,7 @@ from playground.engine.clock import ClockMode
 from playground.runner import EngineHost
 from playground.spec import Loaded, load_text
 from playground.spec import model as m
-from playground.spec.problem import Problem
+from playground.spec.problem import Problem, sort_key
 from playground.ui import topology_file, yaml_edit
 from playground.ui.reload_plan import ReloadPlan, plan
 from playground.ui.tap import Tap, TapSample, sample_engine
@@ -288,9 +288,24 @@ class Session:
         loaded = self.check(text)
         if not loaded.ok or loaded.topology is None:
             return SaveOutcome(False, loaded.problems, "not saved",
-                               f"not saved: {len(loaded.errors)} problem(s) in the file")
+                               f"not saved: {self._first_error(loaded)}")
         return self._commit(text, loaded, kept="your edit stays in the editor",
                             again="Press ctrl+s again to overwrite it")
+
+    def _first_error(self, loaded: Loaded) -> str:
+        """The first error as the editor lists it, and how many more there are."""
+        errors = sorted(loaded.errors, key=sort_key)
+        if not errors:
+            return "the file is not valid"
+        first = errors[0]
+        name = self.path.name if self.path is not None else "the file"
+        said = f"{name}:{first.line}:{first.column}: {first.message}"
+        if first.path:
+            said += f" ({first.path})"
+        more = len(errors) - 1
+        if more:
+            said += f"; and {more} more problem{'s' if more > 1 else ''} (listed under the editor)"
+        return said
 
     def _commit(self, text: str, loaded: Loaded, *, kept: str, again: str) -> SaveOutcome:
         """Writes the checked ``text`` to the file and applies it; ``kept`` and ``again``

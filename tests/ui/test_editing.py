@@ -388,3 +388,22 @@ async def test_the_inspector_says_in_one_line_why_a_value_does_not_parse(
             await pilot.pause()
             assert [(n.title, n.message) for n in app._notifications] == [("Not applied", said)]
         assert path.read_text() == before
+
+
+async def test_a_refused_save_names_the_first_problem_and_counts_the_rest(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        pane.editor.text = pane.text.replace("concurrency: 20", "concurrency: lots", 1) \
+            .replace("seed: 42", "seed: many", 1)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        said = [n.message for n in app._notifications if n.title == "Not saved"]
+        assert len(said) == 1
+        path = screen.session.path
+        assert path is not None
+        assert said[0].startswith(f"not saved: {path.name}:22:7: "), said
+        assert said[0].endswith("; and 1 more problem (listed under the editor)"), said

@@ -86,7 +86,8 @@ async def test_edits_with_errors_are_not_saved_and_the_question_stays(
         await pilot.pause()
         assert isinstance(app.screen, UnsavedScreen)
         said = str(app.screen.query_one("#unsaved-problem", Static).render())
-        assert "not saved" in said
+        assert "not saved: event-driven.yaml:19:7: seed must be a whole number (got 'lots')" \
+            in said, said
         assert path.read_text() == before
         assert "seed: lots" in pane.text
         await pilot.press("d")  # compare anyway, without the edits
