@@ -31,6 +31,8 @@ OUTAGE_SECONDS = 15.0
 DEGRADE_ERRORS, DEGRADE_SLOW, DEGRADE_SECONDS = 0.3, 5.0, 15.0
 REDRIVE_RATE = 20.0
 CONTROL_TIMEOUT = 10.0
+SEE_OTHER = "(ctrl+o) to see the other change"
+SAVE_AGAIN = f"Press ctrl+s again to overwrite it, or open it again {SEE_OTHER}"
 
 
 class ControlError(ValueError):
@@ -283,14 +285,16 @@ class Session:
     def check(self, text: str) -> Loaded:
         return load_text(text, str(self.path or "<new>"))
 
-    def save(self, text: str) -> SaveOutcome:
-        """Saves ``text`` if it is valid, then applies it: live if it can, else a restart."""
+    def save(self, text: str, again: str = SAVE_AGAIN) -> SaveOutcome:
+        """Saves ``text`` if it is valid, then applies it: live if it can, else a restart.
+        ``again``: how the user saves once more where this save is asked (the YAML pane, or
+        the unsaved-edits dialog, whose keys differ)."""
         loaded = self.check(text)
         if not loaded.ok or loaded.topology is None:
             return SaveOutcome(False, loaded.problems, "not saved",
                                f"not saved: {self._first_error(loaded)}")
         return self._commit(text, loaded, kept="your edit stays in the editor",
-                            again="Press ctrl+s again to overwrite it")
+                            again=again)
 
     def _first_error(self, loaded: Loaded) -> str:
         """The first error as the editor lists it, and how many more there are."""
@@ -316,8 +320,7 @@ class Session:
                 self._write(self.path, text)
             except topology_file.ChangedOnDisk as error:
                 return SaveOutcome(False, loaded.problems, "not saved",
-                                   f"{error}: not saved; {kept}. {again}, or open it again "
-                                   "(ctrl+o) to see the other change")
+                                   f"{error}: not saved; {kept}. {again}")
             except topology_file.FileRefused as error:
                 return SaveOutcome(False, loaded.problems, "not saved",
                                    f"{error}: not saved; {kept}")
@@ -396,7 +399,8 @@ class Session:
             first = loaded.errors[0].message if loaded.errors else "invalid"
             return SaveOutcome(False, loaded.problems, "not saved", f"{node}.{name}: {first}")
         return self._commit(text, loaded, kept=f"{node}.{name} keeps its value",
-                            again="Enter the value again to overwrite the file")
+                            again="Enter the value again to overwrite the file, or open "
+                                  f"it again {SEE_OTHER}")
 
 
 def _quoted(raw: str) -> str:

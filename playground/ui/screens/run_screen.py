@@ -20,7 +20,7 @@ from playground.ui.event_text import EventLine
 from playground.ui.frame import Frame
 from playground.ui.screens.pane_drag import PaneDrag
 from playground.ui.screens.running import RunningScreen
-from playground.ui.session import SaveOutcome, Session
+from playground.ui.session import SAVE_AGAIN, SaveOutcome, Session
 from playground.ui.widgets.big_counters import BigCounters
 from playground.ui.widgets.caption_banner import CaptionBanner
 from playground.ui.widgets.diagram_pane import DiagramPane
@@ -211,9 +211,9 @@ class RunScreen(PaneDrag, RunningScreen):
     def _save(self, event: EditorPane.SaveRequested) -> None:
         self._save_text(event.text)
 
-    def _save_text(self, text: str) -> str | None:
+    def _save_text(self, text: str, again: str = SAVE_AGAIN) -> str | None:
         outcome: list[SaveOutcome] = []
-        if not self.guarded(lambda: outcome.append(self.session.save(text))):
+        if not self.guarded(lambda: outcome.append(self.session.save(text, again))):
             return "the run did not start"
         self._saved(outcome[0], text)
         return None if outcome[0].saved else outcome[0].message
@@ -223,9 +223,10 @@ class RunScreen(PaneDrag, RunningScreen):
         """The YAML pane holds edits that are not in the file."""
         return self.query_one(EditorPane).dirty
 
-    def save_edits(self) -> str | None:
-        """Saves the YAML pane as ``ctrl+s`` does: ``None`` once saved, else why not."""
-        return self._save_text(self.query_one(EditorPane).text)
+    def save_edits(self, again: str) -> str | None:
+        """Saves the YAML pane as ``ctrl+s`` does: ``None`` once saved, else why not;
+        ``again`` names the key that saves once more (the asking dialog's own)."""
+        return self._save_text(self.query_one(EditorPane).text, again)
 
     def edit(self) -> None:
         """Shows the YAML pane and puts the cursor in it."""
