@@ -390,6 +390,32 @@ async def test_the_inspector_says_in_one_line_why_a_value_does_not_parse(
         assert path.read_text() == before
 
 
+async def enter_field(pilot: Any, inspector: InspectorPane, field: str, value: str) -> None:
+    inspector.edit(field)
+    await pilot.pause()
+    inspector.query_one("#field-input", Input).value = value
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_enter_on_an_unchanged_default_leaves_the_file_alone(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "shoppers")
+        path = screen.session.path
+        assert path is not None
+        before = path.read_bytes()
+        inspector.edit("source")
+        await pilot.pause()
+        assert inspector.query_one("#field-input", Input).value == "null"
+        await pilot.press("enter")
+        await pilot.pause()
+        await enter_field(pilot, inspector, "rate", "30/s")  # as written: no change either
+        assert path.read_bytes() == before
+        assert [n.message for n in app._notifications][-2:] == [
+            "shoppers.source: nothing changed", "shoppers.rate: nothing changed"]
+
+
 async def test_a_refused_save_names_the_first_problem_and_counts_the_rest(
         make_app: MakeApp) -> None:
     app = make_app("showcase")
