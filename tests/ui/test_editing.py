@@ -398,6 +398,58 @@ async def enter_field(pilot: Any, inspector: InspectorPane, field: str, value: s
     await pilot.pause()
 
 
+async def test_an_inspector_edit_survives_a_later_save_of_a_buffer_with_a_syntax_error(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "shoppers")
+        path = screen.session.path
+        assert path is not None
+        pane = screen.query_one(EditorPane)
+        pane.editor.text = pane.text.replace("    to: checkout", "    to checkout", 1)
+        pane.check_now()
+        await pilot.pause()
+        await enter_field(pilot, inspector, "rate", "45/s")
+        assert "rate: 45/s" in path.read_text()
+        said = [n.message for n in app._notifications]
+        assert not any("the file changed" in m for m in said), said
+        # the same change is in the unsaved buffer, next to the edit still being made
+        assert "    rate: 45/s\n" in pane.text and "    to checkout\n" in pane.text
+        pane.editor.text = pane.text.replace("    to checkout", "    to: checkout", 1)
+        pane.editor.focus()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "    rate: 45/s\n" in path.read_text()
+        host = screen.session.host
+        assert host is not None and host.engine is not None
+        assert host.engine.nodes["shoppers"].spec.rate == 45  # type: ignore[attr-defined]
+
+
+async def test_an_inspector_edit_is_refused_when_the_unsaved_buffer_cannot_take_it(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "shoppers")
+        path = screen.session.path
+        assert path is not None
+        before = path.read_text()
+        pane = screen.query_one(EditorPane)
+        # the node's own block is what does not parse: no line of it can be trusted
+        broken = pane.text.replace("  shoppers:\n", "  shoppers\n", 1)
+        pane.editor.text = broken
+        await enter_field(pilot, inspector, "rate", "45/s")
+        assert path.read_text() == before
+        assert pane.text == broken
+        first = screen.session.check(broken).errors[0]
+        where = f"{path.name}:{first.line}:{first.column}: {first.message}"
+        assert any(n.title == "Not applied" and "unsaved edits" in n.message
+                   and where in n.message for n in app._notifications), \
+            [n.message for n in app._notifications]
+        # the value typed waits in the open field for the buffer to be mended
+        field_input = inspector.query_one("#field-input", Input)
+        assert field_input.has_class("-editing") and field_input.value == "45/s"
+
+
 async def test_enter_on_an_unchanged_default_leaves_the_file_alone(make_app: MakeApp) -> None:
     app = make_app("showcase")
     async with app.run_test(size=SIZE) as pilot:

@@ -13,7 +13,7 @@ from textual.css.scalar import Scalar
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane, Tabs
 
-from playground.ui import yaml_edit
+from playground.ui import yaml_edit, yaml_lines
 from playground.ui.clocks import RunClock
 from playground.ui.controls import RUN_CONTROLS, bindings
 from playground.ui.event_text import EventLine
@@ -236,7 +236,18 @@ class RunScreen(PaneDrag, RunningScreen):
     @on(InspectorPane.FieldEdited)
     def _field_edited(self, event: InspectorPane.FieldEdited) -> None:
         editor = self.query_one(EditorPane)
-        buffer, was_dirty = editor.text, editor.dirty
+        buffer: str | None = None
+        if editor.dirty:
+            # the edit goes into the unsaved buffer too, or the next ctrl+s of the buffer
+            # would silently undo it; where it cannot, nothing is written at all
+            buffer, why = self._edit_buffer(editor.text, event)
+            if buffer is None and why:
+                self.notify(f"{event.node}.{event.field}: not applied: the YAML pane has "
+                            f"unsaved edits and {why}, so their next save would undo this "
+                            "change. Save or fix them first", severity="error",
+                            title="Not applied", timeout=10)
+                self.query_one(InspectorPane).edit(event.field, event.raw)
+                return
         edited: list[SaveOutcome] = []
         if not self.guarded(lambda: edited.append(
                 self.session.edit_field(event.node, event.field, event.raw))):
@@ -246,17 +257,36 @@ class RunScreen(PaneDrag, RunningScreen):
             self.notify(outcome.message, severity="error", title="Not applied")
             self.query_one(InspectorPane).edit(event.field, event.raw)
             return
-        if was_dirty:
-            try:  # keep the unsaved edits in the buffer, with the same change made to it
-                buffer = yaml_edit.set_node_field(buffer, event.node, event.field, event.raw)
-            except yaml_edit.EditError:
-                self.notify("the file changed; your unsaved edits stay in the editor",
-                            severity="warning")
+        if buffer is not None:
             editor.saved_text = self.session.text
+            cursor = editor.editor.cursor_location
             editor.editor.load_text(buffer)
+            editor.editor.cursor_location = cursor  # typing goes on where it was
+            outcome.message += "; made in the YAML pane's unsaved edits too"
         else:
             editor.load(self.session.text)
         self._saved(outcome, None)
+
+    def _edit_buffer(self, text: str, event: InspectorPane.FieldEdited
+                     ) -> tuple[str | None, str]:
+        """The unsaved ``text`` with the inspector's edit made to it, or why it cannot be
+        (empty: the value itself is wrong, which the file's own edit says better)."""
+        try:
+            return yaml_edit.set_node_field(text, event.node, event.field, event.raw), ""
+        except yaml_edit.ValueUnparsable:
+            return None, ""
+        except yaml_edit.EditError:
+            pass
+        edited = yaml_lines.set_field_line(text, event.node, event.field, event.raw)
+        if edited is not None:
+            return edited, ""
+        errors = self.session.check(text).errors
+        if not errors:
+            return None, f"they have no node {event.node}"
+        first = errors[0]
+        name = self.session.path.name if self.session.path is not None else "the file"
+        return None, (f"{event.node}'s {event.field} cannot be found in them for the YAML "
+                      f"error at {name}:{first.line}:{first.column}: {first.message}")
 
     def _saved(self, outcome: SaveOutcome, text: str | None) -> None:
         editor = self.query_one(EditorPane)
