@@ -485,3 +485,21 @@ async def test_a_refused_save_names_the_first_problem_and_counts_the_rest(
         assert path is not None
         assert said[0].startswith(f"not saved: {path.name}:22:7: "), said
         assert said[0].endswith("; and 1 more problem (listed under the editor)"), said
+
+
+async def test_a_missing_colon_is_marked_at_the_line_that_lacks_it(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        line = pane.text.splitlines().index("    kind: producer")
+        pane.editor.cursor_location = (line, len("    kind"))
+        await pilot.press("delete")
+        pane.check_now()
+        await pilot.pause()
+        assert pane.editor.error_lines == {line}
+        problems = screen.query_one("#problems", OptionList)
+        assert str(problems.get_option_at_index(0).prompt) == (
+            f"{line + 1}:9 YAML syntax: line {line + 1}: `kind producer` has no ':' — write "
+            "`kind: producer`")
