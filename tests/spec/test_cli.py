@@ -83,7 +83,7 @@ def test_check_a_bad_file_exits_1_with_file_line_column(tmp_path: Path) -> None:
 
 def test_check_says_which_line_lacks_its_colon(tmp_path: Path) -> None:
     bad = write(tmp_path, "bad.yaml", GOOD.replace("kind: producer", "kind producer", 1))
-    line = GOOD.splitlines().index(next(l for l in GOOD.splitlines() if "kind: producer" in l))
+    line = GOOD.splitlines().index(next(t for t in GOOD.splitlines() if "kind: producer" in t))
     column = GOOD.splitlines()[line].index("kind") + len("kind") + 1
     result = run("check", bad)
     assert result.returncode == 1
