@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from typing import Any
 
 from textual.widgets import Input, OptionList
@@ -14,7 +15,7 @@ from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.editor_pane import EditorPane, YamlEditor
 from playground.ui.widgets.inspector_pane import FiguresView, InspectorPane
 from playground.ui.widgets.status_bar import StatusBar
-from tests.ui.conftest import SIZE, MakeApp, run_to
+from tests.ui.conftest import SIZE, MakeApp, checked, run_to
 
 
 async def open_editor(pilot, screen: RunScreen) -> EditorPane:  # type: ignore[no-untyped-def]
@@ -46,7 +47,7 @@ async def test_an_error_is_marked_at_its_line_and_never_saved(make_app: MakeApp)
         line = before.splitlines().index("    concurrency: 20")
         pane.editor.cursor_location = (line, len("    concurrency: 20"))
         await pilot.press("backspace", "backspace", *"lots")
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert line in pane.editor.error_lines
         problems = screen.query_one("#problems", OptionList)
@@ -76,7 +77,7 @@ async def test_the_yaml_pane_shows_unsaved_edits_and_problems_also_after_a_resta
         line = pane.text.splitlines().index("    concurrency: 20")
         pane.editor.cursor_location = (line, len("    concurrency: 20"))
         await pilot.press("backspace", "backspace", *"lots")
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
         await pilot.press("ctrl+r")  # the run restarts from the file; the edit stays
@@ -84,7 +85,7 @@ async def test_the_yaml_pane_shows_unsaved_edits_and_problems_also_after_a_resta
         assert "concurrency: lots" in pane.text
         assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
         await pilot.press(*["backspace"] * 4, "2", "0")
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert pane_state(screen).strip() == "saved"
 
@@ -103,7 +104,7 @@ async def test_the_problem_list_keeps_the_cursor_line_in_view(make_app: MakeApp)
         editor.scroll_to(y=line - height + 1, animate=False)  # typing on the lowest line
         await pilot.pause()
         await pilot.press("backspace", "backspace", *"lots")
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert screen.query_one("#problems", OptionList).display
         top = editor.scroll_offset.y
@@ -120,7 +121,7 @@ async def test_an_unclosed_brace_is_marked_where_it_opens(make_app: MakeApp) -> 
         line = lines.index("  clients:")
         lines[line] = "  clients: {kind: producer"  # never closed: the next line is fine
         pane.editor.text = "\n".join(lines) + "\n"
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert pane.editor.error_lines == {line}
         problems = screen.query_one("#problems", OptionList)
@@ -407,7 +408,7 @@ async def test_an_inspector_edit_survives_a_later_save_of_a_buffer_with_a_syntax
         assert path is not None
         pane = screen.query_one(EditorPane)
         pane.editor.text = pane.text.replace("    to: checkout", "    to checkout", 1)
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         await enter_field(pilot, inspector, "rate", "45/s")
         assert "rate: 45/s" in path.read_text()
@@ -496,10 +497,44 @@ async def test_a_missing_colon_is_marked_at_the_line_that_lacks_it(make_app: Mak
         line = pane.text.splitlines().index("    kind: producer")
         pane.editor.cursor_location = (line, len("    kind"))
         await pilot.press("delete")
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert pane.editor.error_lines == {line}
         problems = screen.query_one("#problems", OptionList)
         assert str(problems.get_option_at_index(0).prompt) == (
             f"{line + 1}:9 YAML syntax: line {line + 1}: `kind producer` has no ':' — write "
             "`kind: producer`")
+
+
+async def test_typing_goes_on_while_the_text_is_being_checked(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        check = screen.session.check
+        started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+        def slow_check(text: str) -> Any:  # a check as slow as a large file's
+            started.set()
+            release.wait(5)
+            finished.set()
+            return check(text)
+
+        screen.session.check = slow_check  # type: ignore[method-assign]
+        line = pane.text.splitlines().index("    concurrency: 20")
+        pane.editor.cursor_location = (line, len("    concurrency: 20"))
+        await pilot.press("backspace", "backspace", *"lots")
+        pane.check_now()
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if started.is_set():
+                break
+        await pilot.press("x")
+        assert "concurrency: lotsx" in pane.text and not finished.is_set()
+        screen.session.check = check  # type: ignore[method-assign]
+        release.set()
+        await checked(pilot, pane)
+        # what the slow check found of the text before the x is not shown over the newer one
+        problems = screen.query_one("#problems", OptionList)
+        assert "'lotsx'" in str(problems.get_option_at_index(0).prompt)

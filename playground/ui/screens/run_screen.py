@@ -3,16 +3,18 @@ running topology; talk mode shows the diagram, big counters and captions only.""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.scalar import Scalar
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane, Tabs
 
+from playground.spec.problem import Problem
 from playground.ui import yaml_edit, yaml_lines
 from playground.ui.clocks import RunClock
 from playground.ui.controls import RUN_CONTROLS, bindings
@@ -205,7 +207,19 @@ class RunScreen(PaneDrag, RunningScreen):
 
     @on(EditorPane.Edited)
     def _edited(self, event: EditorPane.Edited) -> None:
-        self.query_one(EditorPane).problems = tuple(self.session.check(event.text).problems)
+        self._check(event.text)
+
+    @work(thread=True, exclusive=True, group="yaml-check")
+    def _check(self, text: str) -> None:
+        # off the app's thread: checking a large file takes longer than a key may wait
+        problems = tuple(self.session.check(text).problems)
+        with contextlib.suppress(RuntimeError):  # the app closed meanwhile
+            self.app.call_from_thread(self._checked, text, problems)
+
+    def _checked(self, text: str, problems: tuple[Problem, ...]) -> None:
+        editor = self.query_one(EditorPane)
+        if editor.text == text:  # typed over since: a newer check is on its way
+            editor.problems = problems
 
     @on(EditorPane.SaveRequested)
     def _save(self, event: EditorPane.SaveRequested) -> None:
