@@ -506,6 +506,36 @@ async def test_a_missing_colon_is_marked_at_the_line_that_lacks_it(make_app: Mak
             "`kind: producer`")
 
 
+async def test_f8_goes_from_problem_to_problem_while_typing(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        lines = pane.text.splitlines()
+        seed, concurrency = lines.index("seed: 42"), lines.index("    concurrency: 20")
+        pane.editor.text = pane.text.replace("seed: 42", "seed: many", 1).replace(
+            "concurrency: 20", "concurrency: lots", 1)
+        await checked(pilot, pane)
+        await pilot.pause()
+        problems = screen.query_one("#problems", OptionList)
+        assert problems.option_count == 2
+        pane.editor.cursor_location = (0, 0)
+        await pilot.press("f8")
+        assert pane.editor.cursor_location == (seed, len("seed: "))
+        assert problems.highlighted == 0
+        await pilot.press("f8")
+        assert pane.editor.cursor_location == (concurrency, len("    concurrency: "))
+        assert problems.highlighted == 1
+        await pilot.press("f8")  # round to the first again
+        assert pane.editor.cursor_location[0] == seed
+        await pilot.press("shift+f8")
+        assert pane.editor.cursor_location[0] == concurrency
+        assert isinstance(app.focused, YamlEditor)  # still typing where it stopped
+        await pilot.press("x")
+        assert "concurrency: x" in pane.text
+
+
 async def test_typing_goes_on_while_the_text_is_being_checked(make_app: MakeApp) -> None:
     app = make_app("showcase")
     async with app.run_test(size=SIZE) as pilot:
