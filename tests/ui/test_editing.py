@@ -391,10 +391,21 @@ async def test_the_inspector_says_in_one_line_why_a_value_does_not_parse(
         assert path.read_text() == before
 
 
-async def enter_field(pilot: Any, inspector: InspectorPane, field: str, value: str) -> None:
+async def open_field(pilot: Any, inspector: InspectorPane, field: str) -> Input:
+    """The inspector's box for ``field``, open and taking keys (a loaded machine may take
+    more than one pause to move the focus there)."""
     inspector.edit(field)
-    await pilot.pause()
-    inspector.query_one("#field-input", Input).value = value
+    field_input = inspector.query_one("#field-input", Input)
+    for _ in range(100):
+        await pilot.pause()
+        if field_input.has_focus:
+            break
+    assert field_input.has_focus
+    return field_input
+
+
+async def enter_field(pilot: Any, inspector: InspectorPane, field: str, value: str) -> None:
+    (await open_field(pilot, inspector, field)).value = value
     await pilot.press("enter")
     await pilot.pause()
 
@@ -458,9 +469,7 @@ async def test_enter_on_an_unchanged_default_leaves_the_file_alone(make_app: Mak
         path = screen.session.path
         assert path is not None
         before = path.read_bytes()
-        inspector.edit("source")
-        await pilot.pause()
-        assert inspector.query_one("#field-input", Input).value == "null"
+        assert (await open_field(pilot, inspector, "source")).value == "null"
         await pilot.press("enter")
         await pilot.pause()
         await enter_field(pilot, inspector, "rate", "30/s")  # as written: no change either
