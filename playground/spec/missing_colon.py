@@ -33,7 +33,7 @@ def missing_colon(error: MarkedYAMLError, text: str) -> tuple[int, int, str] | N
     near = (_content(lines, range(suspect - 1, -1, -1)),
             _content(lines, range(suspect + 1, len(lines))))
     neighbours = [line for line in near
-                  if (key := _KEY_LINE.match(line)) and len(key[1]) == indent]
+                  if (found := _KEY_LINE.match(line)) and len(found[1]) == indent]
     key, value = plain[2], plain[3]
     below = _KEY_LINE.match(near[1])
     opens = not value and below is not None and len(below[1]) > indent  # a block's key

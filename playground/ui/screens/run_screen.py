@@ -3,7 +3,6 @@ running topology; talk mode shows the diagram, big counters and captions only.""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.scalar import Scalar
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane, Tabs
+from textual.worker import Worker, WorkerState
 
 from playground.spec.problem import Problem
 from playground.ui import yaml_edit, yaml_lines
@@ -210,13 +210,17 @@ class RunScreen(PaneDrag, RunningScreen):
         self._check(event.text)
 
     @work(thread=True, exclusive=True, group="yaml-check")
-    def _check(self, text: str) -> None:
+    def _check(self, text: str) -> tuple[str, tuple[Problem, ...]]:
         # off the app's thread: checking a large file takes longer than a key may wait
-        problems = tuple(self.session.check(text).problems)
-        with contextlib.suppress(RuntimeError):  # the app closed meanwhile
-            self.app.call_from_thread(self._checked, text, problems)
+        return text, tuple(self.session.check(text).problems)
 
-    def _checked(self, text: str, problems: tuple[Problem, ...]) -> None:
+    @on(Worker.StateChanged)
+    def _checked(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "yaml-check" or event.state != WorkerState.SUCCESS \
+                or worker.result is None:
+            return
+        text, problems = worker.result
         editor = self.query_one(EditorPane)
         if editor.text == text:  # typed over since: a newer check is on its way
             editor.problems = problems
