@@ -19,6 +19,8 @@ from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
+from playground.spec.missing_colon import missing_colon
+
 # An anchor defined again is valid YAML (later aliases mean the newer one); ruamel would
 # print a warning of its own on stderr, without the file's name, for a file that loads.
 warnings.filterwarnings("ignore", category=ReusedAnchorWarning)
@@ -160,7 +162,9 @@ def read(text: str) -> tuple[Any, SourceMap]:
     try:
         root = yaml.compose(io.StringIO(text))
     except MarkedYAMLError as error:
-        raise SourceProblem([_syntax(error)]) from None
+        colon = missing_colon(error, text)
+        raise SourceProblem([(Position(*colon[:2]), colon[2]) if colon else _syntax(error)]
+                            ) from None
     except ReaderError as error:
         # the reader knows only an offset; say where it is, as the other YAML errors do
         offset = min(max(int(error.position), 0), len(text))

@@ -21,7 +21,7 @@ from playground.engine.clock import ClockMode
 from playground.runner import EngineHost
 from playground.spec import Loaded, load_text
 from playground.spec import model as m
-from playground.spec.problem import Problem
+from playground.spec.problem import Problem, sort_key
 from playground.ui import topology_file, yaml_edit
 from playground.ui.reload_plan import ReloadPlan, plan
 from playground.ui.tap import Tap, TapSample, sample_engine
@@ -31,6 +31,8 @@ OUTAGE_SECONDS = 15.0
 DEGRADE_ERRORS, DEGRADE_SLOW, DEGRADE_SECONDS = 0.3, 5.0, 15.0
 REDRIVE_RATE = 20.0
 CONTROL_TIMEOUT = 10.0
+SEE_OTHER = "(ctrl+o) to see the other change"
+SAVE_AGAIN = f"Press ctrl+s again to overwrite it, or open it again {SEE_OTHER}"
 
 
 class ControlError(ValueError):
@@ -58,8 +60,10 @@ class Session:
         """What the file held when last read or saved: a save notices another program's change."""
         self._overruled: str | None = None
         """A change on disk the user was told of: the next save may overwrite it."""
+        self._newline = "\n"
+        """The file's line ending, kept when it is saved."""
         if text is None and path is not None:
-            text, self._digest = topology_file.read(path)
+            text, self._digest, self._newline = topology_file.read(path)
         elif path is not None:
             with contextlib.suppress(topology_file.FileRefused):
                 self._digest = topology_file.digest(path)
@@ -281,14 +285,31 @@ class Session:
     def check(self, text: str) -> Loaded:
         return load_text(text, str(self.path or "<new>"))
 
-    def save(self, text: str) -> SaveOutcome:
-        """Saves ``text`` if it is valid, then applies it: live if it can, else a restart."""
+    def save(self, text: str, again: str = SAVE_AGAIN) -> SaveOutcome:
+        """Saves ``text`` if it is valid, then applies it: live if it can, else a restart.
+        ``again``: how the user saves once more where this save is asked (the YAML pane, or
+        the unsaved-edits dialog, whose keys differ)."""
         loaded = self.check(text)
         if not loaded.ok or loaded.topology is None:
             return SaveOutcome(False, loaded.problems, "not saved",
-                               f"not saved: {len(loaded.errors)} problem(s) in the file")
+                               f"not saved: {self._first_error(loaded)}")
         return self._commit(text, loaded, kept="your edit stays in the editor",
-                            again="Press ctrl+s again to overwrite it")
+                            again=again)
+
+    def _first_error(self, loaded: Loaded) -> str:
+        """The first error as the editor lists it, and how many more there are."""
+        errors = sorted(loaded.errors, key=sort_key)
+        if not errors:
+            return "the file is not valid"
+        first = errors[0]
+        name = self.path.name if self.path is not None else "the file"
+        said = f"{name}:{first.line}:{first.column}: {first.message}"
+        if first.path:
+            said += f" ({first.path})"
+        more = len(errors) - 1
+        if more:
+            said += f"; and {more} more problem{'s' if more > 1 else ''} (listed under the editor)"
+        return said
 
     def _commit(self, text: str, loaded: Loaded, *, kept: str, again: str) -> SaveOutcome:
         """Writes the checked ``text`` to the file and applies it; ``kept`` and ``again``
@@ -299,8 +320,7 @@ class Session:
                 self._write(self.path, text)
             except topology_file.ChangedOnDisk as error:
                 return SaveOutcome(False, loaded.problems, "not saved",
-                                   f"{error}: not saved; {kept}. {again}, or open it again "
-                                   "(ctrl+o) to see the other change")
+                                   f"{error}: not saved; {kept}. {again}")
             except topology_file.FileRefused as error:
                 return SaveOutcome(False, loaded.problems, "not saved",
                                    f"{error}: not saved; {kept}")
@@ -316,7 +336,7 @@ class Session:
             self._overruled = now
             raise topology_file.ChangedOnDisk(
                 f"{path} changed on disk since it was opened or last saved")
-        self._digest = topology_file.write_text(path, text)
+        self._digest = topology_file.write_text(path, text, self._newline)
         self._overruled = None
 
     def apply(self, new: m.Topology, problems: list[Problem] | None = None) -> SaveOutcome:
@@ -379,7 +399,8 @@ class Session:
             first = loaded.errors[0].message if loaded.errors else "invalid"
             return SaveOutcome(False, loaded.problems, "not saved", f"{node}.{name}: {first}")
         return self._commit(text, loaded, kept=f"{node}.{name} keeps its value",
-                            again="Enter the value again to overwrite the file")
+                            again="Enter the value again to overwrite the file, or open "
+                                  f"it again {SEE_OTHER}")
 
 
 def _quoted(raw: str) -> str:

@@ -29,12 +29,24 @@ class Contents(NamedTuple):
     text: str
     digest: str
     """What the bytes were, to notice another program changing the file."""
+    newline: str
+    """How the file ends its lines: a save writes them the same way."""
 
 
 def read(path: Path) -> Contents:
     """The file's text (newlines as Python reads them), or :class:`FileRefused`."""
     raw = _read_bytes(path)
-    return Contents(_decode(path, raw), hashlib.sha256(raw).hexdigest())
+    return Contents(_decode(path, raw), hashlib.sha256(raw).hexdigest(), newline_of(raw))
+
+
+def newline_of(raw: bytes) -> str:
+    """The line ending the file's first line has (a file of one line: ``\\n``)."""
+    end = raw.find(b"\n")
+    if end > 0 and raw[end - 1:end] == b"\r":
+        return "\r\n"
+    if end < 0 and b"\r" in raw:
+        return "\r"
+    return "\n"
 
 
 def digest(path: Path) -> str | None:
@@ -48,8 +60,9 @@ def digest(path: Path) -> str | None:
         raise FileRefused(f"{path}: cannot read it: {_reason(error)}") from None
 
 
-def write_text(path: Path, text: str) -> str:
-    """Writes ``text`` to the file ``path`` names and returns the new :func:`digest`.
+def write_text(path: Path, text: str, newline: str = "\n") -> str:
+    """Writes ``text`` to the file ``path`` names and returns the new :func:`digest`; its
+    lines end in ``newline`` (the app edits with ``\\n``, the file keeps its own).
 
     Through a symbolic link the file it points to is written (the link stays); the file's
     mode, owner and other hard links are kept. Where the folder allows it the file is
@@ -57,7 +70,7 @@ def write_text(path: Path, text: str) -> str:
     app may not create files in, a writable file is written in place instead.
     """
     target = Path(os.path.realpath(path))
-    data = text.encode("utf-8")
+    data = (text if newline == "\n" else text.replace("\n", newline)).encode("utf-8")
     try:
         info: os.stat_result | None = target.stat()
     except FileNotFoundError:

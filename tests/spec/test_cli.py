@@ -81,6 +81,17 @@ def test_check_a_bad_file_exits_1_with_file_line_column(tmp_path: Path) -> None:
     assert result.stderr.strip() == "0 of 1 file valid"
 
 
+def test_check_says_which_line_lacks_its_colon(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.yaml", GOOD.replace("kind: producer", "kind producer", 1))
+    line = GOOD.splitlines().index(next(t for t in GOOD.splitlines() if "kind: producer" in t))
+    column = GOOD.splitlines()[line].index("kind") + len("kind") + 1
+    result = run("check", bad)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{bad}:{line + 1}:{column}: YAML syntax: line {line + 1}: `kind producer` has no ':' "
+        "— write `kind: producer`"]
+
+
 def test_check_several_files_fails_if_one_does(tmp_path: Path) -> None:
     good = write(tmp_path, "good.yaml", GOOD)
     bad = write(tmp_path, "bad.yaml", BAD)

@@ -27,6 +27,42 @@ def test_yaml_syntax_error_points_where_the_parser_stopped() -> None:
     assert str(problem).startswith("t.yaml:6:4: YAML syntax: ")
 
 
+def test_a_key_without_its_colon_is_said_at_its_own_line_and_how_to_write_it() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          p:
+            kind producer
+            rate: 5/s
+            to: q
+          q: {kind: queue}
+        """)
+    assert problem.message == ("YAML syntax: line 5: `kind producer` has no ':' — write "
+                               "`kind: producer`")
+    assert at(problem) == (5, 9)
+
+
+def test_the_last_key_of_a_block_without_its_colon_is_said_at_its_own_line() -> None:
+    problem = only_error("""\
+        version: 1
+        name: orders
+        nodes:
+          p:
+            kind: producer
+            to q
+          q: {kind: queue}
+        """)
+    assert problem.message == "YAML syntax: line 6: `to q` has no ':' — write `to: q`"
+    assert at(problem) == (6, 7)
+
+
+def test_a_block_key_without_its_colon_is_said_at_its_own_line() -> None:
+    problem = only_error("version: 1\nname: orders\nnodes\n  p: {kind: producer}\n")
+    assert problem.message == "YAML syntax: line 3: `nodes` has no ':' — write `nodes:`"
+    assert at(problem) == (3, 6)
+
+
 def test_unclosed_flow_list_points_at_its_bracket_and_names_where_the_parser_stopped() -> None:
     problem = only_error("""\
         version: 1

@@ -18,6 +18,7 @@ from textual.widgets import Input, TextArea
 
 from playground.ui.app import PlaygroundApp
 from playground.ui.screens.running import RunningScreen
+from playground.ui.widgets.editor_pane import EditorPane
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGIES = ROOT / "topologies"
@@ -67,3 +68,12 @@ async def run_to(pilot: Pilot[None], t: float) -> RunningScreen:
     quiet(pilot.app)  # type: ignore[arg-type]
     await pilot.pause()
     return screen
+
+
+async def checked(pilot: Pilot[None], pane: EditorPane) -> None:
+    """Checks the YAML pane's text now, as a pause in typing would, and waits for the
+    check (it runs in a thread) to be shown."""
+    pane.check_now()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from typing import Any
 
 from textual.widgets import Input, OptionList
@@ -14,7 +15,7 @@ from playground.ui.widgets.diagram_pane import DiagramPane
 from playground.ui.widgets.editor_pane import EditorPane, YamlEditor
 from playground.ui.widgets.inspector_pane import FiguresView, InspectorPane
 from playground.ui.widgets.status_bar import StatusBar
-from tests.ui.conftest import SIZE, MakeApp, run_to
+from tests.ui.conftest import SIZE, MakeApp, checked, run_to
 
 
 async def open_editor(pilot, screen: RunScreen) -> EditorPane:  # type: ignore[no-untyped-def]
@@ -46,7 +47,7 @@ async def test_an_error_is_marked_at_its_line_and_never_saved(make_app: MakeApp)
         line = before.splitlines().index("    concurrency: 20")
         pane.editor.cursor_location = (line, len("    concurrency: 20"))
         await pilot.press("backspace", "backspace", *"lots")
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert line in pane.editor.error_lines
         problems = screen.query_one("#problems", OptionList)
@@ -76,7 +77,7 @@ async def test_the_yaml_pane_shows_unsaved_edits_and_problems_also_after_a_resta
         line = pane.text.splitlines().index("    concurrency: 20")
         pane.editor.cursor_location = (line, len("    concurrency: 20"))
         await pilot.press("backspace", "backspace", *"lots")
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
         await pilot.press("ctrl+r")  # the run restarts from the file; the edit stays
@@ -84,7 +85,7 @@ async def test_the_yaml_pane_shows_unsaved_edits_and_problems_also_after_a_resta
         assert "concurrency: lots" in pane.text
         assert "modified" in pane_state(screen) and "1 error" in pane_state(screen)
         await pilot.press(*["backspace"] * 4, "2", "0")
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert pane_state(screen).strip() == "saved"
 
@@ -103,7 +104,7 @@ async def test_the_problem_list_keeps_the_cursor_line_in_view(make_app: MakeApp)
         editor.scroll_to(y=line - height + 1, animate=False)  # typing on the lowest line
         await pilot.pause()
         await pilot.press("backspace", "backspace", *"lots")
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert screen.query_one("#problems", OptionList).display
         top = editor.scroll_offset.y
@@ -120,7 +121,7 @@ async def test_an_unclosed_brace_is_marked_where_it_opens(make_app: MakeApp) -> 
         line = lines.index("  clients:")
         lines[line] = "  clients: {kind: producer"  # never closed: the next line is fine
         pane.editor.text = "\n".join(lines) + "\n"
-        pane.check_now()
+        await checked(pilot, pane)
         await pilot.pause()
         assert pane.editor.error_lines == {line}
         problems = screen.query_one("#problems", OptionList)
@@ -388,3 +389,191 @@ async def test_the_inspector_says_in_one_line_why_a_value_does_not_parse(
             await pilot.pause()
             assert [(n.title, n.message) for n in app._notifications] == [("Not applied", said)]
         assert path.read_text() == before
+
+
+async def open_field(pilot: Any, inspector: InspectorPane, field: str) -> Input:
+    """The inspector's box for ``field``, open and taking keys (a loaded machine may take
+    more than one pause to move the focus there)."""
+    inspector.edit(field)
+    field_input = inspector.query_one("#field-input", Input)
+    for _ in range(100):
+        await pilot.pause()
+        if field_input.has_focus:
+            break
+    assert field_input.has_focus
+    return field_input
+
+
+async def enter_field(pilot: Any, inspector: InspectorPane, field: str, value: str) -> None:
+    (await open_field(pilot, inspector, field)).value = value
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_an_inspector_edit_survives_a_later_save_of_a_buffer_with_a_syntax_error(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "shoppers")
+        path = screen.session.path
+        assert path is not None
+        pane = screen.query_one(EditorPane)
+        pane.editor.text = pane.text.replace("    to: checkout", "    to checkout", 1)
+        await checked(pilot, pane)
+        await pilot.pause()
+        await enter_field(pilot, inspector, "rate", "45/s")
+        assert "rate: 45/s" in path.read_text()
+        said = [n.message for n in app._notifications]
+        assert not any("the file changed" in m for m in said), said
+        # the same change is in the unsaved buffer, next to the edit still being made
+        assert "    rate: 45/s\n" in pane.text and "    to checkout\n" in pane.text
+        pane.editor.text = pane.text.replace("    to checkout", "    to: checkout", 1)
+        pane.editor.focus()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "    rate: 45/s\n" in path.read_text()
+        host = screen.session.host
+        assert host is not None and host.engine is not None
+        assert host.engine.nodes["shoppers"].spec.rate == 45  # type: ignore[attr-defined]
+
+
+async def test_an_inspector_edit_is_refused_when_the_unsaved_buffer_cannot_take_it(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "shoppers")
+        path = screen.session.path
+        assert path is not None
+        before = path.read_text()
+        pane = screen.query_one(EditorPane)
+        # the node's own block is what does not parse: no line of it can be trusted
+        broken = pane.text.replace("  shoppers:\n", "  shoppers\n", 1)
+        pane.editor.text = broken
+        await enter_field(pilot, inspector, "rate", "45/s")
+        assert path.read_text() == before
+        assert pane.text == broken
+        first = screen.session.check(broken).errors[0]
+        where = f"{path.name}:{first.line}:{first.column}: {first.message}"
+        assert any(n.title == "Not applied" and "unsaved edits" in n.message
+                   and where in n.message for n in app._notifications), \
+            [n.message for n in app._notifications]
+        # the value typed waits in the open field for the buffer to be mended
+        field_input = inspector.query_one("#field-input", Input)
+        assert field_input.has_class("-editing") and field_input.value == "45/s"
+
+
+async def test_enter_on_an_unchanged_default_leaves_the_file_alone(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, inspector = await inspect(pilot, "shoppers")
+        path = screen.session.path
+        assert path is not None
+        before = path.read_bytes()
+        assert (await open_field(pilot, inspector, "source")).value == "null"
+        await pilot.press("enter")
+        await pilot.pause()
+        await enter_field(pilot, inspector, "rate", "30/s")  # as written: no change either
+        assert path.read_bytes() == before
+        assert [n.message for n in app._notifications][-2:] == [
+            "shoppers.source: nothing changed", "shoppers.rate: nothing changed"]
+
+
+async def test_a_refused_save_names_the_first_problem_and_counts_the_rest(
+        make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        pane.editor.text = pane.text.replace("concurrency: 20", "concurrency: lots", 1) \
+            .replace("seed: 42", "seed: many", 1)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        said = [n.message for n in app._notifications if n.title == "Not saved"]
+        assert len(said) == 1
+        path = screen.session.path
+        assert path is not None
+        assert said[0].startswith(f"not saved: {path.name}:22:7: "), said
+        assert said[0].endswith("; and 1 more problem (listed under the editor)"), said
+
+
+async def test_a_missing_colon_is_marked_at_the_line_that_lacks_it(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        line = pane.text.splitlines().index("    kind: producer")
+        pane.editor.cursor_location = (line, len("    kind"))
+        await pilot.press("delete")
+        await checked(pilot, pane)
+        await pilot.pause()
+        assert pane.editor.error_lines == {line}
+        problems = screen.query_one("#problems", OptionList)
+        assert str(problems.get_option_at_index(0).prompt) == (
+            f"{line + 1}:9 YAML syntax: line {line + 1}: `kind producer` has no ':' — write "
+            "`kind: producer`")
+
+
+async def test_f8_goes_from_problem_to_problem_while_typing(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        lines = pane.text.splitlines()
+        seed, concurrency = lines.index("seed: 42"), lines.index("    concurrency: 20")
+        pane.editor.text = pane.text.replace("seed: 42", "seed: many", 1).replace(
+            "concurrency: 20", "concurrency: lots", 1)
+        await checked(pilot, pane)
+        await pilot.pause()
+        problems = screen.query_one("#problems", OptionList)
+        assert problems.option_count == 2
+        pane.editor.cursor_location = (0, 0)
+        await pilot.press("f8")
+        assert pane.editor.cursor_location == (seed, len("seed: "))
+        assert problems.highlighted == 0
+        await pilot.press("f8")
+        assert pane.editor.cursor_location == (concurrency, len("    concurrency: "))
+        assert problems.highlighted == 1
+        await pilot.press("f8")  # round to the first again
+        assert pane.editor.cursor_location[0] == seed
+        await pilot.press("shift+f8")
+        assert pane.editor.cursor_location[0] == concurrency
+        assert isinstance(app.focused, YamlEditor)  # still typing where it stopped
+        await pilot.press("x")
+        assert "concurrency: x" in pane.text
+
+
+async def test_typing_goes_on_while_the_text_is_being_checked(make_app: MakeApp) -> None:
+    app = make_app("showcase")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await run_to(pilot, 1)
+        assert isinstance(screen, RunScreen)
+        pane = await open_editor(pilot, screen)
+        check = screen.session.check
+        started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+        def slow_check(text: str) -> Any:  # a check as slow as a large file's
+            started.set()
+            release.wait(5)
+            finished.set()
+            return check(text)
+
+        screen.session.check = slow_check  # type: ignore[method-assign]
+        line = pane.text.splitlines().index("    concurrency: 20")
+        pane.editor.cursor_location = (line, len("    concurrency: 20"))
+        await pilot.press("backspace", "backspace", *"lots")
+        pane.check_now()
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if started.is_set():
+                break
+        await pilot.press("x")
+        assert "concurrency: lotsx" in pane.text and not finished.is_set()
+        screen.session.check = check  # type: ignore[method-assign]
+        release.set()
+        await checked(pilot, pane)
+        # what the slow check found of the text before the x is not shown over the newer one
+        problems = screen.query_one("#problems", OptionList)
+        assert "'lotsx'" in str(problems.get_option_at_index(0).prompt)

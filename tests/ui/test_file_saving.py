@@ -172,3 +172,30 @@ async def test_an_inspector_edit_does_not_overwrite_a_change_on_disk(
                    for m in said(app))
         await enter_concurrency()
         assert "concurrency: 25" in path.read_text()
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\n"])
+async def test_saving_keeps_the_line_endings_and_a_missing_final_newline(
+        tmp_path: Path, ending: str) -> None:
+    path = example(tmp_path)
+    text = path.read_text().rstrip("\n")
+    path.write_bytes(text.replace("\n", ending).encode())
+    app = app_on(path, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await edit_and_save(pilot)
+        expected = text.replace("rate: 20/s", "rate: 30/s", 1).replace("\n", ending)
+        assert path.read_bytes() == expected.encode()
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        screen.select("orders")
+        await pilot.press("4")
+        inspector = screen.query_one(InspectorPane)
+        inspector.edit("latency")
+        await pilot.pause()
+        inspector.query_one("#field-input", Input).value = "9ms"
+        await pilot.press("enter")
+        await pilot.pause()
+        written = path.read_bytes().decode()
+        assert "latency: 9ms" in written
+        assert written.count(ending) == expected.count(ending)
+        assert not written.endswith("\n")

@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 from playground.ui.screens.run_screen import RunScreen
 from playground.ui.widgets.editor_pane import EditorPane
 from playground.ui.widgets.events_pane import EventLog
-from tests.ui.conftest import SIZE, MakeApp, quiet, run_to
+from tests.ui.conftest import SIZE, MakeApp, checked, quiet, run_to
 
 
 def test_showcase_during_the_flash_sale(make_app: MakeApp, snap_compare) -> None:  # type: ignore[no-untyped-def]
@@ -75,7 +75,7 @@ def test_editor_showing_an_error(make_app: MakeApp, snap_compare) -> None:  # ty
         line = pane.text.splitlines().index("    visibility_timeout: 30s")
         pane.editor.cursor_location = (line, len("    visibility_timeout: 30s"))
         await pilot.press("backspace", "backspace", "backspace", *"soon")
-        pane.check_now()
+        await checked(pilot, pane)
         pane.editor.scroll_to(y=max(0, line - 8), animate=False)
         quiet(pilot.app)  # type: ignore[arg-type]
         await pilot.pause()

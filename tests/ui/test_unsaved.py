@@ -86,7 +86,8 @@ async def test_edits_with_errors_are_not_saved_and_the_question_stays(
         await pilot.pause()
         assert isinstance(app.screen, UnsavedScreen)
         said = str(app.screen.query_one("#unsaved-problem", Static).render())
-        assert "not saved" in said
+        assert "not saved: event-driven.yaml:19:7: seed must be a whole number (got 'lots')" \
+            in said, said
         assert path.read_text() == before
         assert "seed: lots" in pane.text
         await pilot.press("d")  # compare anyway, without the edits
@@ -102,3 +103,27 @@ async def test_without_edits_quit_does_not_ask(make_app: MakeApp) -> None:
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_the_dialog_names_its_own_key_to_overwrite_a_change_on_disk(
+        make_app: MakeApp) -> None:
+    app = make_app("event-driven")
+    async with app.run_test(size=SIZE) as pilot:
+        screen, _ = await edit(pilot)
+        path = screen.session.path
+        assert path is not None
+        other = "# written by another editor\n" + path.read_text()
+        path.write_text(other)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, UnsavedScreen)
+        said = str(app.screen.query_one("#unsaved-problem", Static).render())
+        assert "Press s again to overwrite it" in said, said
+        assert "ctrl+" not in said, said
+        assert path.read_text() == other
+        await pilot.press("s")  # as the dialog said: overwrites, then quits
+        await pilot.pause()
+        assert not app.is_running
+        assert NOTE in path.read_text()

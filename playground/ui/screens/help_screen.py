@@ -30,7 +30,8 @@ GUIDE = """
   enter: it applies now and is written into the file (comments kept). A store's names the
   run's SQLite file, where its rows arrive every second.
 - **YAML**: the file, checked as you type; `ctrl+s` saves and applies (live when only fields
-  changed, otherwise the run restarts and says so). A file with errors is never saved.
+  changed, otherwise the run restarts and says so). A file with errors is never saved;
+  `f8` / `shift+f8` go to the next / previous problem.
   With unsaved edits, `ctrl+o`, `ctrl+k` and `ctrl+q` ask first: `s` save, `d` discard,
   `esc` back to the editor.
 

@@ -6,21 +6,23 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.scalar import Scalar
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane, Tabs
+from textual.worker import Worker, WorkerState
 
-from playground.ui import yaml_edit
+from playground.spec.problem import Problem
+from playground.ui import yaml_edit, yaml_lines
 from playground.ui.clocks import RunClock
 from playground.ui.controls import RUN_CONTROLS, bindings
 from playground.ui.event_text import EventLine
 from playground.ui.frame import Frame
 from playground.ui.screens.pane_drag import PaneDrag
 from playground.ui.screens.running import RunningScreen
-from playground.ui.session import SaveOutcome, Session
+from playground.ui.session import SAVE_AGAIN, SaveOutcome, Session
 from playground.ui.widgets.big_counters import BigCounters
 from playground.ui.widgets.caption_banner import CaptionBanner
 from playground.ui.widgets.diagram_pane import DiagramPane
@@ -208,15 +210,31 @@ class RunScreen(PaneDrag, RunningScreen):
 
     @on(EditorPane.Edited)
     def _edited(self, event: EditorPane.Edited) -> None:
-        self.query_one(EditorPane).problems = tuple(self.session.check(event.text).problems)
+        self._check(event.text)
+
+    @work(thread=True, exclusive=True, group="yaml-check")
+    def _check(self, text: str) -> tuple[str, tuple[Problem, ...]]:
+        # off the app's thread: checking a large file takes longer than a key may wait
+        return text, tuple(self.session.check(text).problems)
+
+    @on(Worker.StateChanged)
+    def _checked(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "yaml-check" or event.state != WorkerState.SUCCESS \
+                or worker.result is None:
+            return
+        text, problems = worker.result
+        editor = self.query_one(EditorPane)
+        if editor.text == text:  # typed over since: a newer check is on its way
+            editor.problems = problems
 
     @on(EditorPane.SaveRequested)
     def _save(self, event: EditorPane.SaveRequested) -> None:
         self._save_text(event.text)
 
-    def _save_text(self, text: str) -> str | None:
+    def _save_text(self, text: str, again: str = SAVE_AGAIN) -> str | None:
         outcome: list[SaveOutcome] = []
-        if not self.guarded(lambda: outcome.append(self.session.save(text))):
+        if not self.guarded(lambda: outcome.append(self.session.save(text, again))):
             return "the run did not start"
         self._saved(outcome[0], text)
         return None if outcome[0].saved else outcome[0].message
@@ -226,9 +244,10 @@ class RunScreen(PaneDrag, RunningScreen):
         """The YAML pane holds edits that are not in the file."""
         return self.query_one(EditorPane).dirty
 
-    def save_edits(self) -> str | None:
-        """Saves the YAML pane as ``ctrl+s`` does: ``None`` once saved, else why not."""
-        return self._save_text(self.query_one(EditorPane).text)
+    def save_edits(self, again: str) -> str | None:
+        """Saves the YAML pane as ``ctrl+s`` does: ``None`` once saved, else why not;
+        ``again`` names the key that saves once more (the asking dialog's own)."""
+        return self._save_text(self.query_one(EditorPane).text, again)
 
     def edit(self) -> None:
         """Shows the YAML pane and puts the cursor in it."""
@@ -238,7 +257,18 @@ class RunScreen(PaneDrag, RunningScreen):
     @on(InspectorPane.FieldEdited)
     def _field_edited(self, event: InspectorPane.FieldEdited) -> None:
         editor = self.query_one(EditorPane)
-        buffer, was_dirty = editor.text, editor.dirty
+        buffer: str | None = None
+        if editor.dirty:
+            # the edit goes into the unsaved buffer too, or the next ctrl+s of the buffer
+            # would silently undo it; where it cannot, nothing is written at all
+            buffer, why = self._edit_buffer(editor.text, event)
+            if buffer is None and why:
+                self.notify(f"{event.node}.{event.field}: not applied: the YAML pane has "
+                            f"unsaved edits and {why}, so their next save would undo this "
+                            "change. Save or fix them first", severity="error",
+                            title="Not applied", timeout=10)
+                self.query_one(InspectorPane).edit(event.field, event.raw)
+                return
         edited: list[SaveOutcome] = []
         if not self.guarded(lambda: edited.append(
                 self.session.edit_field(event.node, event.field, event.raw))):
@@ -248,17 +278,36 @@ class RunScreen(PaneDrag, RunningScreen):
             self.notify(outcome.message, severity="error", title="Not applied")
             self.query_one(InspectorPane).edit(event.field, event.raw)
             return
-        if was_dirty:
-            try:  # keep the unsaved edits in the buffer, with the same change made to it
-                buffer = yaml_edit.set_node_field(buffer, event.node, event.field, event.raw)
-            except yaml_edit.EditError:
-                self.notify("the file changed; your unsaved edits stay in the editor",
-                            severity="warning")
+        if buffer is not None:
             editor.saved_text = self.session.text
+            cursor = editor.editor.cursor_location
             editor.editor.load_text(buffer)
+            editor.editor.cursor_location = cursor  # typing goes on where it was
+            outcome.message += "; made in the YAML pane's unsaved edits too"
         else:
             editor.load(self.session.text)
         self._saved(outcome, None)
+
+    def _edit_buffer(self, text: str, event: InspectorPane.FieldEdited
+                     ) -> tuple[str | None, str]:
+        """The unsaved ``text`` with the inspector's edit made to it, or why it cannot be
+        (empty: the value itself is wrong, which the file's own edit says better)."""
+        try:
+            return yaml_edit.set_node_field(text, event.node, event.field, event.raw), ""
+        except yaml_edit.ValueUnparsable:
+            return None, ""
+        except yaml_edit.EditError:
+            pass
+        edited = yaml_lines.set_field_line(text, event.node, event.field, event.raw)
+        if edited is not None:
+            return edited, ""
+        errors = self.session.check(text).errors
+        if not errors:
+            return None, f"they have no node {event.node}"
+        first = errors[0]
+        name = self.session.path.name if self.session.path is not None else "the file"
+        return None, (f"{event.node}'s {event.field} cannot be found in them for the YAML "
+                      f"error at {name}:{first.line}:{first.column}: {first.message}")
 
     def _saved(self, outcome: SaveOutcome, text: str | None) -> None:
         editor = self.query_one(EditorPane)

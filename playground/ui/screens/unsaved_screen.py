@@ -24,11 +24,12 @@ class UnsavedScreen(ModalScreen[bool]):
         Binding("escape,c", "cancel", "Cancel", key_display="esc"),
     ]
 
-    def __init__(self, going: str, save: Callable[[], str | None], *,
+    def __init__(self, going: str, save: Callable[[str], str | None], *,
                  name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         """``going``: what the user asked for ("quit"); ``save``: saves the edits and
-        returns ``None``, or why they were not saved."""
+        returns ``None``, or why they were not saved; it is told how this dialog saves once
+        more, to name in that answer."""
         super().__init__(name=name, id=id, classes=classes)
         self.going = going
         self._save = save
@@ -48,7 +49,7 @@ class UnsavedScreen(ModalScreen[bool]):
         await self.run_action(event.button.id or "cancel")
 
     def action_save(self) -> None:
-        problem = self._save()
+        problem = self._save("Press s again to overwrite it")
         if problem is None:
             self.dismiss(True)
             return

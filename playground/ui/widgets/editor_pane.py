@@ -83,7 +83,11 @@ class EditorPane(Vertical):
     """The editor and the problems found in what it holds."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "save", "Save & apply", priority=True)]
+        Binding("ctrl+s", "save", "Save & apply", priority=True),
+        # tab indents in the editor, so the list below is out of the keys' reach: these
+        # go to the problems from where the user types
+        Binding("f8", "problem(1)", "Next problem"),
+        Binding("shift+f8", "problem(-1)", "Previous problem", show=False)]
     DEFAULT_CSS = """
     EditorPane { height: 1fr; }
     EditorPane > #yaml-state { height: 1; color: $text-muted; background: $panel; }
@@ -196,6 +200,23 @@ class EditorPane(Vertical):
         problem = self.problems[event.option_index]
         self.editor.cursor_location = (problem.line - 1, max(0, problem.column - 1))
         self.editor.focus()
+
+    def action_problem(self, step: int) -> None:
+        """Puts the cursor on the next (``step`` 1) or previous (-1) problem after the
+        cursor, round to the other end, and shows it highlighted in the list."""
+        if not self.problems:
+            self.notify("no problems in the YAML", timeout=3)
+            return
+        here = self.editor.cursor_location
+        places = [(p.line - 1, max(0, p.column - 1)) for p in self.problems]
+        order = sorted(range(len(places)), key=lambda i: places[i])
+        if step > 0:
+            chosen = next((i for i in order if places[i] > here), order[0])
+        else:
+            chosen = next((i for i in reversed(order) if places[i] < here), order[-1])
+        self.editor.cursor_location = places[chosen]
+        self.editor.scroll_cursor_visible()
+        self.query_one("#problems", OptionList).highlighted = chosen
 
     def action_save(self) -> None:
         self.post_message(self.SaveRequested(self.editor.text))

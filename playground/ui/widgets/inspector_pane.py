@@ -148,6 +148,7 @@ class InspectorPane(Vertical):
         super().__init__(name=name, id=id, classes=classes)
         self._fields: list[str] = []
         self._editing: str | None = None
+        self._opened_with = ""
         self._rows_in: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -215,7 +216,7 @@ class InspectorPane(Vertical):
         current = self.written.get(name)
         if current is None and self.spec is not None:
             current = inline(written_values(self.spec)[name])
-        field_input.value = current or ""
+        field_input.value = self._opened_with = current or ""
         field_input.placeholder = f"{name}: a YAML value, enter applies, esc cancels"
         field_input.add_class("-editing")
         field_input.focus()
@@ -223,7 +224,12 @@ class InspectorPane(Vertical):
     @on(Input.Submitted, "#field-input")
     def _submit(self, event: Input.Submitted) -> None:
         if self._editing is not None and self.node is not None:
-            self.post_message(self.FieldEdited(self.node, self._editing, event.value))
+            if event.value.strip() == self._opened_with.strip():
+                # enter on a default as shown would write it into the file: a change to the
+                # file the user never made
+                self.notify(f"{self.node}.{self._editing}: nothing changed", timeout=3)
+            else:
+                self.post_message(self.FieldEdited(self.node, self._editing, event.value))
         self.action_cancel()
 
     def action_cancel(self) -> None:
