@@ -85,7 +85,7 @@ class PickerScreen(Screen[Path]):
     def _open(self, path: Path) -> None:
         # tried here: a file the app cannot read must leave the running session as it was
         try:
-            text, _ = topology_file.read(path)
+            text = topology_file.read(path).text
         except topology_file.FileRefused as error:
             self.notify(str(error), title="Cannot open", severity="error", timeout=10)
             return
