@@ -311,9 +311,10 @@ def _gauge(canvas: Canvas, x: int, y: int, width: int, kind: str, spec: Any,
         label = figures.count(depth) + (f"/{figures.count(capacity)}" if capacity else "")
         bar_w = _bar_cells(width, label)
         scale = capacity or max(10, gauges.get("max_depth", 0))
-        # the engine's word when it has one: a scenario's set can make a queue a DLQ
-        parked = gauges.get("parked", topology.is_dead_letter_queue(node_id)
-                            and not topology.consumers_of(node_id))
+        # the engine's word when it has one: a scenario's set can make a queue a DLQ (the
+        # file's answer only without it: it looks at every node, for every queue drawn)
+        parked = gauges["parked"] if "parked" in gauges else (
+            topology.is_dead_letter_queue(node_id) and not topology.consumers_of(node_id))
         style = "state--dead-lettered" if parked else "gauge--visible"
         _bar(canvas, x, y, bar_w, [(visible, "█", style), (flying, "▒", "state--busy")], scale)
         _label(canvas, x, y, bar_w, label, style if depth else "gauge--text", width)
