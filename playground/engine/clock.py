@@ -43,7 +43,7 @@ _MAX_SELECT = 24 * 3600.0
 # (t0 + k / rate, or now + delay) then land on the same float, and time does not drift by
 # rounding errors summed over millions of steps.
 GRID = 6
-_LATE = 1 << 62  # added to a timer's number: after every other timer due at its instant
+_RANK = 1 << 60  # a timer's rank times this, added to its number (see call_ranked_at)
 TICK = 10.0**-GRID  # the shortest time between two instants
 
 
@@ -256,13 +256,14 @@ class SimLoop(asyncio.SelectorEventLoop):
         timer._scheduled = True
         return timer
 
-    def call_last_at(self, when: float, callback: Callable[..., Any], *args: Any
-                     ) -> asyncio.TimerHandle:
-        """``call_at``, but after every other timer due at that instant, set before it or
-        after: for arrivals from outside, so that what ends at an instant (an invocation, a
-        write) is over before what arrives at that instant is looked at."""
+    def call_ranked_at(self, when: float, rank: int, callback: Callable[..., Any], *args: Any
+                       ) -> asyncio.TimerHandle:
+        """``call_at`` (rank 0), but after every timer of a lower rank due at that instant,
+        set before it or after: what ends at an instant (an invocation, a write: rank 0) is
+        over before a deadline at that instant is looked at (rank 1), deadlines are met
+        before what arrives at that instant (rank 2), and the run ends after all (rank 3)."""
         timer = self._timer(when, callback, args, None)
-        heapq.heappush(self._scheduled, (when, _LATE + self._timer_number(), timer))
+        heapq.heappush(self._scheduled, (when, rank * _RANK + self._timer_number(), timer))
         timer._scheduled = True
         return timer
 
@@ -534,10 +535,22 @@ class Clock:
     def at(self, when: float, callback: Callable[..., None], *args: Any) -> asyncio.TimerHandle:
         return self.loop.call_at(on_grid(when), self._fire, callback, args)
 
-    def last_at(self, when: float, callback: Callable[..., None], *args: Any
+    def late_at(self, when: float, callback: Callable[..., None], *args: Any
                 ) -> asyncio.TimerHandle:
-        """``at``, after every other timer due at that instant (see SimLoop.call_last_at)."""
-        return self.loop.call_last_at(on_grid(when), self._fire, callback, args)
+        """``at``, after whatever ends at that instant: for deadlines (a timeout, a
+        visibility timeout, retention, an idle instance's reclaim; see
+        SimLoop.call_ranked_at)."""
+        return self.loop.call_ranked_at(on_grid(when), 1, self._fire, callback, args)
+
+    def arrival_at(self, when: float, callback: Callable[..., None], *args: Any
+                   ) -> asyncio.TimerHandle:
+        """``at``, after what ends and the deadlines met at that instant: for arrivals."""
+        return self.loop.call_ranked_at(on_grid(when), 2, self._fire, callback, args)
+
+    def final_at(self, when: float, callback: Callable[..., None], *args: Any
+                 ) -> asyncio.TimerHandle:
+        """``at``, after everything else due at that instant: the end of a run."""
+        return self.loop.call_ranked_at(on_grid(when), 3, self._fire, callback, args)
 
     def later(self, delay: float, callback: Callable[..., None], *args: Any
               ) -> asyncio.TimerHandle:

@@ -59,8 +59,21 @@ class Deadlines:
             self._set_timer(earliest)
 
     def _set_timer(self, when: float) -> None:
-        self._timer = timer = self._clock.at(when, self._fire)
+        self._timer = timer = self._clock.late_at(when, self._fire)
         self._timer_at = timer.when()  # kept: add compares with it twice a message
+
+    @property
+    def due_at(self) -> float:
+        """When the earliest deadline comes (``math.inf`` with none to come)."""
+        return self._timer_at
+
+    def fire_due(self) -> None:
+        """Deals with the deadlines due now at once, rather than after what ends at this
+        instant (their timer's place): before something would start on an item whose
+        deadline has come."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._fire()
 
     def _fire(self) -> None:
         self._timer = None

@@ -219,7 +219,7 @@ class Engine:
         if duration > self.loop.time():
             # after everything else due at that instant: what ends as the run does counts
             ended = self.loop.create_future()
-            self.clock.last_at(duration, _settle, ended)
+            self.clock.final_at(duration, _settle, ended)
             await ended
         if drain:
             await self.drain(duration + drain)
@@ -243,7 +243,7 @@ class Engine:
         loop = self.loop
         self._drain_deadline = deadline
         self._drained = loop.create_future()
-        timer = self.clock.last_at(deadline, _settle, self._drained)
+        timer = self.clock.final_at(deadline, _settle, self._drained)
         # asked whenever the work of an instant is done, so the drain ends at the instant
         # the last work did, whatever that work was (a release, an instance going idle...)
         previous = getattr(loop, "before_advance", None)

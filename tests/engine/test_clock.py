@@ -27,15 +27,15 @@ def test_on_grid_is_round_to_the_grid() -> None:
 
 
 def _order_of_ties(loop: SimLoop) -> list[int]:
-    """The order in which timers fire, many of them due at the same instants, some set to
-    come last at theirs (numbered from 1000)."""
+    """The order in which timers fire, many of them due at the same instants, some of
+    rank 1, after those of rank 0 at theirs (numbered from 1000)."""
     rng = random.Random(5)
     fired: list[int] = []
     handles = []
     for index in range(500):
         when = loop.time() + rng.choice([1.0, 2.0, 3.0, rng.random()])
         if index % 5 == 0:
-            handles.append(loop.call_last_at(when, fired.append, 1000 + index))
+            handles.append(loop.call_ranked_at(when, 1, fired.append, 1000 + index))
         else:
             handles.append(loop.call_at(when, fired.append, index))
     for handle in handles[::7]:

@@ -115,6 +115,9 @@ class FunctionNode(Node):
         self.instances: dict[int, _Instance] = {}
         self._numbers = itertools.count(1)
         self.events: deque[_Event] = deque()
+        # synchronous calls that found every instance busy, until the end of the instant
+        # they came at: an instance whose invocation ends at that instant is free for them
+        self._held: deque[Request] = deque()
         self.running: dict[Message, _Event] = {}
         self.retrying: dict[Message, _Event] = {}
         # an event waiting for an instance leaves when it grows too old, not when one comes
@@ -170,14 +173,13 @@ class FunctionNode(Node):
             if self.refused_by_fault(request, degraded=False):  # degradation: see _invoke
                 pass
             elif self.free == 0:
-                self.emit(ev.MessageThrottled.new(now, self.id, request.fork_id or msg.id,
-                                                  msg.trace, "concurrency"))
-                self.reply(request, THROTTLED, "concurrency limit")
-            elif request.fork_id:  # one more target of a fan-out: its copy starts here
-                self._start(_Work(SYNC, [msg.fork(request.fork_id)], request.sender,
-                                  request=request, owned=True))
+                # refused only if no instance frees at this instant ("free the moment its
+                # invocation ends", whichever comes first of the two at that instant)
+                if not self._held:
+                    self.clock.late_at(now, self._throttle_held)
+                self._held.append(request)
             else:
-                self._start(_Work(SYNC, [msg], request.sender, request=request))
+                self._call(request)
         elif op == EVENT:
             sent = request.msg
             assert sent is not None
@@ -205,8 +207,30 @@ class FunctionNode(Node):
             else:
                 self._start(_Work(QUEUED, batch, request.sender, request=request))
 
+    def _call(self, request: Request) -> None:
+        msg = request.msg
+        assert msg is not None
+        if request.fork_id:  # one more target of a fan-out: its copy starts here
+            self._start(_Work(SYNC, [msg.fork(request.fork_id)], request.sender,
+                              request=request, owned=True))
+        else:
+            self._start(_Work(SYNC, [msg], request.sender, request=request))
+
+    def _throttle_held(self) -> None:
+        now = self.clock.loop.now
+        while self._held:
+            request = self._held.popleft()
+            msg = request.msg
+            assert msg is not None
+            self.emit(ev.MessageThrottled.new(now, self.id, request.fork_id or msg.id,
+                                              msg.trace, "concurrency"))
+            self.reply(request, THROTTLED, "concurrency limit")
+
     def _pump(self) -> None:
-        """Start waiting asynchronous events while there are free instances."""
+        """Start held synchronous calls, then waiting asynchronous events, while there are
+        free instances."""
+        while self._held and self.free > 0:
+            self._call(self._held.popleft())
         while self.events and self.free > 0 and not self.paused:
             event = self.events.popleft()
             event.waiting = False
@@ -272,7 +296,7 @@ class FunctionNode(Node):
         for inst in self.idle:
             if not inst.provisioned:
                 due = inst.idle_since + self.spec.idle_timeout
-                self._reaper = self.clock.at(due, self._reap)
+                self._reaper = self.clock.late_at(due, self._reap)
                 return
         self._reaper = None
 
@@ -412,7 +436,7 @@ class FunctionNode(Node):
                                                 attempt=attempt), _settle, future)
             if not future.done() and inst.deadline_timer is None:
                 # the timeout needs a timer only once the invocation really waits
-                inst.deadline_timer = self.clock.at(inst.deadline, _deadline, inst)
+                inst.deadline_timer = self.clock.late_at(inst.deadline, _deadline, inst)
             reply = await future
             inst.current = None
             if reply is None:  # the invocation's timeout

@@ -135,7 +135,7 @@ class GatewayNode(Node):
         self.forwarding[forward.corr] = forward
         self.post(self.target, Request(op, 0, "", "", msg), forward.corr)
         if forward.corr in self.forwarding:  # not answered at once
-            forward.timer = self.clock.at(now + self.spec.timeout, self._timed_out, forward)
+            forward.timer = self.clock.late_at(now + self.spec.timeout, self._timed_out, forward)
 
     def _answered(self, reply: Reply, forward: _Forward) -> None:
         if not reply.final:

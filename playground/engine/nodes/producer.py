@@ -130,7 +130,7 @@ class ProducerNode(Node):
         # an arrival comes after whatever else is due at its instant (an instance freed
         # then is free for it); with no end to the run, only a change wakes the sleep
         self._sleep_timer = None if when == math.inf \
-            else self.clock.last_at(when, _wake, future, True)
+            else self.clock.arrival_at(when, _wake, future, True)
         return future
 
     def rate_changed(self) -> None:
@@ -183,7 +183,7 @@ class ProducerNode(Node):
         self.calls[call.corr] = call
         self.post(self.target, Request(self.op, 0, "", "", msg), call.corr)
         if call.corr in self.calls:  # not answered at once: the client starts waiting
-            call.timer = self.clock.at(now + self.spec.timeout, self._timed_out, call)
+            call.timer = self.clock.late_at(now + self.spec.timeout, self._timed_out, call)
 
     def _answered(self, reply: Reply, call: _Call) -> None:
         now = self.clock.loop.now

@@ -261,6 +261,9 @@ class QueueNode(Node):
     # --- handing batches to consumers --------------------------------------------------------
 
     def _dispatch(self) -> None:
+        if self._retention.due_at <= self.clock.loop.now:
+            # a message whose retention ends at this instant expires before any receive
+            self._retention.fire_due()
         while self.n_visible > 0:
             consumer = self._pick_consumer()
             if consumer is None:
