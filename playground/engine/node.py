@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from playground.engine import events as ev
+from playground.engine.clock import on_grid
 from playground.engine.message import Message
 from playground.engine.protocol import CANCEL, FAILED, UNAVAILABLE, Reply, Request
 from playground.spec import model as m
@@ -169,7 +170,8 @@ class Node:
         """A ``degrade`` step: in force for ``seconds``, together with any other still in
         force (as bursts multiply): their failures are drawn independently and their
         slowdowns multiply, and each ends at its own time."""
-        until = self.clock.loop.now + seconds
+        # on the grid its end's timer is set on: compared with the time then
+        until = on_grid(self.clock.loop.now + seconds)
         self._degrades.append((until, errors, slow))
         self._combine_degrades()
         self.clock.at(until, self._combine_degrades)

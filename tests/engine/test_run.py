@@ -103,6 +103,24 @@ def test_a_second_degrade_adds_to_the_first_rather_than_cutting_it_short(sim):
     assert took == {0.02, 0.11}
 
 
+def test_a_degrade_ends_at_its_time_when_that_time_is_off_the_grid(sim):
+    # 1 s + 0.1234561 s lies between two microseconds: its end's timer, set on the grid,
+    # came a hair before it and found it still in force, and the writes stayed slow
+    # while another degradation was in force (until 4 s)
+    run = sim(topology({
+        "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "api"},
+        "api": {"kind": "gateway", "to": "f"},
+        "f": {"kind": "function", "duration": "10ms", "to": "db"},
+        "db": {"kind": "store", "latency": "10ms"},
+    }, duration=6, scenario=[
+        {"at": "1s", "action": "degrade", "node": "db", "errors": 0, "slow": 1, "for": "3s"},
+        {"at": "1s", "action": "degrade", "node": "db", "errors": 0, "slow": 2,
+         "for": "0.1234561s"},
+    ]))
+    slow = [e.t for e in run.events if isinstance(e, ev.ClientAnswered) and e.latency > 0.025]
+    assert slow and max(slow) < 1.2
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_balances_its_ledger_and_rows_match_deliveries(sim, path):
     topo = load_file(path).require()
