@@ -35,7 +35,9 @@ class Deadlines:
         self._heap: list[tuple[float, int, Any]] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = math.inf
+        # when the timer fires (math.inf: none set); a plain attribute, read twice a message
+        # by add and before every hand-over by a queue (retention)
+        self.due_at = math.inf
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -53,19 +55,14 @@ class Deadlines:
             if not heap:
                 return
         earliest = heap[0][0]
-        if earliest < self._timer_at:
+        if earliest < self.due_at:
             if self._timer is not None:
                 self._timer.cancel()
             self._set_timer(earliest)
 
     def _set_timer(self, when: float) -> None:
         self._timer = timer = self._clock.late_at(when, self._fire)
-        self._timer_at = timer.when()  # kept: add compares with it twice a message
-
-    @property
-    def due_at(self) -> float:
-        """When the earliest deadline comes (``math.inf`` with none to come)."""
-        return self._timer_at
+        self.due_at = timer.when()
 
     def fire_due(self) -> None:
         """Deals with the deadlines due now at once, rather than after what ends at this
@@ -77,7 +74,7 @@ class Deadlines:
 
     def _fire(self) -> None:
         self._timer = None
-        self._timer_at = math.inf
+        self.due_at = math.inf
         now = self._clock.loop.now
         heap = self._heap
         due_items = []
@@ -112,5 +109,7 @@ class Deadlines:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-            self._timer_at = math.inf
+            # when the timer fires (``math.inf`` with none set): add compares with it twice a
+        # message, and a queue before each hand-over, so a plain attribute
+        self.due_at = math.inf
         self._heap.clear()
