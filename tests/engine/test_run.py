@@ -82,16 +82,20 @@ def test_set_changes_a_producers_rate_live(sim):
     assert len([t for t in times if t >= 5]) == 500
 
 
+# a store behind a function behind a gateway, 10 calls a second, for degrade steps
+DEGRADED = {
+    "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "api"},
+    "api": {"kind": "gateway", "to": "f"},
+    "f": {"kind": "function", "duration": "10ms", "to": "db"},
+    "db": {"kind": "store", "latency": "10ms"},
+}
+
+
 def test_a_second_degrade_adds_to_the_first_rather_than_cutting_it_short(sim):
     # the store fails every write from 2 s to 12 s; a second, shorter degradation (slow
     # only, 4 s to 5 s) comes on top of it: before, it replaced the first and the
     # failures stopped at 5 s
-    run = sim(topology({
-        "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "api"},
-        "api": {"kind": "gateway", "to": "f"},
-        "f": {"kind": "function", "duration": "10ms", "to": "db"},
-        "db": {"kind": "store", "latency": "10ms"},
-    }, duration=20, scenario=[
+    run = sim(topology(DEGRADED, duration=20, scenario=[
         {"at": "2s", "action": "degrade", "node": "db", "errors": 1, "slow": 1, "for": "10s"},
         {"at": "4s", "action": "degrade", "node": "db", "errors": 0, "slow": 10, "for": "1s"},
     ]))
@@ -107,12 +111,7 @@ def test_a_degrade_ends_at_its_time_when_that_time_is_off_the_grid(sim):
     # 1 s + 0.1234561 s lies between two microseconds: its end's timer, set on the grid,
     # came a hair before it and found it still in force, and the writes stayed slow
     # while another degradation was in force (until 4 s)
-    run = sim(topology({
-        "p": {"kind": "producer", "rate": 10, "pattern": "constant", "to": "api"},
-        "api": {"kind": "gateway", "to": "f"},
-        "f": {"kind": "function", "duration": "10ms", "to": "db"},
-        "db": {"kind": "store", "latency": "10ms"},
-    }, duration=6, scenario=[
+    run = sim(topology(DEGRADED, duration=6, scenario=[
         {"at": "1s", "action": "degrade", "node": "db", "errors": 0, "slow": 1, "for": "3s"},
         {"at": "1s", "action": "degrade", "node": "db", "errors": 0, "slow": 2,
          "for": "0.1234561s"},
